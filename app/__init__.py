@@ -1,0 +1,1 @@
+"""Groundwork: infrastructure sales-tax programs from condition data to the ballot list."""

@@ -1,0 +1,109 @@
+"""Importing condition layers: `groundwork import KIND SOURCE [--map FIELD=COLUMN ...]`."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from app.commands import console, fail
+from app.db import new_session
+from app.importers.checks import ImportOptions
+from app.importers.fields import parse_pairs
+from app.importers.report import ImportFailed, ImportReport
+from app.importers.service import import_layer, preview
+from app.settings import get_settings
+from models.layers import LayerKind
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    try:
+        return parse_pairs(values, option)
+    except ValueError as error:
+        raise fail(str(error)) from error
+
+
+def print_report(report: ImportReport) -> None:
+    console.print(f"[bold]{report.source}[/]: {report.rows_read:,} rows read, {report.valid:,} valid.",
+                  highlight=False)
+    if report.crs:
+        console.print(f"  coordinate system: {report.crs} ({report.crs_origin})", highlight=False)
+    if report.units:
+        console.print(f"  width units: {report.units}", highlight=False)
+    if report.field_map:
+        mapped = ", ".join(f"{name}={column}" for name, column in report.field_map.items())
+        console.print(f"  fields: {mapped}", highlight=False)
+    for note in report.notes:
+        console.print(f"  note: {note}", highlight=False)
+    for title, problems, count in (("rejected", report.rejected, report.rejected_count),
+                                   ("warnings", report.warnings, report.warning_count)):
+        if count:
+            console.print(f"  {title} ({count:,}):", highlight=False)
+            for problem in problems[:50]:
+                console.print(f"    {problem}", highlight=False)
+            if count > 50:
+                console.print(f"    … and {count - 50:,} more", highlight=False)
+
+
+def register(cli: typer.Typer) -> None:
+    @cli.command("import")
+    def import_command(
+        kind: LayerKind = typer.Argument(..., help="pavement, sidewalk, ramp, streetlight, district or tract"),
+        source: str = typer.Argument(..., help="A file (GeoJSON, CSV, Shapefile or .zip, GeoPackage) or an "
+                                               "http(s) URL (GeoJSON, ArcGIS FeatureServer/MapServer layer)."),
+        map_: list[str] = typer.Option([], "--map", help="FIELD=COLUMN: which column fills a field, "
+                                                         "e.g. --map pci=OCI (repeatable)."),
+        set_: list[str] = typer.Option([], "--set", help="FIELD=VALUE for every row, e.g. --set owner=utility."),
+        crs: str | None = typer.Option(None, "--crs", help="The source's coordinate system, e.g. EPSG:2249."),
+        units: str | None = typer.Option(None, "--units", help="Units of widths: feet or metres."),
+        layer: str | None = typer.Option(None, "--layer", help="Which layer of a GeoPackage (or file in a zip)."),
+        append: bool = typer.Option(False, "--append", help="Add to the layer (update by id) instead of replacing."),
+        skip_invalid: bool = typer.Option(False, "--skip-invalid",
+                                          help="Import the valid rows and skip the rejected ones."),
+        bands: str | None = typer.Option(None, "--bands", help="Pavement band scheme: astm7 (default) or mtc4."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Check the source and report; write nothing."),
+    ) -> None:
+        """Import a condition layer from a file or URL: all of it, or nothing."""
+        if units not in (None, "feet", "metres"):
+            raise fail(f"--units {units}: choose feet or metres.")
+        options = ImportOptions(kind=kind, mapping=_pairs(map_, "--map"), constants=_pairs(set_, "--set"), crs=crs,
+                                units=units if units is None else _units(units), layer=layer, append=append,
+                                skip_invalid=skip_invalid, band_scheme=bands)
+        settings = get_settings()
+        try:
+            if dry_run:
+                with tempfile.TemporaryDirectory(prefix="groundwork-dry-run-") as scratch:
+                    result = preview(source, options, settings=settings.imports, work_dir=Path(scratch))
+                print_report(result.report)
+                console.print("Dry run: nothing was written.")
+                return
+            with _progress() as (progress, tasks), new_session() as session:
+                def stage(name: str, done: int, total: int) -> None:
+                    progress.update(tasks[name], completed=done, total=total)
+
+                outcome = import_layer(session=session, source=source, options=options, actor=None,
+                                       settings=settings.imports, stage=stage)
+        except ImportFailed as error:
+            if error.report is not None:
+                print_report(error.report)
+            raise fail(str(error)) from error
+        print_report(outcome.report)
+        console.print(f"[bold green]Imported[/] {outcome.report.valid:,} features into {kind.title} "
+                      f"(revision {outcome.layer.revision}, {outcome.layer.feature_count:,} features in the layer).",
+                      highlight=False)
+
+
+def _units(value: str) -> Literal["feet", "metres"]:
+    return "feet" if value == "feet" else "metres"
+
+
+@contextmanager
+def _progress() -> Iterator[tuple[Progress, dict[str, TaskID]]]:
+    """A rich progress bar with one line per stage: reading, checking, writing."""
+    with Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+        yield bar, {name: bar.add_task(name, total=None) for name in ("reading", "checking", "writing")}

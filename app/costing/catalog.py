@@ -1,0 +1,431 @@
+"""The versioned unit-cost catalog: read, edit (copy-on-write), defaults, CSV import and export.
+
+A version is never changed after it is written. ``create_version`` validates a complete draft,
+writes it as the next version, makes it current and records an audit event, in one commit; on
+bad input it raises ``CatalogError`` and writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app import audit
+from app.costing import defaults
+from app.costing.estimate import CatalogSnapshot, TreatmentRule
+from app.spreadsheet import safe_cell
+from models.accounts import User
+from models.costs import CatalogPublic, CatalogVersion, CatalogVersionSummary, Treatment, TreatmentPublic, Unit
+
+LAYER_KINDS = ("pavement", "sidewalk", "ramp", "streetlight")
+FUNCTIONAL_CLASSES = ("arterial", "collector", "local")
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,59}$")
+MAX_UNIT_COST_CENTS = 100_000_000  # $1M per unit
+CSV_COLUMNS = ("layer_kind", "key", "name", "unit", "unit_cost_dollars", "min_pci", "max_pci",
+               "functional_class", "conditions", "low_percent", "high_percent")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
+
+
+class CatalogError(ValueError):
+    """Bad catalog input; ``problems`` lists each one (CSV problems name their row)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class StaleCatalog(CatalogError):
+    """The catalog changed since the draft was loaded."""
+
+
+@dataclass
+class CatalogDraft:
+    """A complete catalog to be written as a new version."""
+
+    base_year: int
+    design_engineering_bps: int
+    contingency_bps: int
+    escalation_bps: int
+    lane_width_mm: int
+    class_widths_mm: dict[str, int]
+    source: str
+    treatments: list[TreatmentRule] = field(default_factory=list)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+def current_version(*, session: Session) -> CatalogVersion | None:
+    return session.exec(select(CatalogVersion).where(col(CatalogVersion.is_current))).first()
+
+
+def get_version(*, session: Session, version_id: int) -> CatalogVersion | None:
+    return session.get(CatalogVersion, version_id)
+
+
+def get_version_by_number(*, session: Session, number: int) -> CatalogVersion | None:
+    return session.exec(select(CatalogVersion).where(CatalogVersion.number == number)).first()
+
+
+def list_versions(*, session: Session) -> list[CatalogVersion]:
+    """Every version, newest first."""
+    return list(session.exec(select(CatalogVersion).order_by(col(CatalogVersion.number).desc())))
+
+
+def treatments_of(*, session: Session, version: CatalogVersion) -> list[Treatment]:
+    query = (select(Treatment).where(Treatment.catalog_version_id == version.id)
+             .order_by(col(Treatment.sort_order), col(Treatment.id)))
+    return list(session.exec(query))
+
+
+def rule_of(row: Treatment) -> TreatmentRule:
+    return TreatmentRule(
+        layer_kind=row.layer_kind, key=row.key, name=row.name, unit=row.unit,
+        unit_cost_cents=row.unit_cost_cents, min_pci=row.min_pci, max_pci=row.max_pci,
+        functional_class=row.functional_class,
+        conditions=tuple(c.strip() for c in (row.conditions or "").split(",") if c.strip()),
+        low_bps=row.low_bps, high_bps=row.high_bps)
+
+
+def snapshot(*, session: Session, version: CatalogVersion) -> CatalogSnapshot:
+    """The version's numbers as plain values, for ``app.costing.estimate``."""
+    return CatalogSnapshot(
+        version_id=version.id, version_number=version.number, base_year=version.base_year,
+        design_engineering_bps=version.design_engineering_bps, contingency_bps=version.contingency_bps,
+        escalation_bps=version.escalation_bps, lane_width_mm=version.lane_width_mm,
+        class_widths_mm={k: int(v) for k, v in (version.class_widths_mm or {}).items()},
+        treatments=tuple(rule_of(t) for t in treatments_of(session=session, version=version)))
+
+
+def draft_of(*, session: Session, version: CatalogVersion) -> CatalogDraft:
+    """An editable copy of a version (editing it and saving makes a new version)."""
+    return CatalogDraft(
+        base_year=version.base_year, design_engineering_bps=version.design_engineering_bps,
+        contingency_bps=version.contingency_bps, escalation_bps=version.escalation_bps,
+        lane_width_mm=version.lane_width_mm,
+        class_widths_mm={k: int(v) for k, v in (version.class_widths_mm or {}).items()},
+        source=version.source,
+        treatments=[rule_of(t) for t in treatments_of(session=session, version=version)])
+
+
+def default_draft() -> CatalogDraft:
+    return CatalogDraft(
+        base_year=defaults.BASE_YEAR, design_engineering_bps=defaults.DESIGN_ENGINEERING_BPS,
+        contingency_bps=defaults.CONTINGENCY_BPS, escalation_bps=defaults.ESCALATION_BPS,
+        lane_width_mm=defaults.LANE_WIDTH_MM, class_widths_mm=dict(defaults.CLASS_WIDTHS_MM),
+        source=defaults.SOURCE, treatments=list(defaults.TREATMENTS))
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+def ensure_defaults(*, session: Session) -> CatalogVersion:
+    """The current version; writes the shipped defaults as version 1 when there is none."""
+    version = current_version(session=session)
+    if version is not None:
+        return version
+    return create_version(session=session, actor=None, draft=default_draft(),
+                          note="Groundwork's default catalog")
+
+
+def create_version(*, session: Session, actor: User | None, draft: CatalogDraft, note: str = "",
+                   based_on: int | None = None) -> CatalogVersion:
+    """Write ``draft`` as the next version and make it current. One unit of work.
+
+    ``based_on`` is the version number the draft was edited from: if another version has been saved
+    since, the draft is refused (no lost update) and the person is told to reload.
+    """
+    problems = validate_draft(draft)
+    if len(note) > 2000:
+        problems.append("Keep the note under 2,000 characters.")
+    if problems:
+        raise CatalogError(problems)
+    previous = current_version(session=session)
+    if based_on is not None and (previous is None or previous.number != based_on):
+        raise StaleCatalog([f"Someone saved catalog version {previous.number if previous else '?'} while you were "
+                            f"editing version {based_on}; reload the editor and make your changes again."])
+    number = (session.exec(select(func.max(CatalogVersion.number))).one() or 0) + 1
+    session.execute(update(CatalogVersion).where(col(CatalogVersion.is_current)).values(is_current=False))
+    version = CatalogVersion(
+        number=number, created_by_id=actor.id if actor else None, note=note.strip(), is_current=True,
+        design_engineering_bps=draft.design_engineering_bps, contingency_bps=draft.contingency_bps,
+        escalation_bps=draft.escalation_bps, base_year=draft.base_year, source=draft.source.strip(),
+        lane_width_mm=draft.lane_width_mm, class_widths_mm=dict(draft.class_widths_mm))
+    session.add(version)
+    session.flush()
+    assert version.id is not None
+    for order, rule in enumerate(draft.treatments):
+        session.add(Treatment(
+            catalog_version_id=version.id, layer_kind=rule.layer_kind, key=rule.key, name=rule.name.strip(),
+            unit=rule.unit, unit_cost_cents=rule.unit_cost_cents, min_pci=rule.min_pci, max_pci=rule.max_pci,
+            functional_class=rule.functional_class or None, conditions=",".join(rule.conditions) or None,
+            low_bps=rule.low_bps, high_bps=rule.high_bps, sort_order=order))
+    audit.record(session=session, actor=actor, action="catalog.version_created", object_type="cost_catalog_version",
+                 object_id=version.id, before={"version": previous.number} if previous else None,
+                 after={"version": number, "note": version.note, "treatments": len(draft.treatments)})
+    try:
+        session.commit()
+    except IntegrityError as error:  # another version got the same number first
+        session.rollback()
+        raise StaleCatalog(["Someone saved the catalog at the same moment; reload and try again."]) from error
+    return version
+
+
+def make_current(*, session: Session, actor: User | None, version: CatalogVersion) -> CatalogVersion:
+    """Go back to an older version by copying it forward as a new version (history stays linear)."""
+    return create_version(session=session, actor=actor, draft=draft_of(session=session, version=version),
+                          note=f"Restored from version {version.number}")
+
+
+def validate_draft(draft: CatalogDraft) -> list[str]:
+    problems: list[str] = []
+    if not 1900 <= draft.base_year <= 2200:
+        problems.append("The base year must be a year such as 2015.")
+    for label, bps, most in (("Design and engineering", draft.design_engineering_bps, 10_000),
+                             ("Contingency", draft.contingency_bps, 10_000),
+                             ("Escalation", draft.escalation_bps, 5_000)):
+        if not 0 <= bps <= most:
+            problems.append(f"{label} must be between 0 % and {most // 100} %.")
+    if not 1000 <= draft.lane_width_mm <= 10_000:
+        problems.append("The lane width must be between 1 m and 10 m.")
+    for key, width in draft.class_widths_mm.items():
+        if not isinstance(width, int) or not 500 <= width <= 60_000:
+            problems.append(f"The default width for {key} must be between 0.5 m and 60 m.")
+    if len(draft.source) > 4000:
+        problems.append("Keep the source under 4,000 characters.")
+    seen: set[tuple[str, str]] = set()
+    for number, rule in enumerate(draft.treatments, start=1):
+        where = f"Treatment {number} ({rule.key or 'no key'})"
+        problems.extend(f"{where}: {p}" for p in _rule_problems(rule))
+        if (rule.layer_kind, rule.key) in seen:
+            problems.append(f"{where}: the key {rule.key!r} is used twice for {rule.layer_kind}.")
+        seen.add((rule.layer_kind, rule.key))
+    problems.extend(_overlaps(draft.treatments))
+    return problems
+
+
+def _rule_problems(rule: TreatmentRule) -> list[str]:
+    problems = []
+    if rule.layer_kind not in LAYER_KINDS:
+        problems.append(f"the layer must be one of {', '.join(LAYER_KINDS)}.")
+    if not KEY_RE.match(rule.key or ""):
+        problems.append("the key must be lower-case letters, digits, _ or - (60 at most).")
+    if not rule.name.strip() or len(rule.name) > 200:
+        problems.append("give a name (200 characters at most).")
+    if rule.unit not in {u.value for u in Unit}:
+        problems.append(f"the unit must be one of {', '.join(u.value for u in Unit)}.")
+    if not 0 <= rule.unit_cost_cents <= MAX_UNIT_COST_CENTS:
+        problems.append("the unit cost must be between $0 and $1,000,000.")
+    if not -10_000 <= rule.low_bps <= 0:
+        problems.append("the low end of the range must be between −100 % and 0 %.")
+    if not 0 <= rule.high_bps <= 100_000:
+        problems.append("the high end of the range must be between 0 % and +1000 %.")
+    if rule.layer_kind == "pavement":
+        for bound in (rule.min_pci, rule.max_pci):
+            if bound is not None and not 0 <= bound <= 101:
+                problems.append("PCI bounds must be between 0 and 101.")
+        if rule.min_pci is not None and rule.max_pci is not None and rule.min_pci >= rule.max_pci:
+            problems.append("the lowest PCI must be below the highest PCI.")
+        if rule.functional_class and rule.functional_class not in FUNCTIONAL_CLASSES:
+            problems.append(f"the functional class must be empty or one of {', '.join(FUNCTIONAL_CLASSES)}.")
+        if rule.conditions:
+            problems.append("pavement treatments are chosen by PCI, not by conditions.")
+    elif rule.layer_kind in LAYER_KINDS:
+        if not rule.conditions:
+            problems.append("list the conditions it treats (e.g. poor, gap, out, non_led).")
+        if rule.min_pci is not None or rule.max_pci is not None or rule.functional_class:
+            problems.append("only pavement treatments have PCI bounds or a functional class.")
+    return problems
+
+
+def _overlaps(rules: list[TreatmentRule]) -> list[str]:
+    """Pavement rows for the same class (or for any class) must not share a PCI."""
+    problems = []
+    pavement = [r for r in rules if r.layer_kind == "pavement"]
+    for i, a in enumerate(pavement):
+        for b in pavement[i + 1:]:
+            if (a.functional_class or None) != (b.functional_class or None):
+                continue
+            a_low, a_high = a.min_pci if a.min_pci is not None else 0, a.max_pci if a.max_pci is not None else 101
+            b_low, b_high = b.min_pci if b.min_pci is not None else 0, b.max_pci if b.max_pci is not None else 101
+            if a_low < b_high and b_low < a_high:
+                scope = a.functional_class or "any class"
+                problems.append(f"{a.key} and {b.key} both cover PCI {max(a_low, b_low):g}–{min(a_high, b_high):g} "
+                                f"({scope}); make the ranges meet without overlapping.")
+    for kind in LAYER_KINDS[1:]:
+        owner: dict[str, str] = {}
+        for r in (r for r in rules if r.layer_kind == kind):
+            for condition in r.conditions:
+                if condition in owner:
+                    problems.append(f"{owner[condition]} and {r.key} both treat {kind} condition {condition!r}.")
+                owner[condition] = r.key
+    return problems
+
+
+# -- CSV -------------------------------------------------------------------------------------
+
+def export_csv(*, session: Session, version: CatalogVersion) -> str:
+    """The version's treatments as CSV (dollars and percents; spreadsheet-safe cells)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in treatments_of(session=session, version=version):
+        writer.writerow([safe_cell(v) for v in (
+            row.layer_kind, row.key, row.name, row.unit, _dollars(row.unit_cost_cents),
+            _number(row.min_pci), _number(row.max_pci), row.functional_class or "", row.conditions or "",
+            _percent(row.low_bps), _percent(row.high_bps))])
+    return buffer.getvalue()
+
+
+def parse_csv(text: str) -> list[TreatmentRule]:
+    """Treatment rows from CSV; raises ``CatalogError`` naming every bad row (row 1 is the header)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("layer_kind", "key", "name", "unit", "unit_cost_dollars") if c not in header]
+    if missing:
+        raise CatalogError([f"Row 1: the header lacks {', '.join(missing)} (expected {', '.join(CSV_COLUMNS)})."])
+    rules: list[TreatmentRule] = []
+    problems: list[str] = []
+    for number, raw in enumerate(reader, start=2):
+        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if None in raw:
+            problems.append(f"Row {number}: more cells than columns.")
+            continue
+        if not any(row.values()):
+            continue
+        try:
+            rule = rule_from_fields(row)
+        except ValueError as error:
+            problems.append(f"Row {number}: {error}")
+            continue
+        problems.extend(f"Row {number}: {p}" for p in _rule_problems(rule))
+        rules.append(rule)
+    if not rules and not problems:
+        problems.append("The file has no treatment rows.")
+    if problems:
+        raise CatalogError(problems)
+    return rules
+
+
+def import_csv(*, session: Session, actor: User | None, text: str, note: str = "") -> CatalogVersion:
+    """A new version: the current one with the treatments of every layer kind in the file replaced
+    by the file's rows (kinds absent from the file are kept). Nothing is written on any error."""
+    rules = parse_csv(text)
+    base = current_version(session=session)
+    draft = draft_of(session=session, version=base) if base else default_draft()
+    kinds = {r.layer_kind for r in rules}
+    kept = [t for t in draft.treatments if t.layer_kind not in kinds]
+    draft = replace(draft, treatments=[*rules, *kept])
+    return create_version(session=session, actor=actor, draft=draft,
+                          note=note or f"Imported {len(rules)} treatments ({', '.join(sorted(kinds))}) from CSV")
+
+
+def rule_from_fields(row: dict[str, str]) -> TreatmentRule:
+    """A treatment from text fields named as the CSV columns; raises ValueError naming the field."""
+    for column, value in row.items():
+        if value.startswith(_FORMULA_START) and not _is_number(value):
+            raise ValueError(f"{column} looks like a spreadsheet formula ({value[:20]!r}); formulas are refused.")
+    conditions = tuple(c.strip().lower() for c in row.get("conditions", "").split(",") if c.strip())
+    return TreatmentRule(
+        layer_kind=row.get("layer_kind", "").lower(), key=row.get("key", ""), name=row.get("name", ""),
+        unit=row.get("unit", "").lower(), unit_cost_cents=_cents(row.get("unit_cost_dollars", "")),
+        min_pci=_optional_float(row.get("min_pci", ""), "min_pci"),
+        max_pci=_optional_float(row.get("max_pci", ""), "max_pci"),
+        functional_class=row.get("functional_class", "").lower() or None, conditions=conditions,
+        low_bps=_bps(row.get("low_percent", ""), -1500, "low_percent"),
+        high_bps=_bps(row.get("high_percent", ""), 2500, "high_percent"))
+
+
+def _is_number(value: str) -> bool:
+    try:
+        Decimal(value)
+    except InvalidOperation:
+        return False
+    return True
+
+
+def _cents(value: str) -> int:
+    cleaned = value.replace("$", "").replace(",", "")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"unit_cost_dollars must be an amount such as 82.82, not {value!r}.") from None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(f"unit_cost_dollars must have at most two decimals, not {value!r}.")
+    return int(amount * 100)
+
+
+def _optional_float(value: str, column: str) -> float | None:
+    if not value:
+        return None
+    try:
+        number = float(Decimal(value))
+    except InvalidOperation:
+        raise ValueError(f"{column} must be a number, not {value!r}.") from None
+    return number
+
+
+def _bps(value: str, default: int, column: str) -> int:
+    if not value:
+        return default
+    try:
+        percent = Decimal(value.rstrip("%"))
+    except InvalidOperation:
+        raise ValueError(f"{column} must be a percentage such as -15 or 25, not {value!r}.") from None
+    bps = percent * 100
+    if not bps.is_finite() or bps != bps.to_integral_value():
+        raise ValueError(f"{column} must have at most two decimals.")
+    return int(bps)
+
+
+def _dollars(cents: int) -> str:
+    return f"{Decimal(cents).scaleb(-2):.2f}"
+
+
+def _percent(bps: int) -> str:
+    return f"{Decimal(bps).scaleb(-2).normalize():f}"
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def catalog_public(*, session: Session, version: CatalogVersion) -> CatalogPublic:
+    """A version and its treatments in the API's shape."""
+    return CatalogPublic(
+        id=version.id or 0, number=version.number, created_at=version.created_at, note=version.note,
+        is_current=version.is_current, base_year=version.base_year,
+        design_engineering_bps=version.design_engineering_bps, contingency_bps=version.contingency_bps,
+        escalation_bps=version.escalation_bps, source=version.source, lane_width_mm=version.lane_width_mm,
+        class_widths_mm={k: int(v) for k, v in (version.class_widths_mm or {}).items()},
+        treatments=[TreatmentPublic(
+            layer_kind=t.layer_kind, key=t.key, name=t.name, unit=Unit(t.unit), unit_cost_cents=t.unit_cost_cents,
+            min_pci=t.min_pci, max_pci=t.max_pci, functional_class=t.functional_class,
+            conditions=list(rule_of(t).conditions), low_bps=t.low_bps, high_bps=t.high_bps)
+            for t in treatments_of(session=session, version=version)])
+
+
+def version_public(version: CatalogVersion) -> CatalogVersionSummary:
+    return CatalogVersionSummary(id=version.id or 0, number=version.number, created_at=version.created_at,
+                                 note=version.note, is_current=version.is_current)
+
+
+def rule_problems(rule: TreatmentRule) -> list[str]:
+    """What is wrong with one treatment on its own (overlaps are checked on the whole draft)."""
+    return _rule_problems(rule)
+
+
+def rule_fields(rule: TreatmentRule) -> dict[str, str]:
+    """A treatment as the text fields of the editor (the CSV columns)."""
+    return {"layer_kind": rule.layer_kind, "key": rule.key, "name": rule.name, "unit": rule.unit,
+            "unit_cost_dollars": _dollars(rule.unit_cost_cents), "min_pci": _number(rule.min_pci),
+            "max_pci": _number(rule.max_pci), "functional_class": rule.functional_class or "",
+            "conditions": ", ".join(rule.conditions), "low_percent": _percent(rule.low_bps),
+            "high_percent": _percent(rule.high_bps)}

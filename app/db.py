@@ -1,0 +1,101 @@
+"""One engine factory for SpatiaLite and PostGIS, and the per-request session.
+
+SpatiaLite: a file opened through ``sqlean`` (a sqlite3 build that can load extensions),
+``mod_spatialite`` loaded on every connection, WAL, foreign keys and a busy timeout.
+Transactions are begun explicitly so SAVEPOINTs work (atomic imports, test isolation).
+
+PostGIS: psycopg 3 with SQLAlchemy's connection pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+import pyogrio  # noqa: F401  (must load before mod_spatialite: see _sqlite_engine)
+import sqlean
+from fastapi import Request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+from app.settings import get_settings
+
+
+class SpatiaLiteMissing(RuntimeError):
+    """mod_spatialite could not be loaded into SQLite."""
+
+
+def _spatialite_help(path: str, error: Exception) -> str:
+    return (
+        f"Could not load the SpatiaLite extension '{path}' ({error}).\n"
+        "Install it with:  sudo apt-get install libsqlite3-mod-spatialite\n"
+        "or point GROUNDWORK_SPATIALITE_PATH at mod_spatialite, "
+        "or use PostGIS with GROUNDWORK_DATABASE_URL=postgresql+psycopg://…"
+    )
+
+
+def make_engine(url: str | None = None, *, spatialite_path: str | None = None, **kwargs: Any) -> Engine:
+    settings = get_settings()
+    url = url or settings.database_url
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url, spatialite_path or settings.spatialite_path, **kwargs)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _sqlite_engine(url: str, spatialite_path: str, **kwargs: Any) -> Engine:
+    # pyogrio's bundled GDAL/PROJ is imported above, before any connection loads the system's
+    # mod_spatialite: in the other order the two sets of libraries corrupt the heap and the
+    # process crashes on exit (exit code 134/139 after an otherwise successful command).
+    connect_args = kwargs.pop("connect_args", {})
+    connect_args.setdefault("check_same_thread", False)
+    connect_args.setdefault("timeout", 30)
+    engine = create_engine(url, module=sqlean, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see below)
+        try:
+            dbapi_connection.enable_load_extension(True)
+            dbapi_connection.load_extension(spatialite_path)
+            dbapi_connection.enable_load_extension(False)
+        except Exception as error:  # sqlean raises OperationalError with the loader's text
+            raise SpatiaLiteMissing(_spatialite_help(spatialite_path, error)) from error
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        if make_url(url).database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine_or_session: Any) -> bool:
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return bind.dialect.name == "sqlite"
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return make_engine()
+
+
+def new_session(engine: Engine | None = None) -> Session:
+    """A session for a command or a job; objects stay readable after commit."""
+    return Session(engine or get_engine(), expire_on_commit=False)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's session, on the app's engine. Services commit their own unit of work."""
+    with new_session(request.app.state.engine) as session:
+        yield session

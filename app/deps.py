@@ -1,0 +1,69 @@
+"""Typed dependencies for routes: the session, the settings, the viewer and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.db import get_session
+from app.settings import Settings
+from models.accounts import Role, User
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class SignInRequired(Exception):
+    """Raised for anonymous requests to pages that need an account."""
+
+
+class Forbidden(Exception):
+    """Raised when the viewer's role does not allow the action."""
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def load_viewer(request: Request, session: SessionDep) -> User | None:
+    """The signed-in user, if the session cookie still matches the account's session version."""
+    user_id, version = request.session.get("uid"), request.session.get("sv")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active or user.session_version != version:
+        if user_id is not None:
+            request.session.pop("uid", None)
+            request.session.pop("sv", None)
+        user = None
+    request.state.user = user
+    return user
+
+
+ViewerDep = Annotated[User | None, Depends(load_viewer)]
+
+
+def require_user(viewer: ViewerDep) -> User:
+    if viewer is None:
+        raise SignInRequired()
+    return viewer
+
+
+CurrentUser = Annotated[User, Depends(require_user)]
+
+
+def require_role(*roles: Role) -> Callable[[User], User]:
+    def check(user: CurrentUser) -> User:
+        if Role(user.role) not in roles:
+            raise Forbidden()
+        return user
+
+    return check
+
+
+StaffUser = Annotated[User, Depends(require_role(Role.staff, Role.admin))]
+AdminUser = Annotated[User, Depends(require_role(Role.admin))]

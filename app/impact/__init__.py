@@ -1,0 +1,1 @@
+"""Impact of a list of projects: projected pavement condition, gaps closed, lights repaired."""

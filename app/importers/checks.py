@@ -1,0 +1,232 @@
+"""Checking every row of a source for a layer kind: its coordinate system, geometry and fields.
+
+Problems with the whole file (no coordinate system, mixed or wrong geometry types, a mapping
+naming a missing column) raise ``ImportFailed``. Problems with a row reject that row, named by
+its id and field, in the report; whether the rest is imported is the user's choice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+
+from app.geometry import WGS84, GeometryError, linear_unit_metres, parse_crs, reproject, to_storable
+from app.importers import fields
+from app.importers.fields import ValueProblem, ValueWarning
+from app.importers.report import ImportFailed, ImportReport
+from app.importers.sources import SourceTable
+from app.layers.store import FeatureRecord
+from models.layers import LayerKind
+
+Units = Literal["feet", "metres"]
+METRES_PER = {"feet": 0.3048, "metres": 1.0}
+_FAMILIES = {"Point": "points", "MultiPoint": "points", "LineString": "lines", "MultiLineString": "lines",
+             "Polygon": "polygons", "MultiPolygon": "polygons"}
+_EXPECTED = {"POINT": "points", "MULTILINESTRING": "lines", "MULTIPOLYGON": "polygons"}
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportOptions:
+    kind: LayerKind
+    mapping: dict[str, str] = field(default_factory=dict)  # field -> column, overriding detection
+    constants: dict[str, str] = field(default_factory=dict)  # field -> value for every row (e.g. owner=utility)
+    crs: str | None = None
+    units: Units | None = None
+    layer: str | None = None
+    append: bool = False
+    skip_invalid: bool = False
+    band_scheme: str | None = None
+
+
+@dataclass
+class Checked:
+    records: list[FeatureRecord]
+    report: ImportReport
+    mapping: dict[str, str]
+    crs: CRS
+
+
+def check(table: SourceTable, options: ImportOptions, *, progress: Progress | None = None) -> Checked:
+    kind = options.kind
+    report = ImportReport(source=table.name, kind=kind.value, rows_read=len(table.rows))
+    for note in table.notes:
+        report.note(note)
+    try:
+        mapping = fields.detect_mapping(kind, table.columns, options.mapping)
+    except ValueError as error:
+        raise ImportFailed(str(error), report) from error
+    report.field_map = dict(mapping)
+    constants = _constants(kind, options.constants, report)
+    crs = _source_crs(table, options, report)
+    _check_geometry_types(table, kind, report)
+    metres_per_width_unit = _width_units(mapping, crs, options, report)
+    readers = {spec.name: spec for spec in fields.specs(kind)}
+    records: list[FeatureRecord] = []
+    total = len(table.rows)
+    for index, (row, geometry) in enumerate(zip(table.rows, table.geometries, strict=True)):
+        label = _label(row, mapping, index)
+        record = _check_row(kind, row, geometry, label, mapping, readers, constants, crs,
+                            metres_per_width_unit, report)
+        if record is not None:
+            record.source_id = _source_id(row, mapping, table.name, index)
+            records.append(record)
+        if progress and (index % 500 == 0 or index == total - 1):
+            progress(index + 1, total)
+    report.valid = len(records)
+    return Checked(records, report, mapping, crs)
+
+
+def _constants(kind: LayerKind, given: dict[str, str], report: ImportReport) -> dict[str, Any]:
+    readers = {spec.name: spec for spec in fields.specs(kind)}
+    values: dict[str, Any] = {}
+    for name, text in given.items():
+        if name not in readers:
+            raise ImportFailed(f"--set {name}={text}: {kind.value} has no field {name!r}; its fields are "
+                               f"{', '.join(readers)}.", report)
+        try:
+            values[name] = readers[name].read(text)
+        except (ValueProblem, ValueWarning) as error:
+            raise ImportFailed(f"--set {name}={text}: {error}", report) from error
+        report.note(f"Every row's {name} is set to {values[name]!r}.")
+    return values
+
+
+def _source_crs(table: SourceTable, options: ImportOptions, report: ImportReport) -> CRS:
+    given = None
+    if options.crs:
+        try:
+            given = parse_crs(options.crs)
+        except GeometryError as error:
+            raise ImportFailed(str(error), report) from error
+    if given is not None:
+        if table.crs is not None and table.crs != given:
+            report.note(f"The file says its coordinate system is {_crs_name(table.crs)}; --crs "
+                        f"{options.crs} was used instead.")
+        crs, origin = given, "given with --crs"
+    elif table.crs is not None:
+        crs, origin = table.crs, "from the file"
+    elif table.format == "shapefile":
+        raise ImportFailed(f"{table.name} has no coordinate system (its .prj file is missing); give it with "
+                           "--crs, e.g. --crs EPSG:2249 for Massachusetts State Plane in US feet.", report)
+    else:
+        crs, origin = WGS84, "assumed longitude/latitude (WGS84)"
+        present = [g for g in table.geometries if g is not None and not g.is_empty]
+        if present:
+            minx, miny, maxx, maxy = shapely.total_bounds(present)
+            if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+                raise ImportFailed(f"{table.name} has no coordinate system and its coordinates are not "
+                                   "longitude/latitude; give it with --crs, e.g. --crs EPSG:2249.", report)
+    report.crs, report.crs_origin = _crs_name(crs), origin
+    return crs
+
+
+def _crs_name(crs: CRS) -> str:
+    code = crs.to_epsg(min_confidence=70)
+    return f"EPSG:{code} {crs.name}" if code else crs.name
+
+
+def _check_geometry_types(table: SourceTable, kind: LayerKind, report: ImportReport) -> None:
+    families = Counter(_FAMILIES.get(g.geom_type, g.geom_type) for g in table.geometries
+                       if g is not None and not g.is_empty)
+    if len(families) > 1:
+        found = ", ".join(f"{count:,} {family}" for family, count in families.most_common())
+        raise ImportFailed(f"{table.name} mixes geometry types ({found}); a layer holds one type. Split the file "
+                           "by type and import the right part.", report)
+    expected = _EXPECTED[kind.storage_type]
+    if families and next(iter(families)) != expected:
+        raise ImportFailed(f"{kind.title} needs {expected}, but {table.name} has {next(iter(families))}. "
+                           "Check the layer kind.", report)
+
+
+def _width_units(mapping: dict[str, str], crs: CRS, options: ImportOptions, report: ImportReport) -> float:
+    column = mapping.get("width")
+    if "width" not in {spec.name for spec in fields.specs(options.kind)}:
+        return 1.0  # this kind has no widths
+    if options.units:
+        report.units = f"{options.units} (given with --units)"
+        return METRES_PER[options.units]
+    by_name = fields.width_unit_from_name(column) if column else None
+    if by_name:
+        report.units = f"{by_name} (from the column name {column!r})"
+        return METRES_PER[by_name]
+    factor = linear_unit_metres(crs)
+    if factor:
+        name = crs.axis_info[0].unit_name if crs.axis_info else "unit"
+        report.units = f"{name} (from the coordinate system)"
+        return factor
+    report.units = "feet (assumed: give --units metres if the widths are in metres)"
+    if column:
+        report.note(f"Widths in {column!r} were read as feet; the source does not say its units.")
+    return METRES_PER["feet"]
+
+
+def _label(row: dict[str, Any], mapping: dict[str, str], index: int) -> str:
+    column = mapping.get("source_id")
+    value = row.get(column) if column else None
+    return f"{column} {value}" if value not in (None, "") else f"row {index + 1}"
+
+
+def _source_id(row: dict[str, Any], mapping: dict[str, str], name: str, index: int) -> str:
+    column = mapping.get("source_id")
+    value = row.get(column) if column else None
+    if isinstance(value, float) and value == int(value):
+        value = int(value)
+    if value not in (None, ""):
+        return str(value)[:120]
+    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return f"{stem[:100]}#{index + 1}"
+
+
+def _check_row(kind: LayerKind, row: dict[str, Any], geometry: BaseGeometry | None, label: str,
+               mapping: dict[str, str], readers: dict[str, fields.FieldSpec], constants: dict[str, Any],
+               crs: CRS, metres_per_width_unit: float, report: ImportReport) -> FeatureRecord | None:
+    if geometry is None or geometry.is_empty:
+        report.reject(label, "has no geometry (empty or missing)", "geometry")
+        return None
+    try:
+        storable, repair = to_storable(reproject(geometry, crs), kind.storage_type)
+    except GeometryError as error:
+        report.reject(label, str(error), "geometry")
+        return None
+    if repair:
+        report.warn(label, repair, "geometry")
+    values: dict[str, Any] = {}
+    rejected = False
+    for name, spec in readers.items():
+        if name in constants:
+            values[name] = constants[name]
+            continue
+        column = mapping.get(name)
+        if column is None:
+            if spec.default is not None:
+                values[name] = spec.default
+            continue
+        try:
+            values[name] = spec.read(row.get(column))
+        except ValueProblem as problem:
+            report.reject(label, f"{problem} (column {column})", name)
+            rejected = True
+        except ValueWarning as warning:
+            report.warn(label, str(warning), name)
+            values[name] = spec.default
+        if values.get(name) is None and spec.default is not None:
+            values[name] = spec.default
+    if rejected:
+        return None
+    _finish(kind, values, metres_per_width_unit, label)
+    return FeatureRecord(storable, values, dict(row))
+
+
+def _finish(kind: LayerKind, values: dict[str, Any], metres_per_width_unit: float, label: str) -> None:
+    width = values.pop("width", None)
+    if kind in (LayerKind.pavement, LayerKind.sidewalk):
+        values["width_m"] = width * metres_per_width_unit if width else None
+    if kind is LayerKind.district and not values.get("name"):
+        values["name"] = values.get("code") or label

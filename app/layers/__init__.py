@@ -1,0 +1,1 @@
+"""Condition layers: band schemes, storage of imported features, and per-kind specs."""

@@ -1,0 +1,240 @@
+"""Writing a condition layer: all of it or none of it.
+
+Importers and the demo city hand ``write_layer`` validated ``FeatureRecord``s in WGS84.
+One call is one unit of work: it replaces the layer (or upserts by source id when appending),
+computes geodesic quantities and condition bands, finds each asset's district and census
+tract, bumps the layer's revision (tiles' ETags change at once), records who did it, and
+commits — or raises and leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely import STRtree
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlmodel import Session
+
+from app import audit
+from app.geometry import geodesic_area_m2, geodesic_length_m, representative_point
+from app.layers.bands import scheme
+from models.accounts import User
+from models.base import utcnow
+from models.layers import FEATURE_TABLES, CensusTract, District, Layer, LayerKind
+from models.proposals import ProposalAsset
+
+WriteMode = Literal["replace", "append"]
+_BATCH = 2000
+
+
+class LayerWriteError(ValueError):
+    pass
+
+
+@dataclass
+class FeatureRecord:
+    """One feature ready to store: geometry in WGS84 of the layer's storage type."""
+
+    geometry: BaseGeometry
+    fields: dict[str, Any] = field(default_factory=dict)  # normalized columns of the kind's table
+    attributes: dict[str, Any] = field(default_factory=dict)  # the source's own columns, as read
+    source_id: str | None = None
+
+
+def _row(kind: LayerKind, record: FeatureRecord, band_scheme: str | None) -> dict[str, Any]:
+    row = dict(record.fields)
+    geometry = record.geometry
+    if kind in (LayerKind.pavement, LayerKind.sidewalk):
+        row["length_m"] = geodesic_length_m(geometry)
+        width = row.get("width_m")
+        row["area_m2"] = row["length_m"] * width if width else None
+    if kind is LayerKind.pavement and row.get("pci") is not None and not row.get("band"):
+        band = scheme(band_scheme).band_for(row["pci"])
+        row["band"] = band.key if band else None
+    if kind in (LayerKind.district, LayerKind.tract):
+        row["area_m2"] = geodesic_area_m2(geometry)
+    row["geom"] = from_shape(geometry, srid=4326)
+    row["attributes"] = record.attributes
+    row["source_id"] = record.source_id
+    return row
+
+
+def _uniform(rows: list[dict[str, Any]], model: type[Any]) -> list[dict[str, Any]]:
+    """Give every row the same columns (a batch insert needs them), filling gaps with the model's defaults."""
+    columns = {key for row in rows for key in row}
+    defaults = {name: info.get_default(call_default_factory=True) for name, info in model.model_fields.items()}
+    return [{**{c: defaults.get(c) for c in columns if c not in row}, **row} for row in rows]
+
+
+def write_layer(
+    *,
+    session: Session,
+    kind: LayerKind,
+    records: Iterable[FeatureRecord],
+    source: str,
+    actor: User | None,
+    mode: WriteMode = "replace",
+    source_crs: str | None = None,
+    field_map: dict[str, str] | None = None,
+    band_scheme: str | None = None,
+    report: dict[str, Any] | None = None,
+    title: str | None = None,
+) -> Layer:
+    """Store a layer atomically and return its updated ``Layer`` row."""
+    table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
+    if kind is LayerKind.pavement:
+        scheme(band_scheme)  # unknown scheme: fail before writing
+    rows = _uniform([_row(kind, record, band_scheme) for record in records], FEATURE_TABLES[kind])
+    if not rows:
+        raise LayerWriteError(f"No features to import into {kind.title}; nothing was changed.")
+    try:
+        with session.begin_nested():
+            linked = _linked_source_ids(session, kind) if kind.is_asset else {}
+            if mode == "replace":
+                session.execute(delete(table))
+            else:
+                incoming = [r["source_id"] for r in rows if r["source_id"] is not None]
+                for start in range(0, len(incoming), _BATCH):
+                    session.execute(delete(table).where(table.c.source_id.in_(incoming[start:start + _BATCH])))
+            for start in range(0, len(rows), _BATCH):
+                session.execute(insert(table), rows[start:start + _BATCH])
+            if kind.is_asset:
+                lost = _relink_proposals(session, kind, linked)
+                if lost:
+                    report = {**(report or {}), "proposal_links_removed": lost}
+                _assign_areas(session, [kind])
+            else:  # new boundaries: every asset's district or tract may change
+                assets = [k for k in LayerKind if k.is_asset]
+                _assign_areas(session, assets)
+                bump_revision(session=session, kinds=assets)
+            layer = _touch_layer(session, kind, source=source, actor=actor, source_crs=source_crs,
+                                 field_map=field_map, band_scheme=band_scheme, report=report, title=title)
+            audit.record(session=session, actor=actor, action="layer.import", object_type="layer",
+                         object_id=kind.value, after={"source": source, "mode": mode, "features": len(rows),
+                                                      "revision": layer.revision})
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return layer
+
+
+def _touch_layer(session: Session, kind: LayerKind, *, source: str, actor: User | None, source_crs: str | None,
+                 field_map: dict[str, str] | None, band_scheme: str | None, report: dict[str, Any] | None,
+                 title: str | None) -> Layer:
+    layer = session.get(Layer, kind.value) or Layer(kind=kind.value, title=kind.title)
+    table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
+    layer.title = title or layer.title
+    layer.source = source[:2000]
+    layer.source_crs = source_crs
+    layer.imported_at = utcnow()
+    layer.imported_by_id = actor.id if actor else None
+    layer.revision = (layer.revision or 0) + 1
+    layer.feature_count = int(session.execute(select(func.count()).select_from(table)).scalar_one())
+    layer.min_lon, layer.min_lat, layer.max_lon, layer.max_lat = _extent(session, table)
+    layer.field_map = field_map
+    layer.band_scheme = band_scheme if kind is LayerKind.pavement else None
+    layer.report = report
+    session.add(layer)
+    session.flush()
+    return layer
+
+
+def _linked_source_ids(session: Session, kind: LayerKind) -> dict[int, str | None]:
+    """Source ids of the assets proposals cover, read before the layer's rows are replaced."""
+    table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
+    links = ProposalAsset.__table__  # type: ignore[attr-defined]
+    query = (select(links.c.asset_id, table.c.source_id).join(table, table.c.id == links.c.asset_id)
+             .where(links.c.layer == kind.value).distinct())
+    return {int(asset_id): source_id for asset_id, source_id in session.execute(query)}
+
+
+def _relink_proposals(session: Session, kind: LayerKind, linked: dict[int, str | None]) -> int:
+    """Point proposals at the new rows of the assets they covered (new ids, same source id).
+
+    Links to assets the new data no longer has are removed; the count goes in the layer's
+    import report so staff see it. Returns that count."""
+    if not linked:
+        return 0
+    table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
+    links = ProposalAsset.__table__  # type: ignore[attr-defined]
+    wanted = [source for source in set(linked.values()) if source is not None]
+    new_ids: dict[str, int] = {}
+    for start in range(0, len(wanted), _BATCH):
+        rows = session.execute(select(table.c.source_id, table.c.id)
+                               .where(table.c.source_id.in_(wanted[start:start + _BATCH])))
+        new_ids.update({source: int(asset_id) for source, asset_id in rows})
+    moves = [{"old_id": old, "new_id": new_ids[source]} for old, source in linked.items()
+             if source in new_ids and new_ids[source] != old]
+    gone = [old for old, source in linked.items() if source not in new_ids]
+    if gone:
+        session.execute(delete(links).where(links.c.layer == kind.value, links.c.asset_id.in_(gone)))
+    if moves:  # through a temporary negative id, so swapped ids never collide on the unique key
+        statement = update(links).where(links.c.layer == kind.value, links.c.asset_id == bindparam("old_id"))
+        session.connection().execute(statement.values(asset_id=-bindparam("new_id")), moves)
+        session.execute(update(links).where(links.c.layer == kind.value, links.c.asset_id < 0)
+                        .values(asset_id=-links.c.asset_id))
+    return len(gone)
+
+
+def bump_revision(*, session: Session, kinds: Sequence[LayerKind]) -> None:
+    """Mark layers changed (e.g. their district assignment) so cached tiles revalidate."""
+    for kind in kinds:
+        layer = session.get(Layer, kind.value)
+        if layer is not None:
+            layer.revision += 1
+            session.add(layer)
+
+
+def _extent(session: Session, table: Any) -> tuple[float | None, float | None, float | None, float | None]:
+    if session.get_bind().dialect.name == "postgresql":
+        box = func.ST_Extent(table.c.geom)
+        query = select(func.ST_XMin(box), func.ST_YMin(box), func.ST_XMax(box), func.ST_YMax(box))
+    else:
+        query = select(func.min(func.MbrMinX(table.c.geom)), func.min(func.MbrMinY(table.c.geom)),
+                       func.max(func.MbrMaxX(table.c.geom)), func.max(func.MbrMaxY(table.c.geom)))
+    values = session.execute(query).one()
+    return tuple(None if v is None else float(v) for v in values)  # type: ignore[return-value]
+
+
+def _assign_areas(session: Session, kinds: Sequence[LayerKind]) -> None:
+    """Set each asset's district_id and tract_id from the polygon containing a point on it."""
+    areas = {"district_id": _polygons(session, District), "tract_id": _polygons(session, CensusTract)}
+    for kind in kinds:
+        table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
+        assets = session.execute(select(table.c.id, table.c.geom)).all()
+        if not assets:
+            continue
+        points = [representative_point(to_shape(geom)) for _, geom in assets]
+        values: dict[str, list[int | None]] = {}
+        for column, (ids, tree) in areas.items():
+            values[column] = _containing(points, ids, tree)
+        updates = [{"asset_id": asset_id, "in_district": values["district_id"][i], "in_tract": values["tract_id"][i]}
+                   for i, (asset_id, _) in enumerate(assets)]
+        statement = (update(table).where(table.c.id == bindparam("asset_id"))
+                     .values(district_id=bindparam("in_district"), tract_id=bindparam("in_tract")))
+        for start in range(0, len(updates), _BATCH):
+            session.connection().execute(statement, updates[start:start + _BATCH])
+
+
+def _polygons(session: Session, model: type[District] | type[CensusTract]) -> tuple[list[int], STRtree | None]:
+    rows = session.execute(select(model.id, model.geom)).all()  # type: ignore[call-overload]
+    if not rows:
+        return [], None
+    return [r[0] for r in rows], STRtree([to_shape(r[1]) for r in rows])
+
+
+def _containing(points: list[BaseGeometry], ids: list[int], tree: STRtree | None) -> list[int | None]:
+    result: list[int | None] = [None] * len(points)
+    if tree is None:
+        return result
+    point_index, polygon_index = tree.query(points, predicate="intersects")
+    for p, g in zip(point_index.tolist(), polygon_index.tolist(), strict=True):
+        if result[p] is None:
+            result[p] = ids[g]
+    return result
+

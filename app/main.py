@@ -1,0 +1,154 @@
+"""The application factory: settings, engine, middleware, error pages, routers, static files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import routes
+from app.db import make_engine
+from app.deps import Forbidden, SignInRequired, load_viewer
+from app.migrate import ensure_current
+from app.navigation import Navigation
+from app.security import signing_secret
+from app.settings import PROJECT_ROOT, Settings, get_settings
+from app.web import CSRFError, render, verify_csrf, wants_html
+
+
+class SecurityHeaders:
+    """Security headers on every response; a strict Content-Security-Policy for pages."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        extra = ""
+        if settings.map.basemap_style_url:
+            origin = "{0.scheme}://{0.netloc}".format(urlsplit(settings.map.basemap_style_url))
+            extra = f" {origin} https:"
+        self.headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"),
+            (b"permissions-policy", b"geolocation=(self), camera=(), microphone=()"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"content-security-policy", (
+                "default-src 'self'; script-src 'self'; style-src 'self'; "
+                f"img-src 'self' data: blob:{extra}; connect-src 'self'{extra}; "
+                "worker-src 'self' blob:; child-src blob:; font-src 'self'; object-src 'none'; "
+                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'").encode()),
+        ]
+        if settings.security.https_only_cookies:
+            self.headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name for name, _ in message.get("headers", [])}
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [
+                    (name, value) for name, value in self.headers if name not in present]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _problem(status: int, title: str, detail: str) -> JSONResponse:
+    return JSONResponse({"type": "about:blank", "title": title, "status": status, "detail": detail},
+                        status_code=status, media_type="application/problem+json")
+
+
+def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    if wants_html(request):
+        return render(request, "error.html", {"status": status, "title": title, "detail": detail},
+                      status_code=status)
+    return _problem(status, title, detail)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CSRFError)
+    async def csrf_failed(request: Request, _: CSRFError) -> Response:
+        return _error_page(request, 403, "This form has expired",
+                           "The security token sent with this request is missing or out of date. "
+                           "Reload the page and try again; nothing was changed.")
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, _: SignInRequired) -> Response:
+        if wants_html(request) and request.method == "GET":
+            target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+            return RedirectResponse(f"/signin?next={target}", status_code=303)
+        return _error_page(request, 401, "Sign in required", "Sign in to do this.")
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, _: Forbidden) -> Response:
+        return _error_page(request, 403, "Not allowed", "Your account's role does not allow this.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Too large", 409: "Conflict"}
+        detail = error.detail if isinstance(error.detail, str) else "The request could not be completed."
+        response = _error_page(request, error.status_code, titles.get(error.status_code, "Error"), detail)
+        for name, value in (error.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in error.errors())
+        return _error_page(request, 422, "Some fields are not valid", problems)
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
+               check_schema: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url, spatialite_path=settings.spatialite_path)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if check_schema:
+            ensure_current(engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title=f"{settings.site_name} API",
+        version="1",
+        description="Condition layers, proposals, the program and the ballot list.",
+        lifespan=lifespan,
+        dependencies=[Depends(load_viewer), Depends(verify_csrf)],
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    route_modules = routes.discover()
+    app.state.navigation = Navigation([entry for module in route_modules for entry in getattr(module, "NAV", [])])
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=signing_secret(settings),
+        session_cookie=settings.security.session_cookie,
+        max_age=settings.security.session_max_age_s,
+        same_site="lax",
+        https_only=settings.security.https_only_cookies,
+    )
+    app.add_middleware(SecurityHeaders, settings=settings)
+    _install_error_handlers(app)
+
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    for module in route_modules:
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""Published datasets, one module per area; each defines ``DATASETS`` (see ``app.opendata``)."""

@@ -1,0 +1,26 @@
+"""The greedy-by-score list, as CONSUL funds participatory-budget investments: highest score first,
+each funded if it still fits the money left, skipped otherwise; nothing but the budget is respected.
+With tiers, Tier 1 is filled that way first, then Tier 2 from the proposals left over."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from app.optimizer.model import Candidate, Rules, validate
+from app.optimizer.results import Outcome, summarize
+
+
+def greedy(candidates: Iterable[Candidate], rules: Rules) -> Outcome:
+    """The CONSUL-style list; its `violations` say which other rules it breaks."""
+    started = time.perf_counter()
+    ordered = sorted(validate(tuple(candidates), rules), key=lambda c: (-c.score, c.cost_cents, c.id))
+    selection: dict[str, int] = {}
+    for tier in sorted(rules.tiers, key=lambda t: t.number):
+        left = rules.tier_budget_cents(tier)
+        for candidate in ordered:
+            if candidate.id not in selection and candidate.cost_cents <= left:
+                selection[candidate.id] = tier.number
+                left -= candidate.cost_cents
+    return summarize(tuple(ordered), rules, selection, status="greedy",
+                     seconds=time.perf_counter() - started, with_violations=True)

@@ -1,0 +1,164 @@
+"""What the optimizer is given: candidate proposals and the program's rules.
+
+Money is integer cents and shares are basis points (1 bp = 0.01 %), so every budget, cap, floor
+and district share is computed exactly. Scores may be fractional; the integer program works in
+whole *score units* (thousandths of a weighted point) so its optimum is proven exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+BPS = 10_000  # basis points in 100 %
+SCORE_UNITS_PER_POINT = 1_000  # score resolution: 0.001 weighted points
+
+
+class OptimizerInputError(ValueError):
+    """Input the optimizer cannot work with (not a rule conflict); the message says which."""
+
+
+class Lock(StrEnum):
+    MUST_INCLUDE = "must_include"
+    MUST_EXCLUDE = "must_exclude"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One feasible or shortlisted proposal the optimizer may choose."""
+
+    id: str
+    cost_cents: int
+    score: float
+    category: str
+    district: str | None = None
+    alternate_group: str | None = None  # at most one candidate per group is chosen
+    lock: Lock | None = None
+    equity: float | None = None  # e.g. poverty rate of the tracts under the project
+    title: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.id} ({self.title})" if self.title else self.id
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A funding tier. Its budget is the project budget × share_bps; weight scales the score of
+    the projects placed in it (Tier 1 weighs 1.0, Tier 2 less, so the best projects land in Tier 1)."""
+
+    number: int
+    share_bps: int
+    weight: float = 1.0
+
+    @property
+    def label(self) -> str:
+        return f"Tier {self.number}"
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    """A cap and/or a floor on the spending of one category over the whole list (all tiers)."""
+
+    category: str
+    label: str = ""
+    floor_cents: int | None = None
+    cap_cents: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.label or self.category
+
+
+@dataclass(frozen=True)
+class DistrictMinimum:
+    """A district must receive at least min_share_bps of the list's total spending."""
+
+    district: str
+    min_share_bps: int
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.district
+
+
+DEFAULT_TIERS = (Tier(1, BPS, 1.0),)
+
+
+@dataclass(frozen=True)
+class Rules:
+    revenue_cents: int
+    program_management_bps: int = 0
+    target_share_bps: int = BPS  # 15000 plans a list at 150 % of revenue
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    categories: tuple[CategoryRule, ...] = ()
+    district_minimums: tuple[DistrictMinimum, ...] = ()
+
+    @property
+    def project_budget_cents(self) -> int:
+        """revenue × (1 − program management) × target share, rounded down to the cent."""
+        return self.revenue_cents * (BPS - self.program_management_bps) * self.target_share_bps // (BPS * BPS)
+
+    def tier_budget_cents(self, tier: Tier) -> int:
+        """Project budget × the tier's share, computed in one step and rounded down to the cent."""
+        numerator = self.revenue_cents * (BPS - self.program_management_bps) * self.target_share_bps * tier.share_bps
+        return numerator // (BPS * BPS * BPS)
+
+    def tier(self, number: int) -> Tier:
+        for tier in self.tiers:
+            if tier.number == number:
+                return tier
+        raise OptimizerInputError(f"There is no Tier {number}.")
+
+
+def score_units(score: float, weight: float) -> int:
+    """The integer objective coefficient of a candidate placed in a tier of the given weight."""
+    return round(score * weight * SCORE_UNITS_PER_POINT)
+
+
+def validate(candidates: tuple[Candidate, ...] | list[Candidate], rules: Rules) -> tuple[Candidate, ...]:
+    """Check the input and return the candidates in canonical order (by id), so results never
+    depend on the order they were given in."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for c in candidates:
+        if c.id in seen:
+            problems.append(f"Proposal {c.id} is listed twice.")
+        seen.add(c.id)
+        if not isinstance(c.cost_cents, int) or isinstance(c.cost_cents, bool) or c.cost_cents < 0:
+            problems.append(f"Proposal {c.id} has an invalid cost {c.cost_cents!r} (whole cents, not negative).")
+        if c.score != c.score or abs(c.score) == float("inf"):
+            problems.append(f"Proposal {c.id} has no usable score.")
+        if c.lock is not None and not isinstance(c.lock, Lock):
+            problems.append(f"Proposal {c.id} has an unknown lock {c.lock!r}.")
+    if not isinstance(rules.revenue_cents, int) or rules.revenue_cents < 0:
+        problems.append("The revenue must be whole cents, not negative.")
+    if not 0 <= rules.program_management_bps < BPS:
+        problems.append("The program-management share must be between 0 % and 100 %.")
+    if rules.target_share_bps <= 0:
+        problems.append("The target share of revenue must be positive.")
+    if not rules.tiers:
+        problems.append("At least one tier is needed.")
+    numbers = [t.number for t in rules.tiers]
+    if len(set(numbers)) != len(numbers):
+        problems.append("Tier numbers must be distinct.")
+    if any(t.share_bps < 0 for t in rules.tiers) or sum(t.share_bps for t in rules.tiers) > BPS:
+        problems.append("Tier shares must be non-negative and add up to at most 100 %.")
+    if any(not t.weight > 0 for t in rules.tiers):
+        problems.append("Tier weights must be positive.")
+    categories = [r.category for r in rules.categories]
+    if len(set(categories)) != len(categories):
+        problems.append("Each category may have only one cap/floor rule.")
+    for r in rules.categories:
+        for amount in (r.floor_cents, r.cap_cents):
+            if amount is not None and (not isinstance(amount, int) or amount < 0):
+                problems.append(f"The cap and floor of {r.name} must be whole cents, not negative.")
+    districts = [d.district for d in rules.district_minimums]
+    if len(set(districts)) != len(districts):
+        problems.append("Each district may have only one minimum share.")
+    if any(not 0 <= d.min_share_bps <= BPS for d in rules.district_minimums):
+        problems.append("District minimum shares must be between 0 % and 100 %.")
+    if problems:
+        raise OptimizerInputError(" ".join(problems))
+    return tuple(sorted(candidates, key=lambda c: c.id))

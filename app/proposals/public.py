@@ -1,0 +1,343 @@
+"""What residents see of proposals: every proposal once submitted (never a draft), filtered,
+sorted and paged; a project page's facts (cost, condition under it, public status history,
+expected impact); and the proposals as GeoJSON for the public map.
+
+Only public fields leave this module: staff-internal reasons and notes never do.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2.shape import to_shape
+from shapely.geometry import GeometryCollection, box, mapping, shape
+from shapely.geometry.base import BaseGeometry
+from sqlmodel import Session, col, func, select
+
+from app import participation
+from app import program as programs
+from app.geometry import bounds
+from app.impact.deterioration import pci_at_age, project_pci
+from app.layers.legend import UNRATED, pavement_entries
+from app.layers.summary import loaded_layers, pavement_scheme
+from app.proposals import ProposalNotFound, states
+from app.proposals.editor import asset_keys
+from app.proposals.selection import AssetKey, ConditionSummary, condition_summary, features
+from models.accounts import Group
+from models.layers import District, LayerKind, PavementSegment
+from models.proposals import Proposal, ProposalAsset, ProposalState
+
+PUBLIC_STATES = tuple(s.value for s in ProposalState if s is not ProposalState.draft)
+PER_PAGE = 20
+# Category colours, in the program's category order: distinct, and dark enough for white text (AA).
+PALETTE = ("#1f5f99", "#8a4b08", "#6b3fa0", "#2e6b30", "#a3213b", "#0f6b6b", "#5c5c5c", "#7a5a00")
+SORTS = {
+    "newest": "Newest first",
+    "cost_high": "Highest cost first",
+    "cost_low": "Lowest cost first",
+    "support": "Most supported first",
+    "title": "Title (A–Z)",
+}
+
+
+def _(text: str) -> str:
+    """Marks fixed labels for the translation catalogue; templates translate them when rendering."""
+    return text
+
+
+LABELS = (_("Draft"), _("Submitted"), _("Under review"), _("Needs info"), _("Feasible"), _("Not feasible"),
+          _("Shortlisted"), _("On ballot"), _("Not selected"), _("Withdrawn"), _("City staff"),
+          _("Newest first"), _("Highest cost first"), _("Lowest cost first"), _("Most supported first"),
+          _("Title (A–Z)"), _("Good"), _("Satisfactory"), _("Fair"), _("Poor"), _("Very poor"), _("Serious"),
+          _("Failed"), _("Write a comment first."), _("Keep comments under 4,000 characters."),
+          _("Give the reason the public will see."), _("Keep the reason under 1,000 characters."),
+          _("Only staff can hide comments."),
+          # the public navigation (app.navigation entries, translated in templates/base.html)
+          _("Home"), _("Map"), _("Proposals"), _("Ballot list"), _("Dashboards"), _("Open data"), _("My groups"))
+
+
+@dataclass(frozen=True)
+class CategoryChip:
+    key: str
+    name: str
+    colour: str
+
+
+def category_chips(*, session: Session) -> dict[str, CategoryChip]:
+    """Each program category with its colour (by program order; stable while the program is)."""
+    view = programs.program_view(session=session)
+    categories = view.categories if view else []
+    return {c.key: CategoryChip(c.key, c.name, PALETTE[i % len(PALETTE)]) for i, c in enumerate(categories)}
+
+
+def _chip(chips: dict[str, CategoryChip], key: str | None) -> CategoryChip:
+    if key and key in chips:
+        return chips[key]
+    return CategoryChip(key or "", key or "Uncategorised", PALETTE[-2])
+
+
+@dataclass(frozen=True)
+class PublicRow:
+    id: int
+    title: str
+    group: str
+    category: CategoryChip
+    district: str | None
+    state: str
+    state_label: str
+    final_cents: int | None
+    low_cents: int | None
+    high_cents: int | None
+    supports: int
+    submitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    selected: bool
+
+
+@dataclass
+class PublicPage:
+    rows: list[PublicRow]
+    total: int
+    page: int
+    pages: int
+    total_cents: int
+    categories: list[Choice] = field(default_factory=list)
+    districts: list[Choice] = field(default_factory=list)
+    statuses: list[Choice] = field(default_factory=list)
+    sorts: list[Choice] = field(default_factory=list)
+
+
+class FilterError(ValueError):
+    """A filter value that is not one of the choices."""
+
+
+def public_list(*, session: Session, category: str = "", district: str = "", status: str = "",
+                sort: str = "newest", page: int = 1, per_page: int = PER_PAGE) -> PublicPage:
+    """Public proposals matching the filters ("" = any), sorted and paged."""
+    chips = category_chips(session=session)
+    district_rows = list(session.exec(select(District.id, District.name).order_by(col(District.name))))
+    if category and category not in chips:
+        raise FilterError("There is no such category.")
+    if district and district not in {str(d) for d, _ in district_rows}:
+        raise FilterError("There is no such district.")
+    if status and status not in PUBLIC_STATES:
+        raise FilterError("There is no such status.")
+    if sort not in SORTS:
+        raise FilterError("Choose one of the listed orders.")
+    where: list[Any] = [col(Proposal.state).in_(PUBLIC_STATES)]
+    if category:
+        where.append(col(Proposal.category_key) == category)
+    if district:
+        where.append(col(Proposal.district_id) == int(district))
+    if status:
+        where.append(col(Proposal.state) == status)
+    total, total_cents = session.exec(select(func.count(), func.sum(func.coalesce(
+        Proposal.override_cents, Proposal.estimate_total_cents))).where(*where)).one()
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    cost = func.coalesce(Proposal.override_cents, Proposal.estimate_total_cents)
+    supports = participation.support_count_column()
+    orders: dict[str, list[Any]] = {
+        "newest": [col(Proposal.submitted_at).desc(), col(Proposal.id).desc()],
+        "cost_high": [cost.desc(), col(Proposal.id)],
+        "cost_low": [cost.asc(), col(Proposal.id)],
+        "support": [supports.desc(), col(Proposal.id)],
+        "title": [func.lower(Proposal.title), col(Proposal.id)],
+    }
+    order = orders[sort]
+    query = (select(Proposal, Group.name, District.name, supports)
+             .join(Group, col(Group.id) == Proposal.group_id)
+             .outerjoin(District, col(District.id) == Proposal.district_id)
+             .where(*where).order_by(*order).offset((page - 1) * per_page).limit(per_page))
+    rows = [PublicRow(p.id or 0, p.title, group_name, _chip(chips, p.category_key), district_name, p.state,
+                      ProposalState(p.state).label, p.final_cents, p.estimate_low_cents, p.estimate_high_cents,
+                      int(count or 0), p.submitted_at)
+            for p, group_name, district_name, count in session.exec(query)]
+    return PublicPage(
+        rows=rows, total=int(total), page=page, pages=pages, total_cents=int(total_cents or 0),
+        categories=[Choice(c.key, c.name, c.key == category) for c in chips.values()],
+        districts=[Choice(str(d), name, str(d) == district) for d, name in district_rows],
+        statuses=[Choice(s, ProposalState(s).label, s == status) for s in PUBLIC_STATES],
+        sorts=[Choice(k, label, k == sort) for k, label in SORTS.items()])
+
+
+# -- one project -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Impact:
+    """What the project changes, over the program's collection years."""
+
+    years: int
+    pavement_length_m: float = 0.0
+    pci_now: float | None = None
+    pci_untreated: float | None = None  # if nothing is done
+    pci_treated: float | None = None  # if repaved now
+    sidewalk_gap_closed_m: float = 0.0
+    lights_fixed: int = 0
+    ramps_fixed: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return self.pci_now is None and not (self.sidewalk_gap_closed_m or self.lights_fixed or self.ramps_fixed)
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    at: datetime
+    from_label: str
+    to_label: str
+    actor: str
+    public_note: str
+
+
+@dataclass
+class PublicProposal:
+    proposal: Proposal
+    group: str
+    category: CategoryChip
+    district: str | None
+    state_label: str
+    estimate: dict[str, Any] | None
+    condition: ConditionSummary
+    history: list[PublicStatus]
+    impact: Impact
+    features: dict[str, Any]
+    bounds: tuple[float, float, float, float] | None
+    supports: int
+    map_config: dict[str, Any] = field(default_factory=dict)
+
+
+def get_public(*, session: Session, proposal_id: int) -> Proposal:
+    """The proposal if the public may see it; a draft (or nothing) raises ProposalNotFound."""
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None or proposal.state not in PUBLIC_STATES:
+        raise ProposalNotFound()
+    return proposal
+
+
+def _collection(session: Session, proposal: Proposal, keys: Any) -> dict[str, Any]:
+    collection = features(session=session, keys=keys)
+    if proposal.geom is not None:
+        collection["features"].insert(0, {"type": "Feature", "id": f"proposal:{proposal.id}",
+                                          "geometry": mapping(to_shape(proposal.geom)),
+                                          "properties": {"layer": "drawn", "id": proposal.id,
+                                                         "label": proposal.title}})
+    return collection
+
+
+def impact_of(*, session: Session, keys: Any, years: int, condition: ConditionSummary) -> Impact:
+    """Length-weighted PCI along the project now, after ``years`` untouched, and after ``years`` if
+    treated now (the deterioration curve); gaps closed, lights and ramps fixed."""
+    ids = [k.id for k in keys if k.layer == "pavement"]
+    now = untreated = treated = None
+    length = 0.0
+    if ids:
+        rows = [(m, pci, fc) for m, pci, fc in session.exec(
+            select(PavementSegment.length_m, PavementSegment.pci, PavementSegment.functional_class)
+            .where(col(PavementSegment.id).in_(ids))) if pci is not None]
+        length = sum(m for m, _, _ in rows)
+        if length > 0:
+            now = sum(m * pci for m, pci, _ in rows) / length
+            untreated = sum(m * float(project_pci(float(pci), float(years), fc)) for m, pci, fc in rows) / length
+            treated = sum(m * float(pci_at_age(float(years), fc)) for m, _, fc in rows) / length
+    return Impact(years=years, pavement_length_m=length, pci_now=now, pci_untreated=untreated, pci_treated=treated,
+                  sidewalk_gap_closed_m=condition.sidewalk_gap_length_m, lights_fixed=condition.lights_out,
+                  ramps_fixed=condition.ramps_poor_or_missing)
+
+
+def project_page(*, session: Session, proposal_id: int) -> PublicProposal:
+    proposal = get_public(session=session, proposal_id=proposal_id)
+    keys = asset_keys(session=session, proposal_id=proposal.id or 0)
+    view = programs.program_view(session=session)
+    condition = condition_summary(session=session, keys=keys, band_scheme=view.program.band_scheme if view else None)
+    years = view.program.collection_years if view else 5
+    group = session.get(Group, proposal.group_id)
+    district = session.get(District, proposal.district_id) if proposal.district_id else None
+    group_name = group.name if group else ""
+    # the public sees the group (not which member clicked) or "City staff"
+    history = [PublicStatus(t.at, t.from_state, t.to_state, t.actor if t.actor == "City staff" else group_name,
+                            t.public_note)
+               for t in states.transitions(session=session, proposal_id=proposal.id or 0, for_staff=False)]
+    collection = _collection(session, proposal, keys)
+    shapes = [shape(f["geometry"]) for f in collection["features"] if f.get("geometry")]
+    return PublicProposal(
+        proposal=proposal, group=group.name if group else "", category=_chip(category_chips(session=session),
+                                                                               proposal.category_key),
+        district=district.name if district else None, state_label=ProposalState(proposal.state).label,
+        estimate=proposal.estimate, condition=condition, history=history,
+        impact=impact_of(session=session, keys=keys, years=years, condition=condition),
+        features=collection, bounds=bounds(shapes) if shapes else None,
+        supports=participation.support_count(session=session, proposal_id=proposal.id or 0),
+        map_config=map_config(session=session, collection=collection,
+                              box=bounds(shapes) if shapes else None))
+
+
+def map_config(*, session: Session, collection: dict[str, Any], box: Any) -> dict[str, Any]:
+    """What static/js/project-map.js draws: the project over the pavement tiles, coloured by band."""
+    bands = [{"key": e.key, "colour": e.colour} for e in pavement_entries(pavement_scheme(session=session))]
+    has_pavement = any(layer.kind is LayerKind.pavement for layer in loaded_layers(session=session))
+    return {"features": collection, "bounds": box, "bands": bands, "unrated": UNRATED.colour,
+            "tilejson": "/tiles/pavement.json" if has_pavement else None}
+
+
+# -- the map ----------------------------------------------------------------------------------
+
+MAX_MAP_FEATURES = 2000
+
+
+def _geometry_of(session: Session, proposal: Proposal, asset_shapes: dict[int, list[BaseGeometry]]
+                 ) -> BaseGeometry | None:
+    if proposal.geom is not None:
+        return to_shape(proposal.geom)
+    parts = asset_shapes.get(proposal.id or 0)
+    if not parts:
+        return None
+    return GeometryCollection(parts)
+
+
+def map_features(*, session: Session, bbox: tuple[float, float, float, float] | None,
+                 category: str = "", status: str = "", district: str = "") -> dict[str, Any]:
+    """Public proposals meeting ``bbox`` as GeoJSON (drawn location, else their assets), with the
+    category's colour and name so the map colours them and says what they are in words."""
+    chips = category_chips(session=session)
+    query = select(Proposal, Group.name).join(Group, col(Group.id) == Proposal.group_id).where(
+        col(Proposal.state).in_(PUBLIC_STATES))
+    if category:
+        query = query.where(col(Proposal.category_key) == category)
+    if status:
+        query = query.where(col(Proposal.state) == status)
+    if district.isdigit():
+        query = query.where(col(Proposal.district_id) == int(district))
+    found = list(session.exec(query.order_by(col(Proposal.id)).limit(MAX_MAP_FEATURES)))
+    ids = [p.id or 0 for p, _ in found]
+    asset_shapes: dict[int, list[BaseGeometry]] = {}
+    if ids:
+        links = list(session.exec(select(ProposalAsset).where(col(ProposalAsset.proposal_id).in_(ids))))
+        by_key: dict[str, list[int]] = {}
+        for link in links:
+            by_key.setdefault(f"{link.layer}:{link.asset_id}", []).append(link.proposal_id)
+        keys = [AssetKey(link.layer, link.asset_id) for link in links]
+        for feature in features(session=session, keys=keys)["features"]:
+            for pid in by_key.get(feature["id"], []):
+                asset_shapes.setdefault(pid, []).append(shape(feature["geometry"]))
+    frame = box(*bbox) if bbox else None
+    out = []
+    for proposal, group_name in found:
+        geometry = _geometry_of(session, proposal, asset_shapes)
+        if geometry is None or (frame is not None and not geometry.intersects(frame)):
+            continue
+        chip = _chip(chips, proposal.category_key)
+        out.append({"type": "Feature", "id": proposal.id, "geometry": mapping(geometry), "properties": {
+            "id": proposal.id, "title": proposal.title, "group": group_name, "category": chip.key,
+            "category_name": chip.name, "colour": chip.colour, "state": proposal.state,
+            "state_label": ProposalState(proposal.state).label, "cost_cents": proposal.final_cents,
+            "url": f"/proposals/{proposal.id}"}})
+    return {"type": "FeatureCollection", "features": out}

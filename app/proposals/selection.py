@@ -1,0 +1,280 @@
+"""What a proposal covers: its drawn location and its selected assets.
+
+Assets are chosen by clicking them on the map, by drawing an area and taking the segments
+inside it, or by the filter "segments on STREET with PCI below N". A drawn location must be a
+point, line or polygon inside the city (the districts, or the layers' extent when no districts
+are loaded, with ``CITY_TOLERANCE_M`` of slack).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import box, mapping, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.geometry import GeometryError, covered_by, share_inside, to_storable
+from app.layers.bands import BandScheme, scheme
+from app.proposals import ProposalError
+from models.layers import CurbRamp, District, Layer, LayerKind, PavementSegment, SidewalkSegment, Streetlight
+
+ASSET_TABLES: dict[str, Any] = {
+    LayerKind.pavement.value: PavementSegment,
+    LayerKind.sidewalk.value: SidewalkSegment,
+    LayerKind.ramp.value: CurbRamp,
+    LayerKind.streetlight.value: Streetlight,
+}
+MAX_SELECTION = 2_000
+CITY_TOLERANCE_M = 200.0
+DRAWN_TYPES = {"Point": "POINT", "LineString": "MULTILINESTRING", "MultiLineString": "MULTILINESTRING",
+               "Polygon": "MULTIPOLYGON", "MultiPolygon": "MULTIPOLYGON"}
+MAX_VERTICES = 5_000
+POOR_BANDS_FROM = "poor"
+
+
+@dataclass(frozen=True, order=True)
+class AssetKey:
+    layer: str
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.layer}:{self.id}"
+
+
+def parse_asset_keys(value: str | list[str] | None) -> list[AssetKey]:
+    """``"pavement:12,sidewalk:4"`` (or a list of such) as keys, each once, in order."""
+    items = value if isinstance(value, list) else (value or "").replace("\n", ",").split(",")
+    keys: dict[AssetKey, None] = {}
+    for item in items:
+        item = item.strip()
+        if not item:
+            continue
+        layer, _, number = item.partition(":")
+        if layer not in ASSET_TABLES or not number.isdigit():
+            raise ProposalError(f"“{item[:40]}” is not an asset (expected layer:id, e.g. pavement:12).",
+                                field="assets")
+        keys[AssetKey(layer, int(number))] = None
+    if len(keys) > MAX_SELECTION:
+        raise ProposalError(f"Select at most {MAX_SELECTION:,} assets in one proposal; split it up.", field="assets")
+    return list(keys)
+
+
+def check_assets_exist(*, session: Session, keys: list[AssetKey]) -> None:
+    by_layer: dict[str, set[int]] = {}
+    for key in keys:
+        by_layer.setdefault(key.layer, set()).add(key.id)
+    missing: list[str] = []
+    for layer, ids in by_layer.items():
+        table = ASSET_TABLES[layer]
+        found = set(session.exec(select(table.id).where(col(table.id).in_(ids))))
+        missing += [f"{layer} {i}" for i in sorted(ids - found)]
+    if missing:
+        raise ProposalError(f"These assets do not exist (any more): {', '.join(missing[:10])}.", field="assets")
+
+
+def parse_geometry(value: str | dict[str, Any] | None) -> BaseGeometry | None:
+    """A drawn location from GeoJSON (a geometry or a feature), as stored; None when empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        data = json.loads(value) if isinstance(value, str) else value
+        if isinstance(data, dict) and data.get("type") == "Feature":
+            data = data.get("geometry")
+        if data is None:
+            return None
+        if not isinstance(data, dict) or data.get("type") not in DRAWN_TYPES:
+            kind = data.get("type") if isinstance(data, dict) else type(data).__name__
+            raise ProposalError(f"Draw a point, a line or a polygon (not a {kind}).", field="geometry")
+        geometry = shape(data)
+    except ProposalError:
+        raise
+    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError) as error:
+        raise ProposalError(f"The drawn location is not valid GeoJSON ({error}).", field="geometry") from error
+    if shapely.get_num_coordinates(geometry) > MAX_VERTICES:
+        raise ProposalError(f"The drawn location has more than {MAX_VERTICES:,} points; simplify it.",
+                            field="geometry")
+    try:
+        stored, _ = to_storable(geometry, DRAWN_TYPES[geometry.geom_type])
+    except GeometryError as error:
+        raise ProposalError(f"The drawn location cannot be used: {error}.", field="geometry") from error
+    return stored
+
+
+def city_areas(*, session: Session) -> list[BaseGeometry]:
+    """The city: its districts, else the extent of the loaded layers."""
+    districts = [to_shape(g) for g in session.exec(select(District.geom))]
+    if districts:
+        return districts
+    return [box(layer.min_lon, layer.min_lat, layer.max_lon, layer.max_lat)
+            for layer in session.exec(select(Layer).where(col(Layer.min_lon).is_not(None)))
+            if None not in (layer.min_lon, layer.min_lat, layer.max_lon, layer.max_lat)]
+
+
+def check_in_city(*, session: Session, geometry: BaseGeometry) -> None:
+    areas = city_areas(session=session)
+    if not areas:
+        raise ProposalError("No city boundary or condition layer is loaded yet, so a location cannot be checked.",
+                            field="geometry")
+    if not covered_by(geometry, areas, CITY_TOLERANCE_M):
+        raise ProposalError("The drawn location is outside the city. Draw it within the city's districts.",
+                            field="geometry")
+
+
+def assets_inside(*, session: Session, area: BaseGeometry,
+                  layers: tuple[str, ...] = (LayerKind.pavement.value,)) -> list[AssetKey]:
+    """The assets mostly inside a drawn polygon (by length for segments)."""
+    if area.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ProposalError("Draw an area (a polygon) first, then take the segments inside it.", field="geometry")
+    found: list[AssetKey] = []
+    for layer in layers:
+        table = ASSET_TABLES[layer]
+        query = select(table.id, table.geom).where(
+            func.ST_Intersects(table.geom, func.ST_GeomFromText(area.wkt, 4326))).order_by(table.id)
+        found += [AssetKey(layer, i) for i, g in session.exec(query) if share_inside(to_shape(g), area) >= 0.5]
+    if not found:
+        raise ProposalError("There are no segments inside that area. Draw it over the streets you mean.",
+                            field="geometry")
+    if len(found) > MAX_SELECTION:
+        raise ProposalError(f"That area holds {len(found):,} assets; draw a smaller one "
+                            f"(at most {MAX_SELECTION:,}).", field="geometry")
+    return found
+
+
+def segments_on_street(*, session: Session, street: str, pci_below: float | None) -> list[AssetKey]:
+    """Pavement segments on a street (name, any case), optionally with PCI below a number."""
+    name = " ".join(street.split())
+    if not name:
+        raise ProposalError("Give a street name.", field="street")
+    if pci_below is not None and not 0 < pci_below <= 100:
+        raise ProposalError("PCI is between 0 and 100.", field="pci_below")
+    query = select(PavementSegment.id).where(func.lower(PavementSegment.street_name) == name.lower())
+    if pci_below is not None:
+        query = query.where(col(PavementSegment.pci) < pci_below)
+    found = [AssetKey(LayerKind.pavement.value, i) for i in session.exec(query.order_by(col(PavementSegment.id)))]
+    if not found:
+        below = f" with PCI below {pci_below:g}" if pci_below is not None else ""
+        raise ProposalError(f"No pavement segments on “{name}”{below}.", field="street")
+    return found
+
+
+def features(*, session: Session, keys: list[AssetKey]) -> dict[str, Any]:
+    """The selected assets as a GeoJSON FeatureCollection (for the editor's map)."""
+    collection: list[dict[str, Any]] = []
+    for layer, table in ASSET_TABLES.items():
+        ids = [k.id for k in keys if k.layer == layer]
+        if not ids:
+            continue
+        for row in session.exec(select(table).where(col(table.id).in_(ids))):
+            collection.append({"type": "Feature", "id": f"{layer}:{row.id}", "geometry": mapping(to_shape(row.geom)),
+                               "properties": {"layer": layer, "id": row.id,
+                                              "label": getattr(row, "street_name", None) or f"{layer} {row.id}"}})
+    return {"type": "FeatureCollection", "features": collection}
+
+
+def geometry_geojson(geometry: Any) -> dict[str, Any] | None:
+    """A stored location (database value or shapely) as a GeoJSON geometry."""
+    if geometry is None:
+        return None
+    value = geometry if isinstance(geometry, BaseGeometry) else to_shape(geometry)
+    return dict(mapping(value))
+
+
+def storable(geometry: BaseGeometry | None) -> Any:
+    return None if geometry is None else from_shape(geometry, srid=4326)
+
+
+def district_for(*, session: Session, geometry: BaseGeometry | None, keys: list[AssetKey]) -> int | None:
+    """The district holding most of the project: of the drawn location if there is one, else of the
+    selected assets (weighted by length for segments, one each for points)."""
+    if geometry is not None:
+        best: tuple[float, int] | None = None
+        query = select(District.id, District.geom).where(
+            func.ST_Intersects(District.geom, func.ST_GeomFromText(geometry.wkt, 4326)))
+        for district_id, geom in session.exec(query):
+            share = share_inside(geometry, to_shape(geom))
+            if best is None or share > best[0]:
+                best = (share, district_id)
+        if best is not None:
+            return best[1]
+    weights: dict[int, float] = {}
+    for layer, table in ASSET_TABLES.items():
+        ids = [k.id for k in keys if k.layer == layer]
+        if not ids:
+            continue
+        length = table.length_m if hasattr(table, "length_m") else None
+        query = select(table.district_id, func.sum(length) if length is not None else func.count()).where(
+            col(table.id).in_(ids), col(table.district_id).is_not(None)).group_by(table.district_id)
+        for district_id, weight in session.exec(query):
+            weights[district_id] = weights.get(district_id, 0.0) + float(weight or 0)
+    return max(weights, key=lambda d: (weights[d], -d)) if weights else None
+
+
+@dataclass(frozen=True)
+class ConditionSummary:
+    """The condition along the project."""
+
+    pavement_segments: int = 0
+    pavement_length_m: float = 0.0
+    weighted_pci: float | None = None
+    share_poor_or_worse: float | None = None
+    unrated_segments: int = 0
+    sidewalk_length_m: float = 0.0
+    sidewalk_gap_length_m: float = 0.0
+    sidewalk_poor_length_m: float = 0.0
+    ramps: int = 0
+    ramps_poor_or_missing: int = 0
+    lights: int = 0
+    lights_out: int = 0
+    lights_non_led: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.pavement_segments or self.sidewalk_length_m or self.ramps or self.lights)
+
+
+def condition_summary(*, session: Session, keys: list[AssetKey], band_scheme: str | None = None) -> ConditionSummary:
+    poor_below = _poor_below(scheme(band_scheme))
+    values: dict[str, Any] = {}
+
+    def ids(layer: str) -> list[int]:
+        return [k.id for k in keys if k.layer == layer]
+
+    if pavement := ids("pavement"):
+        rows = list(session.exec(select(PavementSegment.length_m, PavementSegment.pci)
+                                 .where(col(PavementSegment.id).in_(pavement))))
+        rated = [(length, pci) for length, pci in rows if pci is not None]
+        rated_length = sum(length for length, _ in rated)
+        values.update(pavement_segments=len(rows), pavement_length_m=sum(r[0] for r in rows),
+                      unrated_segments=len(rows) - len(rated))
+        if rated_length > 0:
+            values["weighted_pci"] = sum(length * pci for length, pci in rated) / rated_length
+            values["share_poor_or_worse"] = sum(length for length, pci in rated if pci < poor_below) / rated_length
+    if sidewalks := ids("sidewalk"):
+        rows = list(session.exec(select(SidewalkSegment.length_m, SidewalkSegment.is_gap, SidewalkSegment.condition)
+                                 .where(col(SidewalkSegment.id).in_(sidewalks))))
+        values.update(sidewalk_length_m=sum(r[0] for r in rows),
+                      sidewalk_gap_length_m=sum(r[0] for r in rows if r[1]),
+                      sidewalk_poor_length_m=sum(r[0] for r in rows if not r[1] and (r[2] or "").lower() == "poor"))
+    if ramps := ids("ramp"):
+        conditions = list(session.exec(select(CurbRamp.condition).where(col(CurbRamp.id).in_(ramps))))
+        values.update(ramps=len(conditions),
+                      ramps_poor_or_missing=sum(1 for c in conditions if (c or "").lower() in ("poor", "missing")))
+    if lights := ids("streetlight"):
+        rows = list(session.exec(select(Streetlight.status, Streetlight.lamp_type)
+                                 .where(col(Streetlight.id).in_(lights))))
+        values.update(lights=len(rows), lights_out=sum(1 for s, _ in rows if s in ("out", "reported")),
+                      lights_non_led=sum(1 for _, lamp in rows if (lamp or "").upper() != "LED"))
+    return ConditionSummary(**values)
+
+
+def _poor_below(bands: BandScheme) -> float:
+    """PCI below this is "poor or worse": the floor of the band just better than "poor"."""
+    keys = bands.keys()
+    index = keys.index(POOR_BANDS_FROM) if POOR_BANDS_FROM in keys else len(keys) - 1
+    return float(bands.bands[index - 1].min_pci) if index > 0 else 101.0

@@ -1,0 +1,64 @@
+"""Passwords, the signing secret, and CSRF tokens.
+
+Sessions are Starlette's signed cookies (HttpOnly, SameSite=Lax, Secure behind HTTPS);
+they hold only the user id, the user's session version and the CSRF token, so any worker
+can serve any request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.settings import Settings
+
+_password_hash = PasswordHash((Argon2Hasher(),))
+CSRF_SESSION_KEY = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FORM_FIELD = "csrf_token"
+
+
+def hash_password(password: str) -> str:
+    return _password_hash.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    return _password_hash.verify(password, password_hash)
+
+
+# A real hash to verify against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def burn_password_check(password: str) -> None:
+    _password_hash.verify(password, _DUMMY_HASH)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def tokens_match(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+def signing_secret(settings: Settings) -> str:
+    """The configured secret; in development, one kept in ``.groundwork-secret`` beside the data."""
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.environment == "production":
+        raise RuntimeError("GROUNDWORK_SECRET_KEY must be set in production (e.g. `openssl rand -hex 32`).")
+    path = Path(".groundwork-secret")
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

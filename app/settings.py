@@ -1,0 +1,122 @@
+"""Groundwork's settings: the only module that reads the environment.
+
+Every setting has the prefix ``GROUNDWORK_``; nested groups use ``__``, e.g.
+``GROUNDWORK_MAIL__SMTP_HOST=smtp.city.gov`` or ``GROUNDWORK_TILES__MAX_FEATURES=20000``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class MailSettings(BaseModel):
+    """Outgoing mail. With no SMTP host, mail only goes to the outbox page (development)."""
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    sender: str = "Groundwork <no-reply@groundwork.local>"
+
+
+class SecuritySettings(BaseModel):
+    session_cookie: str = "groundwork_session"
+    session_max_age_s: int = 14 * 24 * 3600
+    https_only_cookies: bool = False
+    password_reset_ttl_s: int = 3600
+    login_failures_per_account: int = 8
+    login_failures_per_ip: int = 40
+    login_window_s: int = 15 * 60
+    min_password_length: int = 10
+
+
+class TileSettings(BaseModel):
+    """Vector tiles (after tipg's MVTSettings)."""
+
+    extent: int = 4096
+    buffer: int = 64
+    max_features: int = 20_000
+    max_zoom: int = 22
+    cache_max_age_s: int = 60
+
+
+class ImportSettings(BaseModel):
+    """Importing condition layers. ``work_dir`` keeps uploads between preview and confirm; it must be
+    shared by every worker (a local path on one machine, a shared volume beyond)."""
+
+    max_upload_mb: int = 200
+    max_unzipped_mb: int = 1000
+    http_timeout_s: float = 30.0
+    http_retries: int = 3
+    http_backoff_s: float = 0.5
+    arcgis_page_size: int = 1000
+    work_dir: str = str(Path(tempfile.gettempdir()) / "groundwork-imports")
+    work_max_age_s: int = 24 * 3600
+
+
+class MapSettings(BaseModel):
+    """The public map. With no basemap the condition layers still draw (closed networks)."""
+
+    basemap_style_url: str | None = None
+    basemap_attribution: str = ""
+
+
+class OpenDataSettings(BaseModel):
+    """Open data downloads and the /data catalog."""
+
+    licence_name: str = "ODC-PDDL-1.0"
+    licence_url: str = "https://opendatacommons.org/licenses/pddl/1-0/"
+    publisher: str = "City of Groundwork"
+    contact_email: str | None = None
+    cache_max_age_s: int = 300
+
+
+class GroupSettings(BaseModel):
+    """Community groups: how long an invitation link stays valid."""
+
+    invite_ttl_s: int = 7 * 24 * 3600
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GROUNDWORK_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///groundwork.sqlite"
+    secret_key: str | None = Field(default=None, description="Signs session cookies and CSRF tokens.")
+    spatialite_path: str = "mod_spatialite"
+    site_name: str = "Groundwork"
+    base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "info"
+
+    mail: MailSettings = MailSettings()
+    security: SecuritySettings = SecuritySettings()
+    tiles: TileSettings = TileSettings()
+    imports: ImportSettings = ImportSettings()
+    map: MapSettings = MapSettings()
+    opendata: OpenDataSettings = OpenDataSettings()
+    groups: GroupSettings = GroupSettings()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def outbox_is_public(self) -> bool:
+        """In development, anyone may read the outbox page to follow mailed links."""
+        return self.environment == "development" and not self.mail.smtp_host
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,61 @@
+"""SQLModel tables and their API shapes, one module per domain.
+
+Importing this package registers every table on ``SQLModel.metadata`` (Alembic's target).
+"""
+
+from models.accounts import Group, GroupMembership, GroupRole, LoginAttempt, PasswordReset, Role, User
+from models.audit import AuditEvent
+from models.costs import CatalogVersion, Treatment
+from models.groups import GroupInvite, GroupListShare
+from models.outbox import OutboxMessage
+from models.participation import ProposalComment, ProposalSupport
+from models.program import Category, DistrictShare, Phase, Program, Tier
+from models.proposals import Proposal, ProposalAsset, ProposalRevision, ProposalState, ProposalTransition
+from models.triage import (
+    ProposalLink,
+    PublishedItem,
+    PublishedList,
+    ReviewerScore,
+    RubricCriterion,
+    Scenario,
+    ScenarioItem,
+    StaffEstimate,
+    TriageReview,
+)
+
+__all__ = [
+    "AuditEvent",
+    "CatalogVersion",
+    "Category",
+    "DistrictShare",
+    "Group",
+    "GroupInvite",
+    "GroupListShare",
+    "GroupMembership",
+    "GroupRole",
+    "LoginAttempt",
+    "OutboxMessage",
+    "PasswordReset",
+    "Phase",
+    "Program",
+    "Proposal",
+    "ProposalComment",
+    "ProposalSupport",
+    "ProposalAsset",
+    "ProposalRevision",
+    "ProposalState",
+    "ProposalTransition",
+    "ProposalLink",
+    "PublishedItem",
+    "PublishedList",
+    "ReviewerScore",
+    "RubricCriterion",
+    "Scenario",
+    "ScenarioItem",
+    "StaffEstimate",
+    "TriageReview",
+    "Role",
+    "Tier",
+    "Treatment",
+    "User",
+]

@@ -1,0 +1,72 @@
+"""Admin pages: users and their roles, and the audit log (browse and export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from sqlmodel import col, select
+
+from app import accounts, audit
+from app.deps import AdminUser, SessionDep
+from app.navigation import NavEntry
+from app.spreadsheet import safe_cell
+from app.web import flash, render
+from models.accounts import Role, User
+
+router = APIRouter(include_in_schema=False)
+NAV = [NavEntry("Audit log", "/staff/audit", "admin", order=90),
+       NavEntry("Users", "/admin/users", "admin", order=95)]
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users(request: Request, session: SessionDep, _: AdminUser) -> HTMLResponse:
+    people = list(session.exec(select(User).order_by(col(User.email))))
+    return render(request, "admin/users.html", {"users": people, "roles": [r.value for r in Role]})
+
+
+@router.post("/admin/users/{user_id}/role")
+def change_role(request: Request, session: SessionDep, admin: AdminUser, user_id: int,
+                role: Annotated[Role, Form()]) -> RedirectResponse:
+    user = session.get(User, user_id)
+    if user is None:
+        raise HTTPException(404, "There is no such user.")
+    if user.id == admin.id and role is not Role.admin:
+        flash(request, "You cannot remove your own admin role; ask another admin.", "error")
+        return RedirectResponse("/admin/users", status_code=303)
+    accounts.set_role(session=session, user=user, role=role, actor=admin)
+    flash(request, f"{user.email} is now {role.value}.", "success")
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/staff/audit", response_class=HTMLResponse)
+def audit_log(request: Request, session: SessionDep, _: AdminUser, page: int = 1) -> HTMLResponse:
+    page = max(page, 1)
+    events = audit.recent(session=session, limit=101, offset=(page - 1) * 100)
+    return render(request, "admin/audit.html",
+                  {"events": events[:100], "page": page, "has_next": len(events) > 100})
+
+
+@router.get("/staff/audit.csv")
+def audit_export(session: SessionDep, _: AdminUser) -> StreamingResponse:
+    def rows() -> object:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["at", "actor_id", "action", "object_type", "object_id", "before", "after", "ip"])
+        offset = 0
+        while batch := audit.recent(session=session, limit=1000, offset=offset):
+            for e in batch:
+                writer.writerow([safe_cell(v) for v in (
+                    e.at.isoformat(), e.actor_id, e.action, e.object_type, e.object_id,
+                    json.dumps(e.before) if e.before else "", json.dumps(e.after) if e.after else "", e.ip or "")])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            offset += len(batch)
+
+    return StreamingResponse(rows(), media_type="text/csv",  # type: ignore[arg-type]
+                             headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})

@@ -1,0 +1,147 @@
+"""Staff page for importing condition layers: upload or URL → preview (nothing written) → confirm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from app.deps import SessionDep, SettingsDep, StaffUser
+from app.importers import fields, service, uploads
+from app.importers.report import ImportFailed
+from app.layers.bands import SCHEMES
+from app.navigation import NavEntry
+from app.web import flash, is_htmx, render
+from models.layers import LayerKind
+
+router = APIRouter(include_in_schema=False)
+NAV = [NavEntry("Import data", "/staff/import", "staff", order=60)]
+SESSION_KEY = "import_token"
+
+
+def _index(request: Request, session: SessionDep, settings: SettingsDep, *, form: dict[str, str] | None = None,
+           error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    return render(request, "imports/index.html",
+                  {"kinds": [(k.value, k.title) for k in LayerKind],
+                   "schemes": [(s.key, s.label) for s in SCHEMES.values()],
+                   "layers": service.layers(session=session), "form": form or {}, "error": error,
+                   "max_upload_mb": settings.imports.max_upload_mb}, status_code=status_code)
+
+
+@router.get("/staff/import", response_class=HTMLResponse)
+def index(request: Request, session: SessionDep, settings: SettingsDep, _: StaffUser) -> HTMLResponse:
+    return _index(request, session, settings)
+
+
+@router.post("/staff/import")
+async def upload(request: Request, session: SessionDep, settings: SettingsDep, staff: StaffUser) -> Response:
+    form = await request.form()
+    values = {key: str(form.get(key) or "").strip() for key in
+              ("kind", "url", "crs", "units", "layer", "bands", "mapping", "constants")}
+    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    error = None
+    try:
+        kind = LayerKind(values["kind"])
+    except ValueError:
+        kind, error = None, "Choose what kind of layer this is."
+    if error is None and not files and not values["url"].startswith(("http://", "https://")):
+        error = "Choose a file to upload, or give an http(s) address."
+    try:
+        mapping = fields.parse_pairs(values["mapping"].splitlines(), "mapping")
+        constants = fields.parse_pairs(values["constants"].splitlines(), "set")
+    except ValueError as problem:
+        error = error or str(problem)
+    if error or kind is None:
+        return _index(request, session, settings, form=values, error=error, status_code=422)
+    pending = uploads.start(settings=settings.imports, kind=kind, uploaded_by=staff.id)
+    pending.mapping, pending.constants = mapping, constants
+    pending.crs, pending.units, pending.layer = values["crs"] or None, values["units"] or None, values["layer"] or None
+    pending.append, pending.band_scheme = form.get("append") == "on", values["bands"] or None
+    try:
+        if files:
+            uploads.store_files(pending, [(f.filename or "upload", f.file) for f in files], settings=settings.imports)
+        else:
+            pending.source = pending.name = values["url"]
+    except uploads.UploadTooLarge as problem:
+        return _index(request, session, settings, form=values, error=str(problem), status_code=413)
+    except ImportFailed as problem:
+        uploads.discard(pending)
+        return _index(request, session, settings, form=values, error=str(problem), status_code=422)
+    pending.save()
+    request.session[SESSION_KEY] = pending.token
+    return RedirectResponse("/staff/import/preview", status_code=303)
+
+
+def _pending(request: Request, settings: SettingsDep) -> uploads.PendingImport | None:
+    return uploads.load(request.session.get(SESSION_KEY), settings=settings.imports)
+
+
+@router.get("/staff/import/preview", response_class=HTMLResponse)
+def preview(request: Request, settings: SettingsDep, _: StaffUser) -> Response:
+    pending = _pending(request, settings)
+    if pending is None:
+        flash(request, "There is no import waiting; upload a file or give a URL.", "warning")
+        return RedirectResponse("/staff/import", status_code=303)
+    context: dict[str, Any] = {"pending": pending, "kind": LayerKind(pending.kind), "error": None, "result": None,
+                               "fields": fields.field_names(LayerKind(pending.kind))}
+    try:
+        uploads.fetch_if_remote(pending, settings=settings.imports)
+        context["result"] = service.preview(pending.source, pending.options(), settings=settings.imports,
+                                            work_dir=_work(pending), name=pending.name)
+    except ImportFailed as problem:
+        context["error"], context["report"] = str(problem), problem.report
+    else:
+        context["report"] = context["result"].report
+    return render(request, "imports/preview.html", context)
+
+
+@router.post("/staff/import/confirm")
+async def confirm(request: Request, session: SessionDep, settings: SettingsDep, staff: StaffUser) -> Response:
+    pending = _pending(request, settings)
+    if pending is None:
+        flash(request, "There is no import waiting; upload a file or give a URL.", "warning")
+        return _redirect(request, "/staff/import")
+    form = await request.form()
+    mapping = {name[len("map_"):]: str(value) for name, value in form.multi_items() if name.startswith("map_")}
+    if mapping:
+        pending.mapping = mapping
+        pending.save()
+    if form.get("action") == "recheck":
+        return _redirect(request, "/staff/import/preview")
+    try:
+        result = service.import_layer(session=session, source=pending.source,
+                                      options=pending.options(skip_invalid=form.get("skip_invalid") == "on"),
+                                      actor=staff, settings=settings.imports, work_dir=_work(pending),
+                                      name=pending.name)
+    except ImportFailed as problem:
+        flash(request, f"Nothing was imported. {problem}", "error")
+        return _redirect(request, "/staff/import/preview")
+    uploads.discard(pending)
+    request.session.pop(SESSION_KEY, None)
+    skipped = f", skipped {result.report.rejected_count:,} rows" if result.report.rejected_count else ""
+    flash(request, f"Imported {result.report.valid:,} features into {result.layer.title}{skipped} "
+                   f"(revision {result.layer.revision}).", "success")
+    return _redirect(request, "/staff/import")
+
+
+@router.post("/staff/import/cancel")
+def cancel(request: Request, settings: SettingsDep, _: StaffUser) -> Response:
+    pending = _pending(request, settings)
+    if pending is not None:
+        uploads.discard(pending)
+    request.session.pop(SESSION_KEY, None)
+    flash(request, "The import was cancelled; nothing was written.", "info")
+    return RedirectResponse("/staff/import", status_code=303)
+
+
+def _work(pending: uploads.PendingImport) -> Path:
+    return Path(pending.directory) / "work"
+
+
+def _redirect(request: Request, path: str) -> Response:
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": path})
+    return RedirectResponse(path, status_code=303)

@@ -1,0 +1,132 @@
+"""Staff scenarios (/staff/scenarios): working lists, the optimizer, hand edits, comparison, publishing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.costing.arithmetic import parse_percent
+from app.deps import SessionDep, SettingsDep, StaffUser
+from app.navigation import NavEntry
+from app.optimizer import OptimizerInputError
+from app.scenarios import ScenarioError, compare, publish, scenarios
+from app.web import flash, render
+
+router = APIRouter(include_in_schema=False)
+NAV = [NavEntry("Scenarios", "/staff/scenarios", "staff", order=63)]
+
+
+def _int(value: Any, label: str = "The value") -> int | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise HTTPException(400, f"{label} must be a whole number, not “{text}”.")
+    return int(text)
+
+
+def _pool(session: SessionDep, scenario_id: int) -> scenarios.Pool:
+    try:
+        return scenarios.pool(session=session, scenario_id=scenario_id)
+    except LookupError as error:
+        raise HTTPException(404, "There is no such scenario.") from error
+    except ScenarioError as error:
+        raise HTTPException(409, str(error)) from error
+
+
+@router.get("/staff/scenarios", response_class=HTMLResponse)
+def scenario_list(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
+    return render(request, "scenarios/list.html", {"scenarios": scenarios.list_scenarios(session=session),
+                                                   "published": publish.latest(session=session)})
+
+
+@router.post("/staff/scenarios", response_model=None)
+async def scenario_create(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
+    form = await request.form()
+    try:
+        share = parse_percent(str(form.get("target_share", "100")), label="The target share")
+        scenario = scenarios.create_scenario(session=session, actor=viewer, name=str(form.get("name", "")),
+                                             target_share_bps=share if share is not None else 10_000)
+    except (ScenarioError, ValueError) as error:
+        flash(request, str(error), "error")
+        return RedirectResponse("/staff/scenarios", status_code=303)
+    return RedirectResponse(f"/staff/scenarios/{scenario.id}", status_code=303)
+
+
+@router.get("/staff/scenarios/compare", response_class=HTMLResponse)
+def scenario_compare(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
+    a = _int(request.query_params.get("a"), "Scenario A")
+    b = _int(request.query_params.get("b"), "Scenario B")
+    if a is None or b is None:
+        raise HTTPException(400, "Choose two scenarios to compare.")
+    try:
+        found = compare.compare(session=session, a_id=a, b_id=b)
+    except LookupError as error:
+        raise HTTPException(404, "There is no such scenario.") from error
+    return render(request, "scenarios/compare.html", {"c": found})
+
+
+def _page(request: Request, session: SessionDep, scenario_id: int, status_code: int = 200,
+          **extra: Any) -> Response:
+    p = _pool(session, scenario_id)
+    context = {"p": p, "outcome": scenarios.current_outcome(p), "optimized": None, "addition": None,
+               "published": scenarios.published_from(session=session, scenario_id=scenario_id),
+               "readiness": publish.readiness(session=session, scenario_id=scenario_id),
+               "tiers": [t.number for t in p.rules.tiers], **extra}
+    return render(request, "scenarios/detail.html", context, status_code=status_code)
+
+
+@router.get("/staff/scenarios/{scenario_id}", response_class=HTMLResponse)
+def scenario_detail(request: Request, scenario_id: int, session: SessionDep, viewer: StaffUser) -> Response:
+    addition = None
+    if (target := _int(request.query_params.get("add"), "The proposal")) is not None:
+        try:
+            addition = scenarios.what_it_takes(session=session, scenario_id=scenario_id, proposal_id=target)
+        except (ScenarioError, OptimizerInputError) as error:
+            raise HTTPException(400, str(error)) from error
+    return _page(request, session, scenario_id, addition=addition)
+
+
+@router.post("/staff/scenarios/{scenario_id}/optimize", response_class=HTMLResponse)
+def scenario_optimize(request: Request, scenario_id: int, session: SessionDep, viewer: StaffUser) -> Response:
+    _pool(session, scenario_id)
+    try:
+        optimized = scenarios.optimize_scenario(session=session, actor=viewer, scenario_id=scenario_id)
+    except (ScenarioError, OptimizerInputError) as error:
+        flash(request, str(error), "error")
+        return RedirectResponse(f"/staff/scenarios/{scenario_id}", status_code=303)
+    return _page(request, session, scenario_id, optimized=optimized,
+                 status_code=200 if optimized.applied else 422)
+
+
+@router.post("/staff/scenarios/{scenario_id}/items", response_model=None)
+async def scenario_item(request: Request, scenario_id: int, session: SessionDep, viewer: StaffUser) -> Response:
+    form = await request.form()
+    proposal_id = _int(form.get("proposal_id"), "The proposal") or 0
+    try:
+        if "lock" in form:
+            lock = str(form.get("lock") or "") or None
+            scenarios.set_lock(session=session, actor=viewer, scenario_id=scenario_id, proposal_id=proposal_id,
+                               lock=lock)
+        else:
+            scenarios.set_tier(session=session, actor=viewer, scenario_id=scenario_id, proposal_id=proposal_id,
+                               tier=_int(form.get("tier"), "The tier"))
+    except LookupError as error:
+        raise HTTPException(404, "There is no such scenario.") from error
+    except ScenarioError as error:
+        flash(request, str(error), "error")
+    return RedirectResponse(f"/staff/scenarios/{scenario_id}", status_code=303)
+
+
+@router.post("/staff/scenarios/{scenario_id}/publish", response_model=None)
+def scenario_publish(request: Request, scenario_id: int, session: SessionDep, settings: SettingsDep,
+                     viewer: StaffUser) -> Response:
+    _pool(session, scenario_id)
+    try:
+        published = publish.publish(session=session, settings=settings, actor=viewer, scenario_id=scenario_id)
+    except ScenarioError as error:
+        return _page(request, session, scenario_id, status_code=409, publish_error=str(error))
+    flash(request, f"Published ballot list version {published.version}; hash {published.content_hash}.", "success")
+    return RedirectResponse("/ballot", status_code=303)

@@ -1,0 +1,209 @@
+/* The proposal editor's map: click assets to add or remove them, draw a line, an area or a point.
+   The form's hidden fields (assets, geometry) hold the state; every change asks the server for a
+   fresh side panel (selection, quantities, estimate, budget) with the "gw-changed" htmx trigger. */
+(function () {
+  "use strict";
+  var container = document.getElementById("editor-map");
+  var form = document.getElementById("proposal-form");
+  if (!container || !form || typeof maplibregl === "undefined") { return; }
+  // the assets field is replaced by each server answer (hx-swap-oob), so look it up every time
+  function assetsField() { return document.getElementById("assets-field"); }
+  var geometryField = document.getElementById("geometry-field");
+  var status = document.getElementById("draw-status");
+  var LAYERS = (container.dataset.layers || "pavement").split(",");
+  var CLICKABLE = [];
+  var BAND_COLOURS = ["match", ["get", "band"], "good", "#1a9850", "satisfactory", "#91cf60", "fair", "#b8c94a",
+    "poor", "#e0b000", "very_poor", "#fc8d59", "serious", "#d73027", "failed", "#7f0000", "#777777"];
+  var mode = "select";
+  var vertices = [];
+
+  function bounds() {
+    try { return JSON.parse(container.dataset.bounds || "null"); } catch (e) { return null; }
+  }
+
+  var map = new maplibregl.Map({
+    container: container,
+    style: { version: 8, sources: {}, layers: [{ id: "background", type: "background", paint: { "background-color": "#f3f1ec" } }] },
+    bounds: bounds() || [-180, -70, 180, 70],
+    fitBoundsOptions: { padding: 20 },
+    attributionControl: false
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  map.doubleClickZoom.disable();
+
+  function keys() {
+    return assetsField().value.split(",").map(function (s) { return s.trim(); }).filter(Boolean);
+  }
+
+  function changed() {
+    if (window.htmx) { window.htmx.trigger(form, "gw-changed"); }
+  }
+
+  function say(text) { if (status) { status.textContent = text; } }
+
+  function emptyCollection() { return { type: "FeatureCollection", features: [] }; }
+
+  function selectionData() {
+    var holder = document.getElementById("selection-data");
+    if (!holder) { return emptyCollection(); }
+    try { return JSON.parse(holder.dataset.features || "null") || emptyCollection(); } catch (e) { return emptyCollection(); }
+  }
+
+  function drawnData() {
+    var features = [];
+    if (vertices.length) {
+      var geometry;
+      if (mode === "polygon" && vertices.length > 2) {
+        geometry = { type: "Polygon", coordinates: [vertices.concat([vertices[0]])] };
+      } else if (vertices.length > 1) {
+        geometry = { type: "LineString", coordinates: vertices };
+      } else {
+        geometry = { type: "Point", coordinates: vertices[0] };
+      }
+      features.push({ type: "Feature", geometry: geometry, properties: {} });
+    } else if (geometryField.value) {
+      try { features.push({ type: "Feature", geometry: JSON.parse(geometryField.value), properties: {} }); } catch (e) { /* shown by the server */ }
+    }
+    return { type: "FeatureCollection", features: features };
+  }
+
+  function refresh() {
+    if (!map.getSource("selection")) { return; }
+    map.getSource("selection").setData(selectionData());
+    map.getSource("drawn").setData(drawnData());
+  }
+
+  // Tile URLs must be absolute for MapLibre's workers, with their {z}/{x}/{y} braces unencoded.
+  function absolute(url) {
+    if (/^[a-z]+:\/\//i.test(url)) { return url; }
+    return window.location.origin + (url.charAt(0) === "/" ? "" : "/") + url;
+  }
+
+  function addLayer(id, tilejson) {
+    if (!tilejson || !tilejson.tiles) { return; }
+    var source = "tiles-" + id;
+    map.addSource(source, { type: "vector", tiles: tilejson.tiles.map(absolute),
+      minzoom: tilejson.minzoom || 0, maxzoom: tilejson.maxzoom || 22 });
+    var layer = { id: "asset-" + id, source: source, "source-layer": id };
+    if (id === "streetlight" || id === "ramp") {
+      layer.type = "circle";
+      layer.paint = { "circle-radius": 5, "circle-color": ["match", ["get", "status"], "out", "#d73027", "reported", "#fc8d59", "#2b6cb0"],
+        "circle-stroke-color": "#ffffff", "circle-stroke-width": 1 };
+    } else if (id === "sidewalk") {
+      layer.type = "line";
+      layer.paint = { "line-color": "#6b7280", "line-width": 2, "line-dasharray": [2, 1] };
+    } else {
+      layer.type = "line";
+      layer.paint = { "line-color": BAND_COLOURS, "line-width": ["interpolate", ["linear"], ["zoom"], 12, 2, 17, 7] };
+      layer.layout = { "line-cap": "round" };
+    }
+    map.addLayer(layer, "selected-casing");
+    CLICKABLE.push(layer.id);
+  }
+
+  map.on("load", function () {
+    map.addSource("selection", { type: "geojson", data: selectionData() });
+    map.addSource("drawn", { type: "geojson", data: drawnData() });
+    map.addLayer({ id: "selected-casing", type: "line", source: "selection", filter: ["==", ["geometry-type"], "LineString"],
+      paint: { "line-color": "#111827", "line-width": ["interpolate", ["linear"], ["zoom"], 12, 7, 17, 14], "line-opacity": 0.85 } });
+    map.addLayer({ id: "selected-line", type: "line", source: "selection", filter: ["==", ["geometry-type"], "LineString"],
+      paint: { "line-color": "#38bdf8", "line-width": ["interpolate", ["linear"], ["zoom"], 12, 3, 17, 8] } });
+    map.addLayer({ id: "selected-point", type: "circle", source: "selection", filter: ["==", ["geometry-type"], "Point"],
+      paint: { "circle-radius": 9, "circle-color": "#38bdf8", "circle-stroke-color": "#111827", "circle-stroke-width": 3 } });
+    map.addLayer({ id: "drawn-fill", type: "fill", source: "drawn", filter: ["==", ["geometry-type"], "Polygon"],
+      paint: { "fill-color": "#7c3aed", "fill-opacity": 0.15 } });
+    map.addLayer({ id: "drawn-line", type: "line", source: "drawn", paint: { "line-color": "#7c3aed", "line-width": 3, "line-dasharray": [3, 2] } });
+    map.addLayer({ id: "drawn-point", type: "circle", source: "drawn", filter: ["==", ["geometry-type"], "Point"],
+      paint: { "circle-radius": 6, "circle-color": "#7c3aed" } });
+    Promise.all(LAYERS.map(function (id) {
+      return fetch("/tiles/" + id + ".json").then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; });
+    })).then(function (found) {
+      found.forEach(function (tilejson, i) { addLayer(LAYERS[i], tilejson); });
+      container.dataset.ready = "true";
+      window.groundworkEditorMap = map; // for browser tests and the console
+    });
+  });
+
+  function toggle(key) {
+    var list = keys();
+    var index = list.indexOf(key);
+    if (index >= 0) { list.splice(index, 1); say("Removed " + key.replace(":", " ") + "."); }
+    else { list.push(key); say("Added " + key.replace(":", " ") + "."); }
+    assetsField().value = list.join(",");
+    changed();
+  }
+
+  map.on("click", function (event) {
+    if (mode === "select") {
+      var p = event.point;
+      var box = [[p.x - 6, p.y - 6], [p.x + 6, p.y + 6]];
+      var hits = map.queryRenderedFeatures(box, { layers: CLICKABLE.filter(function (id) { return map.getLayer(id); }) });
+      if (!hits.length) { return; }
+      var hit = hits[0];
+      var id = hit.id !== undefined && hit.id !== null ? hit.id : hit.properties.id;
+      if (id === undefined || id === null) { return; }
+      toggle(hit.layer.id.replace("asset-", "") + ":" + id);
+      return;
+    }
+    vertices.push([event.lngLat.lng, event.lngLat.lat]);
+    if (mode === "point") { finish(); return; }
+    say(vertices.length + " point" + (vertices.length === 1 ? "" : "s") + " placed. Double-click or press “Finish drawing” to end.");
+    refresh();
+  });
+
+  map.on("dblclick", function (event) {
+    if (mode === "line" || mode === "polygon") { event.preventDefault(); finish(); }
+  });
+
+  map.on("mousemove", function (event) {
+    if (mode !== "select") { map.getCanvas().style.cursor = "crosshair"; return; }
+    var hits = CLICKABLE.length ? map.queryRenderedFeatures(event.point, { layers: CLICKABLE.filter(function (id) { return map.getLayer(id); }) }) : [];
+    map.getCanvas().style.cursor = hits.length ? "pointer" : "";
+  });
+
+  function finish() {
+    var needed = mode === "polygon" ? 3 : mode === "line" ? 2 : 1;
+    if (vertices.length < needed) { say("Place at least " + needed + " points first."); return; }
+    var geometry = drawnData().features[0].geometry;
+    geometryField.value = JSON.stringify(geometry);
+    vertices = [];
+    say("Drawing kept. Save to store it" + (geometry.type === "Polygon" ? ", or take the segments inside it." : "."));
+    setMode("select");
+    refresh();
+    changed();
+  }
+
+  function setMode(next) {
+    mode = next;
+    vertices = [];
+    form.querySelectorAll("[data-mode]").forEach(function (button) {
+      button.setAttribute("aria-pressed", button.dataset.mode === next ? "true" : "false");
+    });
+    if (next !== "select") { say("Click on the map to place points."); }
+    refresh();
+  }
+
+  form.querySelectorAll("[data-mode]").forEach(function (button) {
+    button.addEventListener("click", function () { setMode(button.dataset.mode); });
+  });
+  form.querySelectorAll("[data-action]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var action = button.dataset.action;
+      if (action === "finish") { finish(); }
+      if (action === "clear-drawing") { vertices = []; geometryField.value = ""; refresh(); changed(); say("Drawing cleared."); }
+      if (action === "clear-selection") { assetsField().value = ""; changed(); say("Selection cleared."); }
+    });
+  });
+
+  // The street filter's inputs only parameterise "Add these segments": typing in them must not fire
+  // the form's preview, which could land after the button's request and replace what it added.
+  ["street", "pci_below"].forEach(function (id) {
+    var input = document.getElementById(id);
+    if (input) { input.addEventListener("change", function (event) { event.stopPropagation(); }); }
+  });
+
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target && (event.target.id === "workbench" || event.target.closest && event.target.closest("#workbench"))) { refresh(); }
+    refresh();
+  });
+})();

@@ -1,0 +1,152 @@
+"""Registration, sign-in, roles, password reset: what a person sees."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from models.accounts import LoginAttempt, PasswordReset, User
+from models.base import utcnow
+from models.outbox import OutboxMessage
+from tests.conftest import PASSWORD, make_user, post_form, sign_in
+
+
+def test_resident_registers_and_is_signed_in(client, session: Session):
+    response = post_form(client, "/register", {"email": "Ana@Example.org", "password": "a-good-password",
+                                               "display_name": "Ana"}, page="/register")
+    assert response.status_code == 303
+    home = client.get("/")
+    assert "Ana" in home.text and "Sign out" in home.text
+    user = session.exec(select(User).where(User.email == "ana@example.org")).one()
+    assert user.role == "resident"
+    assert user.password_hash.startswith("$argon2id$")
+
+
+def test_duplicate_registration_is_refused_and_changes_nothing(client, session: Session, settings):
+    make_user(session, settings, "ana@example.org")
+    response = post_form(client, "/register", {"email": "ANA@example.org", "password": "another-password"},
+                         page="/register")
+    assert response.status_code == 400
+    assert "already exists" in response.text
+    assert len(session.exec(select(User)).all()) == 1
+
+
+def test_short_password_and_bad_email_are_explained(client):
+    short = post_form(client, "/register", {"email": "bo@example.org", "password": "short"}, page="/register")
+    assert short.status_code == 400 and "at least 10 characters" in short.text
+    bad = post_form(client, "/register", {"email": "not-an-email", "password": "long-enough-pw"}, page="/register")
+    assert bad.status_code == 400 and "not valid" in bad.text
+
+
+def test_admin_created_from_cli_service_sees_staff_navigation(client, admin):
+    sign_in(client, admin.email)
+    page = client.get("/").text
+    assert 'aria-label="Staff"' in page
+    assert "/admin/users" in page and "/staff/audit" in page
+
+
+def test_resident_sees_no_staff_navigation_and_cannot_open_admin_pages(client, resident):
+    sign_in(client, resident.email)
+    assert 'aria-label="Staff"' not in client.get("/").text
+    assert client.get("/admin/users", headers={"accept": "text/html"}).status_code == 403
+
+
+def test_anonymous_admin_page_redirects_to_sign_in(client):
+    response = client.get("/admin/users", headers={"accept": "text/html"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin?next=/admin/users"
+
+
+def test_wrong_password_and_unknown_email_get_the_same_message(client, resident):
+    wrong = post_form(client, "/signin", {"email": resident.email, "password": "wrong-password"})
+    unknown = post_form(client, "/signin", {"email": "nobody@example.org", "password": "wrong-password"})
+    for response in (wrong, unknown):
+        assert response.status_code == 400
+        assert "do not match an account" in response.text
+    assert "Sign out" not in client.get("/").text
+
+
+def test_sign_in_is_rate_limited_per_account(client, resident, session: Session, settings):
+    for _ in range(settings.security.login_failures_per_account):
+        post_form(client, "/signin", {"email": resident.email, "password": "wrong-password"})
+    blocked = post_form(client, "/signin", {"email": resident.email, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Too many failed sign-ins" in blocked.text
+    assert "Sign out" not in client.get("/").text
+
+
+def test_sign_in_redirects_only_to_same_site_paths(client, resident):
+    response = post_form(client, "/signin", {"email": resident.email, "password": PASSWORD,
+                                             "next": "https://evil.example/"})
+    assert response.headers["location"] == "/"
+
+
+def test_sign_out_ends_the_session(client, resident):
+    sign_in(client, resident.email)
+    assert post_form(client, "/signout", {}, page="/").status_code == 303
+    assert "Sign out" not in client.get("/").text
+
+
+def _reset_link(session: Session) -> str:
+    message = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()  # type: ignore[union-attr]
+    assert message is not None
+    match = re.search(r"http://testserver(/password/reset/\S+)", message.body)
+    assert match
+    return match.group(1)
+
+
+def test_password_reset_by_mailed_link(client, resident, session: Session):
+    sent = post_form(client, "/password/forgot", {"email": resident.email}, page="/password/forgot")
+    assert "we have sent it a link" in sent.text
+    link = _reset_link(session)
+    assert client.get(link).status_code == 200
+    done = post_form(client, link, {"password": "my-new-password"}, page=link)
+    assert done.status_code == 303
+    sign_in(client, resident.email, "my-new-password")
+    used_again = client.get(link)
+    assert used_again.status_code == 400 and "already used" in used_again.text
+
+
+def test_password_reset_for_unknown_email_reveals_nothing_and_sends_nothing(client, session: Session):
+    response = post_form(client, "/password/forgot", {"email": "ghost@example.org"}, page="/password/forgot")
+    assert "If an account exists" in response.text
+    assert session.exec(select(OutboxMessage)).all() == []
+
+
+def test_expired_reset_token_is_refused_and_password_unchanged(client, resident, session: Session):
+    post_form(client, "/password/forgot", {"email": resident.email}, page="/password/forgot")
+    link = _reset_link(session)
+    reset = session.exec(select(PasswordReset)).one()
+    reset.expires_at = utcnow() - timedelta(minutes=1)
+    session.add(reset)
+    session.commit()
+    response = client.get(link)
+    assert response.status_code == 400 and "expired" in response.text
+    sign_in(client, resident.email)  # the old password still works
+
+
+def test_password_reset_ends_other_sessions(client, app, resident, session: Session):
+    from fastapi.testclient import TestClient
+
+    sign_in(client, resident.email)
+    with TestClient(app, follow_redirects=False) as other:
+        post_form(other, "/password/forgot", {"email": resident.email}, page="/password/forgot")
+        link = _reset_link(session)
+        post_form(other, link, {"password": "brand-new-password"}, page=link)
+    assert "Sign out" not in client.get("/").text
+
+
+def test_outbox_page_shows_mail_in_development_only(app, client, resident, session: Session):
+    post_form(client, "/password/forgot", {"email": resident.email}, page="/password/forgot")
+    assert client.get("/outbox").status_code == 404  # environment=test: not public
+    app.state.settings = app.state.settings.model_copy(update={"environment": "development"})
+    page = client.get("/outbox")
+    assert page.status_code == 200 and "Reset your Groundwork password" in page.text
+
+
+def test_successful_sign_in_clears_failed_attempts(client, resident, session: Session):
+    post_form(client, "/signin", {"email": resident.email, "password": "wrong-password"})
+    sign_in(client, resident.email)
+    assert session.exec(select(LoginAttempt)).all() == []

@@ -1,0 +1,69 @@
+"""`groundwork costs show|export|import|import-table|history` against a real database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app import db, settings
+from app.cli import cli
+from app.costing import catalog
+from app.db import make_engine, new_session
+from tests.conftest import fresh_database
+
+PLAN = Path(__file__).parent / "data" / "somerville_2015_plan.csv"
+
+
+@pytest.fixture(params=["spatialite", "postgis"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url, remove = fresh_database(request.param, tmp_path)
+    monkeypatch.setenv("GROUNDWORK_DATABASE_URL", url)
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    yield url
+    db.get_engine().dispose()
+    db.get_engine.cache_clear()
+    settings.get_settings.cache_clear()
+    remove()  # type: ignore[operator]
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    db.get_engine().dispose()
+    return CliRunner().invoke(cli, list(args))
+
+
+def pavement_keys(url: str) -> list[str]:
+    engine = make_engine(url)
+    with new_session(engine) as session:
+        version = catalog.current_version(session=session)
+        assert version is not None
+        keys = [t.key for t in catalog.treatments_of(session=session, version=version) if t.layer_kind == "pavement"]
+    engine.dispose()
+    return keys
+
+
+def test_show_export_import_and_history(database_url: str, tmp_path: Path) -> None:
+    shown = run("costs", "show")
+    assert shown.exit_code == 0, shown.output
+    assert "Catalog version 1 (current)" in shown.output and "crack_seal" in shown.output
+
+    exported = tmp_path / "catalog.csv"
+    assert run("costs", "export", "-o", str(exported)).exit_code == 0
+    assert exported.read_text().startswith("layer_kind,key,name,unit,unit_cost_dollars")
+
+    imported = run("costs", "import-table", str(PLAN))
+    assert imported.exit_code == 0, imported.output
+    assert "Catalog version 2 is now current" in imported.output
+    assert pavement_keys(database_url)[:2] == ["dn_local", "rm_local"]
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("layer_kind,key,name,unit,unit_cost_dollars\npavement,x,Fine,sq_yd,1\npavement,y,Bad,acres,1\n")
+    refused = run("costs", "import", str(bad))
+    assert refused.exit_code == 1
+    assert "Row 3" in refused.output and "nothing changed" in refused.output
+    history = run("costs", "history")
+    assert "Consultant's pavement table" in history.output and "│ 3 " not in history.output  # nothing written
+    assert run("costs", "export", "--version", "9").exit_code == 1

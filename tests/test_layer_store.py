@@ -1,0 +1,119 @@
+"""Storing a layer: atomic, idempotent, geodesic, banded, with districts and revisions."""
+
+from __future__ import annotations
+
+import pytest
+from geoalchemy2.shape import to_shape
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, box
+from sqlmodel import Session, select
+
+from app.geometry import GEOD
+from app.layers.store import FeatureRecord, LayerWriteError, write_layer
+from models.audit import AuditEvent
+from models.layers import District, Layer, LayerKind, PavementSegment, Streetlight
+
+
+def _segment(i: int, pci: float) -> FeatureRecord:
+    line = MultiLineString([LineString([(-83.40 + i * 0.001, 33.95), (-83.40 + i * 0.001, 33.951)])])
+    return FeatureRecord(line, {"street_name": f"Street {i}", "pci": pci, "width_m": 10.0},
+                         {"ID": i, "Name": f"Street {i}"}, source_id=str(i))
+
+
+def _districts() -> list[FeatureRecord]:
+    west = MultiPolygon([box(-83.41, 33.94, -83.395, 33.96)])
+    east = MultiPolygon([box(-83.395, 33.94, -83.38, 33.96)])
+    return [FeatureRecord(west, {"name": "District 1", "code": "1"}, source_id="1"),
+            FeatureRecord(east, {"name": "District 2", "code": "2"}, source_id="2")]
+
+
+def test_write_layer_stores_geodesic_length_area_band_and_revision(session: Session, staff):
+    layer = write_layer(session=session, kind=LayerKind.pavement, records=[_segment(0, 86), _segment(1, 30)],
+                        source="streets.geojson", actor=staff)
+    assert layer.revision == 1 and layer.feature_count == 2
+    assert layer.min_lon == pytest.approx(-83.40) and layer.max_lat == pytest.approx(33.951)
+    rows = session.exec(select(PavementSegment).order_by(PavementSegment.source_id)).all()
+    expected = GEOD.geometry_length(LineString([(-83.40, 33.95), (-83.40, 33.951)]))
+    assert rows[0].length_m == pytest.approx(expected, rel=1e-9)
+    assert rows[0].area_m2 == pytest.approx(expected * 10.0)
+    assert [r.band for r in rows] == ["good", "very_poor"]
+    assert rows[0].attributes == {"ID": 0, "Name": "Street 0"}
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "layer.import")).first() is not None
+
+
+def test_reimporting_the_same_source_leaves_the_same_data_and_a_new_revision(session: Session):
+    for _ in range(2):
+        layer = write_layer(session=session, kind=LayerKind.pavement, records=[_segment(0, 50)], source="a",
+                            actor=None)
+    assert layer.revision == 2
+    assert len(session.exec(select(PavementSegment)).all()) == 1
+
+
+def test_append_upserts_by_source_id(session: Session):
+    write_layer(session=session, kind=LayerKind.pavement, records=[_segment(0, 50), _segment(1, 60)], source="a",
+                actor=None)
+    write_layer(session=session, kind=LayerKind.pavement, records=[_segment(1, 90), _segment(2, 10)], source="b",
+                actor=None, mode="append")
+    rows = {r.source_id: r.pci for r in session.exec(select(PavementSegment)).all()}
+    assert rows == {"0": 50, "1": 90, "2": 10}
+
+
+def test_a_failing_write_changes_nothing(session: Session):
+    write_layer(session=session, kind=LayerKind.pavement, records=[_segment(0, 50)], source="a", actor=None)
+    with pytest.raises(ValueError):
+        write_layer(session=session, kind=LayerKind.pavement, records=[_segment(5, 50)], source="b", actor=None,
+                    band_scheme="no-such-scheme")
+    with pytest.raises(LayerWriteError):
+        write_layer(session=session, kind=LayerKind.pavement, records=[], source="c", actor=None)
+    assert [r.source_id for r in session.exec(select(PavementSegment)).all()] == ["0"]
+    assert session.get(Layer, "pavement").revision == 1
+
+
+def test_assets_get_their_district_whichever_layer_comes_first(session: Session):
+    lights = [FeatureRecord(Point(-83.40, 33.95), {"pole_id": "P1"}, source_id="P1"),
+              FeatureRecord(Point(-83.39, 33.95), {"pole_id": "P2"}, source_id="P2"),
+              FeatureRecord(Point(-80.0, 30.0), {"pole_id": "far"}, source_id="far")]
+    write_layer(session=session, kind=LayerKind.streetlight, records=lights, source="lights", actor=None)
+    assert {s.district_id for s in session.exec(select(Streetlight)).all()} == {None}
+    write_layer(session=session, kind=LayerKind.district, records=_districts(), source="districts", actor=None)
+    names = {d.id: d.name for d in session.exec(select(District)).all()}
+    assigned = {s.pole_id: names.get(s.district_id) for s in session.exec(select(Streetlight)).all()}
+    assert assigned == {"P1": "District 1", "P2": "District 2", "far": None}
+    assert session.get(Layer, "streetlight").revision == 2  # its tiles must revalidate
+    district = session.exec(select(District).where(District.code == "1")).one()
+    assert district.area_m2 == pytest.approx(abs(GEOD.geometry_area_perimeter(to_shape(district.geom))[0]))
+
+
+def test_records_with_and_without_optional_fields_import_together(session: Session):
+    with_pci = _segment(0, 70)
+    without = _segment(1, 0)
+    without.fields = {"street_name": "Blank Survey St"}  # no PCI, no width: a real file's blank cells
+    write_layer(session=session, kind=LayerKind.pavement, records=[with_pci, without], source="a", actor=None)
+    rows = {r.street_name: r for r in session.exec(select(PavementSegment)).all()}
+    assert rows["Blank Survey St"].pci is None and rows["Blank Survey St"].band is None
+    assert rows["Blank Survey St"].functional_class == "local"
+    assert rows["Street 0"].band == "satisfactory"
+
+
+def test_reimporting_a_layer_keeps_proposals_on_the_same_streets(session: Session):
+    from models.accounts import Group
+    from models.proposals import Proposal, ProposalAsset
+
+    write_layer(session=session, kind=LayerKind.pavement, records=[_segment(i, 50) for i in range(3)], source="a",
+                actor=None)
+    ids = {r.source_id: r.id for r in session.exec(select(PavementSegment)).all()}
+    group = Group(name="Friends of Street 1")
+    session.add(group)
+    session.flush()
+    proposal = Proposal(group_id=group.id, title="Fix Street 1 and 2")
+    session.add(proposal)
+    session.flush()
+    session.add_all([ProposalAsset(proposal_id=proposal.id, layer="pavement", asset_id=ids["1"]),
+                     ProposalAsset(proposal_id=proposal.id, layer="pavement", asset_id=ids["2"])])
+    session.commit()
+    # the resurvey comes in a different order, so every segment gets a new row; street 2 was retired
+    layer = write_layer(session=session, kind=LayerKind.pavement, records=[_segment(1, 80), _segment(0, 40)],
+                        source="b", actor=None)
+    links = session.exec(select(ProposalAsset).where(ProposalAsset.proposal_id == proposal.id)).all()
+    covered = [session.get(PavementSegment, link.asset_id) for link in links]
+    assert [(s.street_name, s.pci) for s in covered] == [("Street 1", 80)]
+    assert layer.report == {"proposal_links_removed": 1}
