@@ -220,10 +220,24 @@ def solve(candidates: tuple[Candidate, ...], rules: Rules, *, in_force: Collecti
     for _attempt in range(4):
         model = _Model(candidates, rules, in_force, margins)
         remaining = time_limit - (time.perf_counter() - started)
-        h = _highs(remaining)
         objective = np.zeros_like(model.units) if feasibility_only else model.units
-        relaxed = None if feasibility_only or len(model.tiers) < 2 else _relax(model, remaining)
-        status, values = _run(h, model.lp(objective, maximize=True), None if relaxed is None else relaxed.start)
+        relaxed = None if feasibility_only else _relax(model, remaining)
+        start = None if relaxed is None else relaxed.start
+        status, values, h = TIME_LIMIT, None, None
+        if relaxed is not None and start is not None:
+            # Exact: every list scoring at least the start survives the reduced-cost fixing, so the
+            # optimum does. Usually far faster; when HiGHS stalls on it anyway, the full model
+            # takes over from the best list found.
+            fixed = model.lp(objective, maximize=True)
+            fixed.col_lower_, fixed.col_upper_ = relaxed.bounds(model, int(round(float(model.units @ (start > 0.5)))))
+            h = _highs(min(remaining, max(_FIXED_FIRST_SECONDS, remaining * _FIXED_FIRST_SHARE)))
+            status, values = _run(h, fixed, start)
+            status = TIME_LIMIT if status == INFEASIBLE else status  # only rounding could do that
+            start = values if values is not None else start
+        remaining = time_limit - (time.perf_counter() - started)
+        if status != OPTIMAL and (h is None or remaining > 0.05):
+            h = _highs(remaining)
+            status, values = _run(h, model.lp(objective, maximize=True), start)
         if values is None:
             return Solution(status, {}, None, time.perf_counter() - started)
         best_units = int(round(float(model.units @ (values > 0.5))))
@@ -252,8 +266,7 @@ def _give(h: highspy.Highs, values: np.ndarray) -> None:
 @dataclass
 class _Relaxation:
     """The LP relaxation of the score model and a near-optimal list found from it. Its reduced
-    costs also shrink the tie-break solve (fixing them in the score solve itself was faster at
-    5,000 candidates but slower at 1,000, so it is not done there)."""
+    costs shrink both exact solves (score and tie-break) by reduced-cost fixing."""
 
     bound: float  # LP optimum: no list scores more
     values: np.ndarray
@@ -273,13 +286,18 @@ class _Relaxation:
 
 
 _FIXING_MARGIN = 1.0  # score units
+_FIXED_FIRST_SECONDS, _FIXED_FIRST_SHARE = 2.0, 0.05 # the fixed model's time before the full one takes over
 
 
 def _relax(model: _Model, remaining: float) -> _Relaxation | None:
-    """A near-optimal list to start the exact solve from, so HiGHS mostly has to prove it (with
-    tiers, finding it is the slow part). It solves the LP relaxation, keeps every proposal whose LP
-    value is whole and whose reduced cost is large at that value, and solves the small integer
-    program over the rest. Only a starting point: the exact solve still proves the optimum."""
+    """A near-optimal list to start the exact solve from, so HiGHS mostly has to prove it.
+
+    It solves the LP relaxation and then a small integer program, the core, over the columns the
+    LP leaves open: fractional ones, nonbasic ones whose reduced cost is small, and — with tiers —
+    the tier columns of chosen proposals whose tier is a close call (moving one to a later tier
+    loses about as much score as the Tier 1 room it frees is worth at the LP's budget prices;
+    these columns are degenerate in the LP, so their reduced costs say nothing). Only a starting
+    point: the exact solve still proves the optimum."""
     lp = model.lp(model.units, maximize=True)
     lp.integrality_ = []
     h = _highs(remaining / 4)
@@ -293,6 +311,14 @@ def _relax(model: _Model, remaining: float) -> _Relaxation | None:
     whole = np.round(values)
     fractional = np.abs(values - whole) > 1e-6
     free = fractional | (~basic & (reduced <= _CORE_REDUCED_COST))
+    if len(model.tiers) > 1:
+        price = _tier_prices(model, np.asarray(h.getSolution().row_dual))
+        chosen = whole[:model.n] > 0.5
+        cost = model.cost[:model.n]
+        for j in range(1, len(model.tiers)):
+            lost = model.units_by_tier[:, 0] - model.units_by_tier[:, j]
+            close = chosen & (np.abs(lost - abs(price[0] - price[j]) * cost) <= _CORE_TIER_CALL)
+            free[j * model.n:(j + 1) * model.n] |= close
     core = model.lp(model.units, maximize=True)
     core.col_lower_ = np.where(free, model.lower, np.clip(whole, model.lower, model.upper))
     core.col_upper_ = np.where(free, model.upper, np.clip(whole, model.lower, model.upper))
@@ -301,7 +327,17 @@ def _relax(model: _Model, remaining: float) -> _Relaxation | None:
     return _Relaxation(bound, values, reduced, ~basic, found if status != INFEASIBLE else None)
 
 
-_CORE_REDUCED_COST = 1000.0  # score units (1 weighted point): how far from the LP optimum the core reaches
+def _tier_prices(model: _Model, row_dual: np.ndarray) -> list[float]:
+    """The LP's price of one cent of each tier's budget (0 for a tier whose budget is not in force)."""
+    price = [0.0] * len(model.tiers)
+    for k, row in enumerate(model.rows):
+        if row.ref is not None and row.ref.kind is RuleKind.TIER_BUDGET:
+            price[next(j for j, t in enumerate(model.tiers) if str(t.number) == row.ref.key)] = float(row_dual[k])
+    return price
+
+
+_CORE_REDUCED_COST = 300.0  # score units (0.3 weighted points): how far from the LP optimum the core reaches
+_CORE_TIER_CALL = 2000.0  # score units: how close a tier choice must be for the core to reopen it
 
 
 def _cheapest_at(model: _Model, best_units: int, incumbent: np.ndarray, remaining: float,
