@@ -72,6 +72,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current()).ngettext(singular, plural, n)
 
 
+def N_(message: str) -> str:  # gettext's usual name; a default keyword of pybabel extract
+    """Marks fixed text for the catalogue without translating it; it is translated where it is shown."""
+    return message
+
+
 def _locale() -> Locale:
     return Locale.parse({"en": "en_US", "es": "es_US"}[current()])
 

@@ -16,13 +16,15 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import routes
+from app import i18n
 from app.db import make_engine
 from app.deps import Forbidden, SignInRequired, load_viewer
+from app.i18n import N_
 from app.migrate import ensure_current
 from app.navigation import Navigation
 from app.security import signing_secret
 from app.settings import PROJECT_ROOT, Settings, get_settings
-from app.web import CSRFError, render, verify_csrf, wants_html
+from app.web import CSRFError, render, verify_csrf, viewer_language, wants_html
 
 
 class SecurityHeaders:
@@ -72,7 +74,9 @@ def _problem(status: int, title: str, detail: str) -> JSONResponse:
 
 def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
     if wants_html(request):
-        return render(request, "error.html", {"status": status, "title": title, "detail": detail},
+        i18n.activate(viewer_language(request))  # fixed titles and details are in the catalogue
+        return render(request, "error.html", {"status": status, "title": i18n.gettext(title),
+                                              "detail": i18n.gettext(detail) if detail else ""},
                       status_code=status)
     return _problem(status, title, detail)
 
@@ -80,26 +84,26 @@ def _error_page(request: Request, status: int, title: str, detail: str) -> Respo
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CSRFError)
     async def csrf_failed(request: Request, _: CSRFError) -> Response:
-        return _error_page(request, 403, "This form has expired",
-                           "The security token sent with this request is missing or out of date. "
-                           "Reload the page and try again; nothing was changed.")
+        return _error_page(request, 403, N_("This form has expired"),
+                           N_("The security token sent with this request is missing or out of date. "
+                              "Reload the page and try again; nothing was changed."))
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, _: SignInRequired) -> Response:
         if wants_html(request) and request.method == "GET":
             target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
             return RedirectResponse(f"/signin?next={target}", status_code=303)
-        return _error_page(request, 401, "Sign in required", "Sign in to do this.")
+        return _error_page(request, 401, N_("Sign in required"), N_("Sign in to do this."))
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, _: Forbidden) -> Response:
-        return _error_page(request, 403, "Not allowed", "Your account's role does not allow this.")
+        return _error_page(request, 403, N_("Not allowed"), N_("Your account's role does not allow this."))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        titles = {404: "Not found", 405: "Method not allowed", 413: "Too large", 409: "Conflict"}
-        detail = error.detail if isinstance(error.detail, str) else "The request could not be completed."
-        response = _error_page(request, error.status_code, titles.get(error.status_code, "Error"), detail)
+        titles = {404: N_("Not found"), 405: N_("Method not allowed"), 413: N_("Too large"), 409: N_("Conflict")}
+        detail = error.detail if isinstance(error.detail, str) else N_("The request could not be completed.")
+        response = _error_page(request, error.status_code, titles.get(error.status_code, N_("Error")), detail)
         for name, value in (error.headers or {}).items():
             response.headers[name] = value
         return response
@@ -108,7 +112,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in error.errors())
-        return _error_page(request, 422, "Some fields are not valid", problems)
+        return _error_page(request, 422, N_("Some fields are not valid"), problems)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,

@@ -96,6 +96,12 @@ def viewer_language(request: Request) -> str:
     return i18n.negotiate(chosen=chosen, accept_language=request.headers.get("accept-language"))
 
 
+async def use_viewer_language(request: Request) -> None:
+    """Router dependency: what the endpoint and its services say (errors, flashes, mail) is in the
+    viewer's language. Async, so the choice reaches the endpoint's thread; runs after ``load_viewer``."""
+    i18n.activate(viewer_language(request))
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
            status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     """Render a page. Templates get plain values: the page's own context plus the viewer."""
