@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from app import audit, mail
+from app.i18n import gettext as _
 from app.security import (
     burn_password_check,
     hash_password,
@@ -34,19 +35,25 @@ class AccountError(ValueError):
         self.field = field
 
 
+class TooManySignIns(AccountError):
+    """Sign-in is locked for a while after repeated failures (HTTP 429)."""
+
+
 def normalize_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise AccountError(f"That email address is not valid: {error}", field="email") from error
+        raise AccountError(_("That email address is not valid: {reason}").format(reason=error),
+                           field="email") from error
 
 
 def check_password_rules(password: str, settings: Settings) -> None:
     minimum = settings.security.min_password_length
     if len(password) < minimum:
-        raise AccountError(f"Use a password of at least {minimum} characters.", field="password")
+        raise AccountError(_("Use a password of at least {minimum} characters.").format(minimum=minimum),
+                           field="password")
     if len(password) > 1024:
-        raise AccountError("That password is too long (1024 characters at most).", field="password")
+        raise AccountError(_("That password is too long (1024 characters at most)."), field="password")
 
 
 def find_by_email(*, session: Session, email: str) -> User | None:
@@ -67,9 +74,9 @@ def create_user(
     check_password_rules(password, settings)
     name = display_name.strip() or address.split("@")[0]
     if len(name) > 120:
-        raise AccountError("Keep the display name under 120 characters.", field="display_name")
+        raise AccountError(_("Keep the display name under 120 characters."), field="display_name")
     if find_by_email(session=session, email=address):
-        raise AccountError("An account with that email already exists. Sign in or reset the password.",
+        raise AccountError(_("An account with that email already exists. Sign in or reset the password."),
                            field="email")
     user = User(email=address, display_name=name, password_hash=hash_password(password), role=role)
     session.add(user)
@@ -77,7 +84,7 @@ def create_user(
         session.flush()
     except IntegrityError as error:  # a concurrent registration of the same address
         session.rollback()
-        raise AccountError("An account with that email already exists.", field="email") from error
+        raise AccountError(_("An account with that email already exists."), field="email") from error
     audit.record(session=session, actor=actor or user, action="user.create", object_type="user",
                  object_id=user.id, after={"email": address, "role": role.value})
     session.commit()
@@ -113,14 +120,15 @@ def authenticate(*, session: Session, settings: Settings, email: str, password: 
     if (_recent_failures(session, settings, LoginAttempt.email, address) >= limits.login_failures_per_account
             or _recent_failures(session, settings, LoginAttempt.ip, ip) >= limits.login_failures_per_ip):
         minutes = limits.login_window_s // 60
-        raise AccountError(f"Too many failed sign-ins. Wait {minutes} minutes or reset your password.")
+        raise TooManySignIns(_("Too many failed sign-ins. Wait {minutes} minutes or reset your password.").format(
+            minutes=minutes))
     user = find_by_email(session=session, email=address)
     if user is None:
         burn_password_check(password)
     if user is None or not verify_password(password, user.password_hash) or not user.is_active:
         session.add(LoginAttempt(email=address[:320], ip=ip[:64]))
         session.commit()
-        raise AccountError("That email and password do not match an account.")
+        raise AccountError(_("That email and password do not match an account."))
     session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == address))
     session.commit()
     return user
@@ -140,10 +148,11 @@ def request_password_reset(*, session: Session, settings: Settings, email: str) 
         session=session,
         settings=settings,
         recipient=user.email,
-        subject=f"Reset your {settings.site_name} password",
-        body=(f"Hello {user.display_name},\n\nSomeone (we hope you) asked to reset your password.\n"
-              f"Open this link within {minutes} minutes to choose a new one:\n\n{link}\n\n"
-              "If it was not you, ignore this message; your password stays the same.\n"),
+        subject=_("Reset your {site} password").format(site=settings.site_name),
+        body=_("Hello {name},\n\nSomeone (we hope you) asked to reset your password.\n"
+               "Open this link within {minutes} minutes to choose a new one:\n\n{link}\n\n"
+               "If it was not you, ignore this message; your password stays the same.\n").format(
+            name=user.display_name, minutes=minutes, link=link),
     )
     session.commit()
 
@@ -151,9 +160,9 @@ def request_password_reset(*, session: Session, settings: Settings, email: str) 
 def _valid_reset(session: Session, token: str) -> PasswordReset:
     reset = session.exec(select(PasswordReset).where(PasswordReset.token_hash == token_digest(token))).first()
     if reset is None or reset.used_at is not None:
-        raise AccountError("This reset link is not valid or was already used. Ask for a new one.")
+        raise AccountError(_("This reset link is not valid or was already used. Ask for a new one."))
     if reset.expires_at < utcnow():
-        raise AccountError("This reset link has expired. Ask for a new one.")
+        raise AccountError(_("This reset link has expired. Ask for a new one."))
     return reset
 
 
@@ -166,7 +175,7 @@ def reset_password(*, session: Session, settings: Settings, token: str, password
     check_password_rules(password, settings)
     user = session.get(User, reset.user_id)
     if user is None:
-        raise AccountError("This reset link is not valid. Ask for a new one.")
+        raise AccountError(_("This reset link is not valid. Ask for a new one."))
     user.password_hash = hash_password(password)
     user.session_version += 1  # every existing session of this account ends
     reset.used_at = utcnow()

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import accounts, mail
-from app.accounts import AccountError
+from app.accounts import AccountError, TooManySignIns
 from app.deps import SessionDep, SettingsDep, ViewerDep
+from app.i18n import gettext as _
 from app.security import CSRF_SESSION_KEY, new_token
-from app.web import flash, render
+from app.web import flash, render, use_viewer_language
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
 
 
 def _safe_next(target: str | None) -> str:
@@ -56,7 +57,7 @@ def register(
                        "errors": {error.field or "form": str(error)}}, status_code=400)
     assert user.id is not None
     _start_session(request, user.id, user.session_version)
-    flash(request, f"Welcome, {user.display_name}. Your account is ready.", "success")
+    flash(request, _("Welcome, {name}. Your account is ready.").format(name=user.display_name), "success")
     return RedirectResponse("/", status_code=303)
 
 
@@ -78,20 +79,20 @@ def signin(
         user = accounts.authenticate(session=session, settings=settings, email=email, password=password,
                                      ip=_client_ip(request))
     except AccountError as error:
-        status = 429 if "Too many" in str(error) else 400
+        status = 429 if isinstance(error, TooManySignIns) else 400
         return render(request, "accounts/signin.html",
                       {"form": {"email": email}, "next": _safe_next(next), "error": str(error)},
                       status_code=status)
     assert user.id is not None
     _start_session(request, user.id, user.session_version)
-    flash(request, f"Signed in as {user.display_name}.", "success")
+    flash(request, _("Signed in as {name}.").format(name=user.display_name), "success")
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/signout")
 def signout(request: Request) -> RedirectResponse:
     request.session.clear()
-    flash(request, "You are signed out.", "info")
+    flash(request, _("You are signed out."), "info")
     return RedirectResponse("/", status_code=303)
 
 
@@ -126,7 +127,8 @@ def reset(request: Request, session: SessionDep, settings: SettingsDep, token: s
         return render(request, "accounts/reset.html", {"token": token if still_valid else None,
                                                        "error": str(error)}, status_code=400)
     request.session.clear()
-    flash(request, f"Password changed for {user.email}. Sign in with the new password.", "success")
+    flash(request, _("Password changed for {email}. Sign in with the new password.").format(email=user.email),
+          "success")
     return RedirectResponse("/signin", status_code=303)
 
 
@@ -135,5 +137,5 @@ def outbox(request: Request, session: SessionDep, settings: SettingsDep, viewer:
     """Development mail: open to all while no SMTP server is set; admins only otherwise."""
     is_admin = viewer is not None and viewer.role == "admin"
     if not (settings.outbox_is_public or is_admin):
-        raise HTTPException(404, "There is no such page.")
+        raise HTTPException(404, _("There is no such page."))
     return render(request, "accounts/outbox.html", {"messages": mail.outbox(session=session)})
