@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from app import audit, mail
 from app.accounts import AccountError, normalize_email
+from app.i18n import gettext as _
 from app.security import new_token, token_digest
 from app.settings import Settings
 from models.accounts import Group, GroupMembership, GroupRole, User
@@ -63,9 +64,9 @@ class InviteLink:
 def _clean_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
-        raise GroupError("Give the group a name.", field="name")
+        raise GroupError(_("Give the group a name."), field="name")
     if len(name) > 160:
-        raise GroupError("Keep the group's name under 160 characters.", field="name")
+        raise GroupError(_("Keep the group's name under 160 characters."), field="name")
     return name
 
 
@@ -74,17 +75,17 @@ def create_group(*, session: Session, creator: User, name: str, description: str
     name = _clean_name(name)
     description = description.strip()
     if len(description) > 4000:
-        raise GroupError("Keep the description under 4,000 characters.", field="description")
+        raise GroupError(_("Keep the description under 4,000 characters."), field="description")
     taken = session.exec(select(Group).where(func.lower(Group.name) == name.lower())).first()
     if taken:
-        raise GroupError("A group with that name already exists; choose another name.", field="name")
+        raise GroupError(_("A group with that name already exists; choose another name."), field="name")
     group = Group(name=name, description=description)
     session.add(group)
     try:
         session.flush()
     except IntegrityError as error:
         session.rollback()
-        raise GroupError("A group with that name already exists; choose another name.", field="name") from error
+        raise GroupError(_("A group with that name already exists; choose another name."), field="name") from error
     session.add(GroupMembership(group_id=group.id, user_id=creator.id, role=GroupRole.owner))
     audit.record(session=session, actor=creator, action="group.create", object_type="group", object_id=group.id,
                  after={"name": name})
@@ -111,7 +112,7 @@ def require_owner(*, session: Session, group_id: int, user: User) -> Group:
     group = require_member(session=session, group_id=group_id, user=user)
     member = membership(session=session, group_id=group_id, user=user)
     if member is None or member.role != GroupRole.owner:
-        raise GroupError("Only the group's owners can do that.")
+        raise GroupError(_("Only the group's owners can do that."))
     return group
 
 
@@ -157,10 +158,11 @@ def invite(*, session: Session, settings: Settings, group_id: int, actor: User,
     if address:
         days = max(1, settings.groups.invite_ttl_s // 86400)
         mail.send(session=session, settings=settings, recipient=address,
-                  subject=f"Join {group.name} on {settings.site_name}",
-                  body=(f"{actor.display_name} invites you to join {group.name}, a community group drafting "
-                        f"projects for the infrastructure program.\n\nOpen this link within {days} days "
-                        f"to join (create an account first if you have none):\n\n{link}\n"))
+                  subject=_("Join {group} on {site}").format(group=group.name, site=settings.site_name),
+                  body=_("{name} invites you to join {group}, a community group drafting projects for the "
+                         "infrastructure program.\n\nOpen this link within {days} days to join (create an "
+                         "account first if you have none):\n\n{link}\n").format(
+                      name=actor.display_name, group=group.name, days=days, link=link))
     audit.record(session=session, actor=actor, action="group.invite", object_type="group", object_id=group_id,
                  after={"email": address})
     session.commit()
@@ -170,9 +172,9 @@ def invite(*, session: Session, settings: Settings, group_id: int, actor: User,
 def _valid_invite(session: Session, token: str) -> GroupInvite:
     record = session.exec(select(GroupInvite).where(GroupInvite.token_hash == token_digest(token))).first()
     if record is None or record.used_at is not None:
-        raise GroupError("This invitation link is not valid or was already used. Ask the group for a new one.")
+        raise GroupError(_("This invitation link is not valid or was already used. Ask the group for a new one."))
     if record.expires_at < utcnow():
-        raise GroupError("This invitation link has expired. Ask the group for a new one.")
+        raise GroupError(_("This invitation link has expired. Ask the group for a new one."))
     return record
 
 
@@ -180,7 +182,7 @@ def invited_group(*, session: Session, token: str) -> Group:
     """The group an invitation is for (GroupError if the link is not valid)."""
     group = session.get(Group, _valid_invite(session, token).group_id)
     if group is None:
-        raise GroupError("This invitation link is not valid.")
+        raise GroupError(_("This invitation link is not valid."))
     return group
 
 
@@ -188,9 +190,9 @@ def accept_invite(*, session: Session, token: str, user: User) -> Group:
     record = _valid_invite(session, token)
     group = session.get(Group, record.group_id)
     if group is None:
-        raise GroupError("This invitation link is not valid.")
+        raise GroupError(_("This invitation link is not valid."))
     if membership(session=session, group_id=record.group_id, user=user) is not None:
-        raise GroupError(f"You are already a member of {group.name}.")
+        raise GroupError(_("You are already a member of {group}.").format(group=group.name))
     record.used_at = utcnow()
     record.used_by_id = user.id
     session.add_all([record, GroupMembership(group_id=record.group_id, user_id=user.id, role=GroupRole.member)])
@@ -204,7 +206,7 @@ def leave(*, session: Session, group_id: int, user: User) -> None:
     member = membership(session=session, group_id=group_id, user=user)
     assert member is not None
     if member.role == GroupRole.owner and _owner_count(session, group_id) == 1:
-        raise GroupError("You are the group's only owner: make another member an owner before you leave.")
+        raise GroupError(_("You are the group's only owner: make another member an owner before you leave."))
     session.delete(member)
     audit.record(session=session, actor=user, action="group.leave", object_type="group", object_id=group_id)
     session.commit()
@@ -213,11 +215,11 @@ def leave(*, session: Session, group_id: int, user: User) -> None:
 def remove_member(*, session: Session, group_id: int, actor: User, user_id: int) -> None:
     require_owner(session=session, group_id=group_id, user=actor)
     if user_id == actor.id:
-        raise GroupError("To leave the group yourself, use “Leave group”.")
+        raise GroupError(_("To leave the group yourself, use “Leave group”."))
     member = session.exec(select(GroupMembership).where(GroupMembership.group_id == group_id,
                                                         GroupMembership.user_id == user_id)).first()
     if member is None:
-        raise GroupError("That person is not a member of the group.")
+        raise GroupError(_("That person is not a member of the group."))
     session.delete(member)
     audit.record(session=session, actor=actor, action="group.remove_member", object_type="group",
                  object_id=group_id, before={"user_id": user_id, "role": str(member.role)})
@@ -229,9 +231,9 @@ def set_member_role(*, session: Session, group_id: int, actor: User, user_id: in
     member = session.exec(select(GroupMembership).where(GroupMembership.group_id == group_id,
                                                         GroupMembership.user_id == user_id)).first()
     if member is None:
-        raise GroupError("That person is not a member of the group.")
+        raise GroupError(_("That person is not a member of the group."))
     if member.role == GroupRole.owner and role != GroupRole.owner and _owner_count(session, group_id) == 1:
-        raise GroupError("The group needs at least one owner.")
+        raise GroupError(_("The group needs at least one owner."))
     before = str(member.role)
     member.role = role
     session.add(member)

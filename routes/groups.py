@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import groups
 from app.deps import CurrentUser, SessionDep, SettingsDep, ViewerDep
 from app.groups import GroupError, GroupNotFound
+from app.i18n import gettext as _
 from app.navigation import NavEntry
 from app.proposals import lists
-from app.web import flash, render
+from app.web import flash, render, use_viewer_language
 from models.accounts import GroupRole
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
 NAV = [NavEntry("My groups", "/groups", "signed_in", order=30)]
 
 
@@ -25,7 +26,7 @@ def _group_page(request: Request, session: SessionDep, group_id: int, viewer: Cu
     try:
         group = groups.require_member(session=session, group_id=group_id, user=viewer)
     except GroupNotFound as error:
-        raise HTTPException(404, "There is no such group.") from error
+        raise HTTPException(404, _("There is no such group.")) from error
     member = groups.membership(session=session, group_id=group_id, user=viewer)
     return render(request, "groups/show.html", {
         "group": group, "members": groups.members(session=session, group_id=group_id),
@@ -51,7 +52,8 @@ def create_group(request: Request, session: SessionDep, viewer: CurrentUser,
             "groups": groups.groups_of(session=session, user=viewer),
             "form": {"name": name, "description": description}, "errors": {error.field or "form": str(error)}},
             status_code=400)
-    flash(request, f"Group “{group.name}” created. Invite members, then draft proposals.", "success")
+    flash(request, _("Group “{group}” created. Invite members, then draft proposals.").format(group=group.name),
+          "success")
     return RedirectResponse(f"/groups/{group.id}", status_code=303)
 
 
@@ -66,7 +68,7 @@ def invite(request: Request, session: SessionDep, settings: SettingsDep, viewer:
     try:
         created = groups.invite(session=session, settings=settings, group_id=group_id, actor=viewer, email=email)
     except GroupNotFound as error:
-        raise HTTPException(404, "There is no such group.") from error
+        raise HTTPException(404, _("There is no such group.")) from error
     except GroupError as error:
         return _group_page(request, session, group_id, viewer, errors={error.field or "invite": str(error)},
                            status_code=400)
@@ -90,7 +92,7 @@ def join(request: Request, session: SessionDep, viewer: CurrentUser, token: str)
     except GroupError as error:
         return render(request, "groups/join.html", {"group": None, "error": str(error), "token": token},
                       status_code=400)
-    flash(request, f"Welcome to {group.name}.", "success")
+    flash(request, _("Welcome to {group}.").format(group=group.name), "success")
     return RedirectResponse(f"/groups/{group.id}", status_code=303)
 
 
@@ -99,10 +101,10 @@ def leave(request: Request, session: SessionDep, viewer: CurrentUser, group_id: 
     try:
         groups.leave(session=session, group_id=group_id, user=viewer)
     except GroupNotFound as error:
-        raise HTTPException(404, "There is no such group.") from error
+        raise HTTPException(404, _("There is no such group.")) from error
     except GroupError as error:
         return _group_page(request, session, group_id, viewer, errors={"members": str(error)}, status_code=400)
-    flash(request, "You left the group.", "success")
+    flash(request, _("You left the group."), "success")
     return RedirectResponse("/groups", status_code=303)
 
 
@@ -112,10 +114,10 @@ def remove_member(request: Request, session: SessionDep, viewer: CurrentUser, gr
     try:
         groups.remove_member(session=session, group_id=group_id, actor=viewer, user_id=user_id)
     except GroupNotFound as error:
-        raise HTTPException(404, "There is no such group.") from error
+        raise HTTPException(404, _("There is no such group.")) from error
     except GroupError as error:
         return _group_page(request, session, group_id, viewer, errors={"members": str(error)}, status_code=400)
-    flash(request, "Member removed.", "success")
+    flash(request, _("Member removed."), "success")
     return RedirectResponse(f"/groups/{group_id}", status_code=303)
 
 
@@ -125,8 +127,8 @@ def set_role(request: Request, session: SessionDep, viewer: CurrentUser, group_i
     try:
         groups.set_member_role(session=session, group_id=group_id, actor=viewer, user_id=user_id, role=role)
     except GroupNotFound as error:
-        raise HTTPException(404, "There is no such group.") from error
+        raise HTTPException(404, _("There is no such group.")) from error
     except GroupError as error:
         return _group_page(request, session, group_id, viewer, errors={"members": str(error)}, status_code=400)
-    flash(request, "Role changed.", "success")
+    flash(request, _("Role changed."), "success")
     return RedirectResponse(f"/groups/{group_id}", status_code=303)
