@@ -7,19 +7,25 @@ import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import program
 from app.costing.arithmetic import dollars, parse_dollars
 from app.deps import CurrentUser, SessionDep
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.proposals import ProposalError, ProposalNotFound, VersionConflict, editor, history, lists, states, workbench
 from app.proposals.editor import ProposalInput
 from app.proposals.selection import parse_asset_keys
-from app.web import flash, is_htmx, render
+from app.web import flash, is_htmx, render, use_viewer_language
 from models.proposals import Proposal, ProposalState
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
+# parse_dollars' refusals with label="The override", translated when shown (_input_of)
+OVERRIDE_PROBLEMS = (N_("The override must be an amount in dollars, such as 1,250.00."),
+                     N_("The override must be in dollars and cents (at most two decimals)."),
+                     N_("The override must not be negative."), N_("The override is too large."))
 
 
 @dataclass
@@ -44,7 +50,7 @@ GeometryText = Annotated[str, Form(max_length=500_000)]
 
 
 def _not_found() -> HTTPException:
-    return HTTPException(404, "There is no such proposal.")
+    return HTTPException(404, _("There is no such proposal."))
 
 
 def _input_of(form: EditorForm) -> ProposalInput:
@@ -52,11 +58,11 @@ def _input_of(form: EditorForm) -> ProposalInput:
     try:
         year = int(form.scheduled_year) if form.scheduled_year.strip() else None
     except ValueError:
-        raise ProposalError("The year must be a number such as 2027.", field="scheduled_year") from None
+        raise ProposalError(_("The year must be a number such as 2027."), field="scheduled_year") from None
     try:
         override = parse_dollars(form.override_amount, label="The override")
     except ValueError as error:
-        raise ProposalError(str(error), field="override_amount") from None
+        raise ProposalError(_(str(error)), field="override_amount") from None
     alternate = int(form.alternate_of_id) if form.alternate_of_id.strip().isdigit() else None
     return ProposalInput(title=form.title, description=form.description, category_key=form.category_key or None,
                          scheduled_year=year, geometry=form.geometry or None, assets=parse_asset_keys(form.assets),
@@ -115,7 +121,7 @@ def group_list(request: Request, session: SessionDep, viewer: CurrentUser, group
     try:
         group = lists._require_member(session, group_id, viewer)
     except ProposalNotFound as error:
-        raise HTTPException(404, "There is no such group.") from error
+        raise HTTPException(404, _("There is no such group.")) from error
     token = lists.current_share_token(session=session, group_id=group_id)
     return render(request, "proposals/list.html", {
         "group": group, **_list_context(session, group_id), "share_token": token, "read_only": False})
@@ -128,7 +134,7 @@ def move(request: Request, session: SessionDep, viewer: CurrentUser, group_id: i
     try:
         lists.move(session=session, group_id=group_id, proposal_id=proposal_id, actor=viewer, direction=direction)
     except ProposalNotFound as error:
-        raise HTTPException(404, "There is no such proposal.") from error
+        raise _not_found() from error
     except ProposalError as error:
         error_message = str(error)
     if is_htmx(request):
@@ -145,7 +151,7 @@ def budget_partial(request: Request, session: SessionDep, viewer: CurrentUser, g
     try:
         lists._require_member(session, group_id, viewer)
     except ProposalNotFound as error:
-        raise HTTPException(404, "There is no such group.") from error
+        raise HTTPException(404, _("There is no such group.")) from error
     return render(request, "proposals/_budget.html", {"budget": lists.budget(session=session, group_id=group_id)})
 
 
@@ -155,12 +161,12 @@ def share(request: Request, session: SessionDep, viewer: CurrentUser, group_id: 
     try:
         if stop:
             lists.stop_sharing(session=session, group_id=group_id, actor=viewer)
-            flash(request, "The share link no longer works.", "success")
+            flash(request, _("The share link no longer works."), "success")
         else:
             lists.share_token(session=session, group_id=group_id, actor=viewer)
-            flash(request, "Anyone with the link can now read this list (not edit it).", "success")
+            flash(request, _("Anyone with the link can now read this list (not edit it)."), "success")
     except ProposalNotFound as error:
-        raise HTTPException(404, "There is no such group.") from error
+        raise HTTPException(404, _("There is no such group.")) from error
     return RedirectResponse(f"/groups/{group_id}/list", status_code=303)
 
 
@@ -169,7 +175,7 @@ def shared_list(request: Request, session: SessionDep, token: str) -> HTMLRespon
     try:
         group = lists.shared_group(session=session, token=token)
     except ProposalNotFound as error:
-        raise HTTPException(404, "This share link does not work (any more).") from error
+        raise HTTPException(404, _("This share link does not work (any more).")) from error
     return render(request, "proposals/list.html", {
         "group": group, **_list_context(session, group.id or 0), "share_token": None, "read_only": True})
 
@@ -183,11 +189,11 @@ def create(request: Request, session: SessionDep, viewer: CurrentUser, group_id:
         proposal = editor.create_proposal(session=session, group_id=group_id, actor=viewer,
                                           data=ProposalInput(title=title))
     except ProposalNotFound as error:
-        raise HTTPException(404, "There is no such group.") from error
+        raise HTTPException(404, _("There is no such group.")) from error
     except ProposalError as error:
         flash(request, str(error), "error")
         return RedirectResponse(f"/groups/{group_id}/list", status_code=303)
-    flash(request, "Draft created. Select its segments on the map, then save.", "success")
+    flash(request, _("Draft created. Select its segments on the map, then save."), "success")
     return RedirectResponse(f"/groups/{group_id}/proposals/{proposal.id}", status_code=303)
 
 
@@ -221,13 +227,13 @@ def save(request: Request, session: SessionDep, viewer: CurrentUser, group_id: i
                                expected_version=expected, data=_input_of(form))
     except ValueError as error:  # ProposalError, VersionConflict, or a tampered version
         session.refresh(proposal)
-        message = str(error) if isinstance(error, ProposalError) else "Reload the page and try again."
+        message = str(error) if isinstance(error, ProposalError) else _("Reload the page and try again.")
         form.errors = {getattr(error, "field", None) or "form": message}
         if isinstance(error, VersionConflict):
             form.errors = {"form": message}
         return _editor_page(request, session, viewer, proposal, form,
                             status_code=409 if isinstance(error, VersionConflict) else 400)
-    flash(request, "Saved.", "success")
+    flash(request, _("Saved."), "success")
     return RedirectResponse(f"/groups/{group_id}/proposals/{proposal_id}", status_code=303)
 
 
@@ -263,8 +269,8 @@ def submit(request: Request, session: SessionDep, viewer: CurrentUser, group_id:
     except ProposalError as error:
         flash(request, str(error), "error")
     else:
-        flash(request, "This proposal was already submitted; nothing changed." if result.already else
-              "Submitted. City staff will review it; you will see its status and their notes here.", "success")
+        flash(request, _("This proposal was already submitted; nothing changed.") if result.already else
+              _("Submitted. City staff will review it; you will see its status and their notes here."), "success")
     return RedirectResponse(f"/groups/{group_id}/proposals/{proposal_id}", status_code=303)
 
 
@@ -277,7 +283,7 @@ def withdraw(request: Request, session: SessionDep, viewer: CurrentUser, group_i
     except ProposalError as error:
         flash(request, str(error), "error")
     else:
-        flash(request, "Withdrawn.", "success")
+        flash(request, _("Withdrawn."), "success")
     return RedirectResponse(f"/groups/{group_id}/proposals/{proposal_id}", status_code=303)
 
 
@@ -289,5 +295,5 @@ def delete(request: Request, session: SessionDep, viewer: CurrentUser, group_id:
     except ProposalError as error:
         flash(request, str(error), "error")
         return RedirectResponse(f"/groups/{group_id}/proposals/{proposal_id}", status_code=303)
-    flash(request, "Draft deleted.", "success")
+    flash(request, _("Draft deleted."), "success")
     return RedirectResponse(f"/groups/{group_id}/list", status_code=303)

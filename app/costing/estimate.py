@@ -32,6 +32,7 @@ from fractions import Fraction
 from typing import Any
 
 from app.costing.arithmetic import BPS, apply_bps, compound_bps, exact, quantity, round_half_up
+from app.i18n import gettext as _
 
 SQ_YD_M2 = Fraction(83612736, 100_000_000)  # (0.9144 m)²
 SQ_FT_M2 = Fraction(9290304, 100_000_000)  # (0.3048 m)²
@@ -303,10 +304,11 @@ def estimate(assets: Sequence[Asset], catalog: CatalogSnapshot, *, scheduled_yea
     """Price the assets with the catalog for work in ``scheduled_year``."""
     years = scheduled_year - catalog.base_year
     if years < 0:
-        raise CostingError(f"The scheduled year {scheduled_year} is before the catalog's base year "
-                           f"{catalog.base_year}.", field="scheduled_year")
+        raise CostingError(_("The scheduled year {year} is before the catalog's base year {base}.").format(
+            year=scheduled_year, base=catalog.base_year), field="scheduled_year")
     if years > MAX_ESCALATION_YEARS:
-        raise CostingError(f"The scheduled year {scheduled_year} is too far ahead.", field="scheduled_year")
+        raise CostingError(_("The scheduled year {year} is too far ahead.").format(year=scheduled_year),
+                           field="scheduled_year")
     lines: dict[tuple[str, str], EstimateLine] = {}
     assumptions: list[Assumption] = []
     unpriced: list[Unpriced] = []
@@ -355,16 +357,16 @@ def _marked_up(construction: int, catalog: CatalogSnapshot, years: int) -> tuple
 def check_override(override: Override, *, total_cents: int) -> None:
     """Refuse an override without a reason, or negative, zero or absurd."""
     if not override.reason or not override.reason.strip():
-        raise CostingError("Give a reason for overriding the estimate.", field="override_reason")
+        raise CostingError(_("Give a reason for overriding the estimate."), field="override_reason")
     if len(override.reason) > 2000:
-        raise CostingError("Keep the reason under 2,000 characters.", field="override_reason")
+        raise CostingError(_("Keep the reason under 2,000 characters."), field="override_reason")
     amount = override.amount_cents
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise CostingError("The override must be a whole number of cents.", field="override_amount")
+        raise CostingError(_("The override must be a whole number of cents."), field="override_amount")
     if amount <= 0:
-        raise CostingError("The override must be more than $0.", field="override_amount")
+        raise CostingError(_("The override must be more than $0."), field="override_amount")
     if amount > MAX_OVERRIDE_CENTS:
-        raise CostingError("The override is larger than any one project could cost.", field="override_amount")
+        raise CostingError(_("The override is larger than any one project could cost."), field="override_amount")
     if total_cents > 0 and (amount > total_cents * OVERRIDE_RATIO or amount * OVERRIDE_RATIO < total_cents):
-        raise CostingError(f"The override is more than {OVERRIDE_RATIO} times away from the computed estimate; "
-                           "check the amount.", field="override_amount")
+        raise CostingError(_("The override is more than {ratio} times away from the computed estimate; "
+                             "check the amount.").format(ratio=OVERRIDE_RATIO), field="override_amount")

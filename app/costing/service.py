@@ -26,6 +26,7 @@ from app.costing.estimate import (
     SidewalkAsset,
     estimate,
 )
+from app.i18n import gettext as _
 from models.costs import AssetNote, EstimateLinePublic, EstimatePublic, Unit
 from models.layers import CurbRamp, LayerKind, PavementSegment, SidewalkSegment, Streetlight
 
@@ -72,8 +73,8 @@ def price_assets(*, session: Session, refs: Sequence[AssetRef], scheduled_year: 
     version = (catalog.get_version(session=session, version_id=version_id) if version_id is not None
                else catalog.current_version(session=session))
     if version is None:
-        raise CostingError("There is no such catalog version." if version_id is not None
-                           else "The cost catalog is empty; staff must set it up first.", field="catalog_version")
+        raise CostingError(_("There is no such catalog version.") if version_id is not None
+                           else _("The cost catalog is empty; staff must set it up first."), field="catalog_version")
     assets = load_assets(session=session, refs=refs)
     return estimate(assets, catalog.snapshot(session=session, version=version),
                     scheduled_year=scheduled_year, override=override)

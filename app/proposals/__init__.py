@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.i18n import gettext as _
+
 
 class ProposalError(ValueError):
     """A problem the person can fix; the message is shown to them as is."""
@@ -32,9 +34,10 @@ class VersionConflict(ProposalError):
 
     def __init__(self, *, current_version: int, changed_by: str, changed_at: datetime) -> None:
         when = changed_at.strftime("%Y-%m-%d %H:%M UTC")
-        super().__init__(f"{changed_by} changed this proposal at {when} (now version {current_version}) while you "
-                         "were editing it. Your changes were not saved; they are kept in the form below. "
-                         "Review their changes, then save again.", field="version")
+        super().__init__(_("{name} changed this proposal at {when} (now version {version}) while you were editing "
+                           "it. Your changes were not saved; they are kept in the form below. Review their "
+                           "changes, then save again.").format(name=changed_by, when=when, version=current_version),
+                         field="version")
         self.current_version = current_version
         self.changed_by = changed_by
         self.changed_at = changed_at

@@ -20,6 +20,8 @@ from app import groups, program
 from app.costing.estimate import CostingError, Override, check_override
 from app.costing.service import AssetRef, price_assets
 from app.groups import GroupNotFound
+from app.i18n import N_, number
+from app.i18n import gettext as _
 from app.proposals import ProposalError, ProposalNotFound, VersionConflict, history
 from app.proposals.selection import (
     AssetKey,
@@ -36,6 +38,10 @@ from models.proposals import Proposal, ProposalAsset, ProposalState
 
 EDITABLE_STATES = [s.value for s in ProposalState if s.group_may_edit]
 MIN_YEAR, MAX_YEARS_AHEAD = 2000, 30
+TEXT_PROBLEMS = {  # field: (when it is missing, when it is too long)
+    "title": (N_("Give the proposal a title."), N_("Keep the title under {limit} characters.")),
+    "description": (N_("Give the proposal a description."), N_("Keep the description under {limit} characters.")),
+}
 
 
 @dataclass
@@ -101,10 +107,11 @@ def input_of(*, session: Session, proposal: Proposal) -> ProposalInput:
 
 def _text(value: str | None, *, name: str, limit: int, required: bool = False) -> str:
     text = (value or "").strip()
+    missing, too_long = TEXT_PROBLEMS[name]
     if required and not text:
-        raise ProposalError(f"Give the proposal a {name}.", field=name)
+        raise ProposalError(_(missing), field=name)
     if len(text) > limit:
-        raise ProposalError(f"Keep the {name} under {limit:,} characters.", field=name)
+        raise ProposalError(_(too_long).format(limit=number(limit)), field=name)
     return text
 
 
@@ -115,9 +122,10 @@ def _category(session: Session, key: str | None) -> str | None:
     view = program.program_view(session=session)
     keys = [c.key for c in view.categories] if view else []
     if keys and key not in keys:
-        raise ProposalError(f"“{key[:40]}” is not a category of the program.", field="category_key")
+        raise ProposalError(_("“{key}” is not a category of the program.").format(key=key[:40]),
+                            field="category_key")
     if len(key) > 40:
-        raise ProposalError("That category key is too long.", field="category_key")
+        raise ProposalError(_("That category key is too long."), field="category_key")
     return key
 
 
@@ -126,7 +134,8 @@ def _year(year: int | None) -> int | None:
         return None
     latest = date.today().year + MAX_YEARS_AHEAD
     if not MIN_YEAR <= year <= latest:
-        raise ProposalError(f"Schedule the work between {MIN_YEAR} and {latest}.", field="scheduled_year")
+        raise ProposalError(_("Schedule the work between {first} and {last}.").format(first=MIN_YEAR, last=latest),
+                            field="scheduled_year")
     return year
 
 
@@ -134,17 +143,17 @@ def _alternate(session: Session, group_id: int, proposal_id: int | None, alterna
     if alternate_of_id is None:
         return None
     if alternate_of_id == proposal_id:
-        raise ProposalError("A proposal cannot be an alternate of itself.", field="alternate_of_id")
+        raise ProposalError(_("A proposal cannot be an alternate of itself."), field="alternate_of_id")
     primary = session.get(Proposal, alternate_of_id)
     if primary is None or primary.group_id != group_id:
-        raise ProposalError("Choose one of the group's own proposals as the one this is an alternate of.",
+        raise ProposalError(_("Choose one of the group's own proposals as the one this is an alternate of."),
                             field="alternate_of_id")
     if primary.alternate_of_id is not None:
-        raise ProposalError(f"“{primary.title}” is itself an alternate; choose the main project.",
+        raise ProposalError(_("“{title}” is itself an alternate; choose the main project.").format(title=primary.title),
                             field="alternate_of_id")
     if proposal_id is not None and session.exec(
             select(Proposal.id).where(Proposal.alternate_of_id == proposal_id)).first() is not None:
-        raise ProposalError("This proposal has alternates of its own, so it cannot be an alternate.",
+        raise ProposalError(_("This proposal has alternates of its own, so it cannot be an alternate."),
                             field="alternate_of_id")
     return alternate_of_id
 
@@ -154,7 +163,7 @@ def override_of(data: ProposalInput) -> Override | None:
     if amount is None and not reason:
         return None
     if amount is None:
-        raise ProposalError("Give the override amount, or clear its reason.", field="override_amount")
+        raise ProposalError(_("Give the override amount, or clear its reason."), field="override_amount")
     return Override(amount, reason)
 
 
@@ -166,11 +175,11 @@ def price(*, session: Session, keys: list[AssetKey], scheduled_year: int | None,
         if not keys:
             if override is not None:
                 check_override(override, total_cents=0)
-            return Priced(None, "Select assets on the map to get an estimate.")
+            return Priced(None, _("Select assets on the map to get an estimate."))
         if scheduled_year is None:
             if override is not None:
                 check_override(override, total_cents=0)
-            return Priced(None, "Choose the year the work is scheduled for to price it.")
+            return Priced(None, _("Choose the year the work is scheduled for to price it."))
         result = price_assets(session=session, refs=[AssetRef(k.layer, k.id) for k in keys],
                               scheduled_year=scheduled_year, override=override)
     except CostingError as error:
@@ -239,10 +248,13 @@ def _replace_assets(session: Session, proposal_id: int, keys: list[AssetKey]) ->
 def not_editable_message(proposal: Proposal) -> str:
     state = ProposalState(proposal.state)
     if state is ProposalState.withdrawn:
-        return "This proposal was withdrawn; it can no longer be edited."
-    when = f" on {proposal.submitted_at:%Y-%m-%d}" if proposal.submitted_at else ""
-    return (f"This proposal was submitted{when} and is now “{state.label}”, so it can no longer be edited. "
-            "If staff need more information they will reopen it for editing.")
+        return _("This proposal was withdrawn; it can no longer be edited.")
+    if proposal.submitted_at:
+        return _("This proposal was submitted on {date} and is now “{state}”, so it can no longer be edited. "
+                 "If staff need more information they will reopen it for editing.").format(
+            date=f"{proposal.submitted_at:%Y-%m-%d}", state=_(state.label))
+    return _("This proposal was submitted and is now “{state}”, so it can no longer be edited. "
+             "If staff need more information they will reopen it for editing.").format(state=_(state.label))
 
 
 def check_editable(proposal: Proposal) -> None:
@@ -254,12 +266,12 @@ def conflict(session: Session, proposal_id: int) -> ProposalError:
     """Why a versioned write matched no row: a newer version (who, when) or a state that forbids it."""
     current = session.get(Proposal, proposal_id)
     if current is None:
-        return ProposalError("This proposal no longer exists.")
+        return ProposalError(_("This proposal no longer exists."))
     session.refresh(current)
     if not ProposalState(current.state).group_may_edit:
         return ProposalError(not_editable_message(current), field="state")
     who = session.get(User, current.updated_by_id) if current.updated_by_id else None
-    return VersionConflict(current_version=current.version, changed_by=who.display_name if who else "Someone",
+    return VersionConflict(current_version=current.version, changed_by=who.display_name if who else _("Someone"),
                            changed_at=current.updated_at)
 
 
@@ -288,7 +300,7 @@ def update_proposal(*, session: Session, group_id: int, proposal_id: int, actor:
 def delete_draft(*, session: Session, group_id: int, proposal_id: int, actor: User) -> None:
     proposal = get_for_member(session=session, group_id=group_id, proposal_id=proposal_id, viewer=actor)
     if proposal.state != ProposalState.draft:
-        raise ProposalError("Only drafts can be deleted; withdraw a submitted proposal instead.", field="state")
+        raise ProposalError(_("Only drafts can be deleted; withdraw a submitted proposal instead."), field="state")
     session.execute(update(Proposal).where(col(Proposal.alternate_of_id) == proposal_id).values(alternate_of_id=None))
     session.delete(proposal)
     session.commit()

@@ -8,16 +8,18 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.i18n import N_
 from app.proposals.selection import AssetKey, geometry_geojson
 from models.accounts import User
 from models.proposals import Proposal, ProposalRevision
 
-FIELD_LABELS = {
-    "title": "title", "description": "description", "category_key": "category", "scheduled_year": "year",
-    "geometry": "drawn location", "assets": "selected assets", "estimate_total_cents": "estimate",
-    "override_cents": "override", "override_reason": "override reason", "alternate_of_id": "alternate of",
-    "state": "state",
+FIELD_LABELS = {  # translated where they are shown (templates/proposals/_history.html)
+    "title": N_("title"), "description": N_("description"), "category_key": N_("category"),
+    "scheduled_year": N_("year"), "geometry": N_("drawn location"), "assets": N_("selected assets"),
+    "estimate_total_cents": N_("estimate"), "override_cents": N_("override"), "override_reason": N_("override reason"),
+    "alternate_of_id": N_("alternate of"), "state": N_("state"),
 }
+CREATED, SOMEONE = N_("created"), N_("someone")
 
 
 def snapshot(proposal: Proposal, keys: list[AssetKey], geometry: Any = None) -> dict[str, Any]:
@@ -68,8 +70,8 @@ def revisions(*, session: Session, proposal_id: int) -> list[RevisionView]:
     previous: dict[str, Any] | None = None
     for revision, name in session.exec(query):
         data = revision.snapshot or {}
-        changed = ["created"] if previous is None else [
+        changed = [CREATED] if previous is None else [
             label for key, label in FIELD_LABELS.items() if data.get(key) != previous.get(key)]
-        views.append(RevisionView(revision.version, revision.at, name or "someone", changed, data))
+        views.append(RevisionView(revision.version, revision.at, name or SOMEONE, changed, data))
         previous = data
     return list(reversed(views))

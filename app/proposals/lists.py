@@ -14,6 +14,8 @@ from sqlmodel import Session, col, select
 
 from app import groups, program
 from app.groups import GroupNotFound
+from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.proposals import ProposalError, ProposalNotFound
 from app.security import new_token
 from models.accounts import Group, User
@@ -119,11 +121,12 @@ def budget(*, session: Session, group_id: int, projected: Proposal | None = None
                   for c in (view.categories if view else [])]
     warnings: list[str] = []
     if total is not None and used > total:
-        warnings.append("The list costs more than the whole program. Remove or shrink projects, "
-                        "or add cheaper alternates.")
-    warnings += [f"“{c.name}” is over its cap." for c in categories if c.over]
+        warnings.append(_("The list costs more than the whole program. Remove or shrink projects, "
+                          "or add cheaper alternates."))
+    warnings += [_("“{category}” is over its cap.").format(category=c.name) for c in categories if c.over]
     if unestimated:
-        warnings.append(f"{unestimated} proposal{'s have' if unestimated > 1 else ' has'} no estimate yet.")
+        warnings.append(ngettext("{count} proposal has no estimate yet.", "{count} proposals have no estimate yet.",
+                                 unestimated).format(count=unestimated))
     return BudgetView(total, used, categories, unestimated, warnings)
 
 
@@ -138,18 +141,20 @@ def move(*, session: Session, group_id: int, proposal_id: int, actor: User, dire
     """Move a proposal one place up or down the list (swapping with its neighbour)."""
     _require_member(session, group_id, actor)
     if direction not in ("up", "down"):
-        raise ProposalError("Move a proposal up or down.", field="direction")
+        raise ProposalError(_("Move a proposal up or down."), field="direction")
     proposals = _group_proposals(session, group_id)
     index = next((i for i, p in enumerate(proposals) if p.id == proposal_id), None)
     if index is None:
         raise ProposalNotFound()
     other = index - 1 if direction == "up" else index + 1
     if not 0 <= other < len(proposals):
-        raise ProposalError(f"“{proposals[index].title}” is already at the {'top' if direction == 'up' else 'bottom'}.",
-                            field="direction")
+        at_end = (_("“{title}” is already at the top.") if direction == "up"
+                  else _("“{title}” is already at the bottom."))
+        raise ProposalError(at_end.format(title=proposals[index].title), field="direction")
     for p in (proposals[index], proposals[other]):
         if not ProposalState(p.state).group_may_edit:
-            raise ProposalError(f"“{p.title}” was submitted; its place in the list is fixed.", field="direction")
+            raise ProposalError(_("“{title}” was submitted; its place in the list is fixed.").format(title=p.title),
+                                field="direction")
     proposals[index], proposals[other] = proposals[other], proposals[index]
     for position, p in enumerate(proposals, start=1):
         if p.position != position:

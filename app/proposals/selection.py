@@ -20,6 +20,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.geometry import GeometryError, covered_by, share_inside, to_storable
+from app.i18n import gettext as _
+from app.i18n import number
 from app.layers.bands import BandScheme, scheme
 from app.proposals import ProposalError
 from models.layers import CurbRamp, District, Layer, LayerKind, PavementSegment, SidewalkSegment, Streetlight
@@ -55,13 +57,14 @@ def parse_asset_keys(value: str | list[str] | None) -> list[AssetKey]:
         item = item.strip()
         if not item:
             continue
-        layer, _, number = item.partition(":")
-        if layer not in ASSET_TABLES or not number.isdigit():
-            raise ProposalError(f"“{item[:40]}” is not an asset (expected layer:id, e.g. pavement:12).",
-                                field="assets")
-        keys[AssetKey(layer, int(number))] = None
+        layer, _colon, asset_id = item.partition(":")
+        if layer not in ASSET_TABLES or not asset_id.isdigit():
+            raise ProposalError(_("“{item}” is not an asset (expected layer:id, e.g. pavement:12).").format(
+                item=item[:40]), field="assets")
+        keys[AssetKey(layer, int(asset_id))] = None
     if len(keys) > MAX_SELECTION:
-        raise ProposalError(f"Select at most {MAX_SELECTION:,} assets in one proposal; split it up.", field="assets")
+        raise ProposalError(_("Select at most {most} assets in one proposal; split it up.").format(
+            most=number(MAX_SELECTION)), field="assets")
     return list(keys)
 
 
@@ -75,7 +78,8 @@ def check_assets_exist(*, session: Session, keys: list[AssetKey]) -> None:
         found = set(session.exec(select(table.id).where(col(table.id).in_(ids))))
         missing += [f"{layer} {i}" for i in sorted(ids - found)]
     if missing:
-        raise ProposalError(f"These assets do not exist (any more): {', '.join(missing[:10])}.", field="assets")
+        raise ProposalError(_("These assets do not exist (any more): {assets}.").format(assets=", ".join(missing[:10])),
+                            field="assets")
 
 
 def parse_geometry(value: str | dict[str, Any] | None) -> BaseGeometry | None:
@@ -90,19 +94,22 @@ def parse_geometry(value: str | dict[str, Any] | None) -> BaseGeometry | None:
             return None
         if not isinstance(data, dict) or data.get("type") not in DRAWN_TYPES:
             kind = data.get("type") if isinstance(data, dict) else type(data).__name__
-            raise ProposalError(f"Draw a point, a line or a polygon (not a {kind}).", field="geometry")
+            raise ProposalError(_("Draw a point, a line or a polygon (not a {kind}).").format(kind=kind),
+                                field="geometry")
         geometry = shape(data)
     except ProposalError:
         raise
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError) as error:
-        raise ProposalError(f"The drawn location is not valid GeoJSON ({error}).", field="geometry") from error
+        raise ProposalError(_("The drawn location is not valid GeoJSON ({error}).").format(error=error),
+                            field="geometry") from error
     if shapely.get_num_coordinates(geometry) > MAX_VERTICES:
-        raise ProposalError(f"The drawn location has more than {MAX_VERTICES:,} points; simplify it.",
-                            field="geometry")
+        raise ProposalError(_("The drawn location has more than {most} points; simplify it.").format(
+            most=number(MAX_VERTICES)), field="geometry")
     try:
-        stored, _ = to_storable(geometry, DRAWN_TYPES[geometry.geom_type])
+        stored, _kind = to_storable(geometry, DRAWN_TYPES[geometry.geom_type])
     except GeometryError as error:
-        raise ProposalError(f"The drawn location cannot be used: {error}.", field="geometry") from error
+        raise ProposalError(_("The drawn location cannot be used: {error}.").format(error=error),
+                            field="geometry") from error
     return stored
 
 
@@ -119,10 +126,10 @@ def city_areas(*, session: Session) -> list[BaseGeometry]:
 def check_in_city(*, session: Session, geometry: BaseGeometry) -> None:
     areas = city_areas(session=session)
     if not areas:
-        raise ProposalError("No city boundary or condition layer is loaded yet, so a location cannot be checked.",
+        raise ProposalError(_("No city boundary or condition layer is loaded yet, so a location cannot be checked."),
                             field="geometry")
     if not covered_by(geometry, areas, CITY_TOLERANCE_M):
-        raise ProposalError("The drawn location is outside the city. Draw it within the city's districts.",
+        raise ProposalError(_("The drawn location is outside the city. Draw it within the city's districts."),
                             field="geometry")
 
 
@@ -130,7 +137,7 @@ def assets_inside(*, session: Session, area: BaseGeometry,
                   layers: tuple[str, ...] = (LayerKind.pavement.value,)) -> list[AssetKey]:
     """The assets mostly inside a drawn polygon (by length for segments)."""
     if area.geom_type not in ("Polygon", "MultiPolygon"):
-        raise ProposalError("Draw an area (a polygon) first, then take the segments inside it.", field="geometry")
+        raise ProposalError(_("Draw an area (a polygon) first, then take the segments inside it."), field="geometry")
     found: list[AssetKey] = []
     for layer in layers:
         table = ASSET_TABLES[layer]
@@ -138,11 +145,11 @@ def assets_inside(*, session: Session, area: BaseGeometry,
             func.ST_Intersects(table.geom, func.ST_GeomFromText(area.wkt, 4326))).order_by(table.id)
         found += [AssetKey(layer, i) for i, g in session.exec(query) if share_inside(to_shape(g), area) >= 0.5]
     if not found:
-        raise ProposalError("There are no segments inside that area. Draw it over the streets you mean.",
+        raise ProposalError(_("There are no segments inside that area. Draw it over the streets you mean."),
                             field="geometry")
     if len(found) > MAX_SELECTION:
-        raise ProposalError(f"That area holds {len(found):,} assets; draw a smaller one "
-                            f"(at most {MAX_SELECTION:,}).", field="geometry")
+        raise ProposalError(_("That area holds {count} assets; draw a smaller one (at most {most}).").format(
+            count=number(len(found)), most=number(MAX_SELECTION)), field="geometry")
     return found
 
 
@@ -150,16 +157,18 @@ def segments_on_street(*, session: Session, street: str, pci_below: float | None
     """Pavement segments on a street (name, any case), optionally with PCI below a number."""
     name = " ".join(street.split())
     if not name:
-        raise ProposalError("Give a street name.", field="street")
+        raise ProposalError(_("Give a street name."), field="street")
     if pci_below is not None and not 0 < pci_below <= 100:
-        raise ProposalError("PCI is between 0 and 100.", field="pci_below")
+        raise ProposalError(_("PCI is between 0 and 100."), field="pci_below")
     query = select(PavementSegment.id).where(func.lower(PavementSegment.street_name) == name.lower())
     if pci_below is not None:
         query = query.where(col(PavementSegment.pci) < pci_below)
     found = [AssetKey(LayerKind.pavement.value, i) for i in session.exec(query.order_by(col(PavementSegment.id)))]
     if not found:
-        below = f" with PCI below {pci_below:g}" if pci_below is not None else ""
-        raise ProposalError(f"No pavement segments on “{name}”{below}.", field="street")
+        if pci_below is None:
+            raise ProposalError(_("No pavement segments on “{street}”.").format(street=name), field="street")
+        raise ProposalError(_("No pavement segments on “{street}” with PCI below {pci}.").format(
+            street=name, pci=f"{pci_below:g}"), field="street")
     return found
 
 

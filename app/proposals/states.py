@@ -23,6 +23,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app import audit, groups, program
+from app.i18n import gettext as _
 from app.proposals import ProposalError, ProposalNotFound, history
 from app.proposals.editor import asset_keys, conflict, get_for_member
 from models.accounts import Role, User
@@ -81,13 +82,16 @@ def allowed_next(state: ProposalState | str, *, staff: bool) -> list[ProposalSta
 def _rule(frm: ProposalState, to: ProposalState, actor_is_staff: bool) -> Rule:
     if to is S.withdrawn:
         if frm not in WITHDRAWABLE:
-            raise ProposalError(f"A proposal that is “{frm.label}” cannot be withdrawn.", field="state")
+            raise ProposalError(_("A proposal that is “{state}” cannot be withdrawn.").format(state=_(frm.label)),
+                                field="state")
         return Rule(Who.group, "withdraw")
     if actor_is_staff and (frm, to) == STAFF_RESUME:
         return Rule(Who.staff, "resume review")
     rule = TRANSITIONS.get((frm, to))
     if rule is None:
-        raise ProposalError(f"A proposal that is “{frm.label}” cannot become “{to.label}”.", field="state")
+        raise ProposalError(_("A proposal that is “{state}” cannot become “{to}”.").format(state=_(frm.label),
+                                                                                        to=_(to.label)),
+                            field="state")
     return rule
 
 
@@ -143,34 +147,34 @@ def _is_member(session: Session, proposal: Proposal, actor: User) -> bool:
 def _check_phase(session: Session, frm: ProposalState, to: ProposalState, today: date | None) -> None:
     phase = program.phase_today(session=session, today=today)
     if to is S.submitted and phase not in SUBMIT_PHASES:
-        raise ProposalError("The program is not accepting proposals now, so it cannot be submitted. "
-                            "Keep it as a draft.", field="state")
+        raise ProposalError(_("The program is not accepting proposals now, so it cannot be submitted. "
+                              "Keep it as a draft."), field="state")
     if (frm, to) == (S.needs_info, S.under_review) and phase not in RESUBMIT_PHASES:
-        raise ProposalError("The program's review is over, so answers can no longer be sent.", field="state")
+        raise ProposalError(_("The program's review is over, so answers can no longer be sent."), field="state")
     if to is S.withdrawn and phase in PUBLISHED_PHASES:
-        raise ProposalError("The program is published; proposals can no longer be withdrawn.", field="state")
+        raise ProposalError(_("The program is published; proposals can no longer be withdrawn."), field="state")
 
 
 def completeness_problems(session: Session, proposal: Proposal) -> list[str]:
     """What is missing before the proposal can be submitted."""
     problems = []
     if not proposal.title.strip():
-        problems.append("a title")
+        problems.append(_("a title"))
     if not proposal.category_key:
-        problems.append("a category")
+        problems.append(_("a category"))
     if not proposal.scheduled_year:
-        problems.append("the scheduled year")
+        problems.append(_("the scheduled year"))
     if proposal.geom is None and not asset_keys(session=session, proposal_id=proposal.id or 0):
-        problems.append("a location (draw it or select assets)")
+        problems.append(_("a location (draw it or select assets)"))
     if proposal.final_cents is None:
-        problems.append("an estimate")
+        problems.append(_("an estimate"))
     return problems
 
 
 def _check_complete(session: Session, proposal: Proposal) -> None:
     problems = completeness_problems(session, proposal)
     if problems:
-        raise ProposalError(f"Before submitting, add {', '.join(problems)}.", field="state")
+        raise ProposalError(_("Before submitting, add {missing}.").format(missing=", ".join(problems)), field="state")
 
 
 # -- the group's moves -------------------------------------------------------------------------
@@ -191,7 +195,8 @@ def submit(*, session: Session, group_id: int, proposal_id: int, actor: User, ex
         return Submitted(proposal, already=True)
     to = S.under_review if proposal.state == S.needs_info else S.submitted
     if proposal.state not in (S.draft, S.needs_info):
-        raise ProposalError(f"This proposal is already “{ProposalState(proposal.state).label}”.", field="state")
+        state = _(ProposalState(proposal.state).label)
+        raise ProposalError(_("This proposal is already “{state}”.").format(state=state), field="state")
     return Submitted(transition(session=session, proposal=proposal, to=to, actor=actor,
                                 expected_version=expected_version, today=today), already=False)
 

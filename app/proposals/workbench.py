@@ -11,6 +11,8 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from app import program
+from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.proposals import ProposalError, editor, lists
 from app.proposals.editor import ProposalInput
 from app.proposals.selection import (
@@ -50,17 +52,20 @@ def _take(session: Session, data: ProposalInput, take: str, street: str, pci_bel
     if take == "inside":
         area = parse_geometry(data.geometry)
         if area is None:
-            raise ProposalError("Draw an area (a polygon) first, then take the segments inside it.", field="geometry")
+            raise ProposalError(_("Draw an area (a polygon) first, then take the segments inside it."),
+                                field="geometry")
         found = assets_inside(session=session, area=area)
-        return found, f"Added {len(found)} segment{'s' if len(found) != 1 else ''} inside the area."
+        return found, ngettext("Added {count} segment inside the area.", "Added {count} segments inside the area.",
+                               len(found)).format(count=len(found))
     if take == "street":
         try:
             below = float(pci_below) if pci_below.strip() else None
         except ValueError:
-            raise ProposalError("PCI must be a number between 0 and 100.", field="pci_below") from None
+            raise ProposalError(_("PCI must be a number between 0 and 100."), field="pci_below") from None
         found = segments_on_street(session=session, street=street, pci_below=below)
-        return found, f"Added {len(found)} segment{'s' if len(found) != 1 else ''} on {street.strip()}."
-    raise ProposalError("Choose how to add segments.", field="take")
+        return found, ngettext("Added {count} segment on {street}.", "Added {count} segments on {street}.",
+                               len(found)).format(count=len(found), street=street.strip())
+    raise ProposalError(_("Choose how to add segments."), field="take")
 
 
 def build(*, session: Session, proposal: Proposal, data: ProposalInput | None, take: str = "", street: str = "",

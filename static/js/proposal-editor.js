@@ -16,6 +16,14 @@
     "poor", "#e0b000", "very_poor", "#fc8d59", "serious", "#d73027", "failed", "#7f0000", "#777777"];
   var mode = "select";
   var vertices = [];
+  // what the status line says, in the page's language (templates/proposals/editor.html)
+  var messages = {};
+  try { messages = JSON.parse(container.dataset.messages || "{}"); } catch (e) { messages = {}; }
+  function message(key, fallback, values) {
+    return (messages[key] || fallback).replace(/\{(\w+)\}/g, function (all, name) {
+      return values && name in values ? String(values[name]) : all;
+    });
+  }
 
   function bounds() {
     try { return JSON.parse(container.dataset.bounds || "null"); } catch (e) { return null; }
@@ -127,8 +135,9 @@
   function toggle(key) {
     var list = keys();
     var index = list.indexOf(key);
-    if (index >= 0) { list.splice(index, 1); say("Removed " + key.replace(":", " ") + "."); }
-    else { list.push(key); say("Added " + key.replace(":", " ") + "."); }
+    var asset = { asset: key.replace(":", " ") };
+    if (index >= 0) { list.splice(index, 1); say(message("removed", "Removed {asset}.", asset)); }
+    else { list.push(key); say(message("added", "Added {asset}.", asset)); }
     assetsField().value = list.join(",");
     changed();
   }
@@ -147,7 +156,9 @@
     }
     vertices.push([event.lngLat.lng, event.lngLat.lat]);
     if (mode === "point") { finish(); return; }
-    say(vertices.length + " point" + (vertices.length === 1 ? "" : "s") + " placed. Double-click or press “Finish drawing” to end.");
+    say(vertices.length === 1
+      ? message("placedOne", "{count} point placed. Double-click or press “Finish drawing” to end.", { count: 1 })
+      : message("placedMany", "{count} points placed. Double-click or press “Finish drawing” to end.", { count: vertices.length }));
     refresh();
   });
 
@@ -163,11 +174,13 @@
 
   function finish() {
     var needed = mode === "polygon" ? 3 : mode === "line" ? 2 : 1;
-    if (vertices.length < needed) { say("Place at least " + needed + " points first."); return; }
+    if (vertices.length < needed) { say(message("needPoints", "Place at least {count} points first.", { count: needed })); return; }
     var geometry = drawnData().features[0].geometry;
     geometryField.value = JSON.stringify(geometry);
     vertices = [];
-    say("Drawing kept. Save to store it" + (geometry.type === "Polygon" ? ", or take the segments inside it." : "."));
+    say(geometry.type === "Polygon"
+      ? message("keptArea", "Drawing kept. Save to store it, or take the segments inside it.")
+      : message("kept", "Drawing kept. Save to store it."));
     setMode("select");
     refresh();
     changed();
@@ -179,7 +192,7 @@
     form.querySelectorAll("[data-mode]").forEach(function (button) {
       button.setAttribute("aria-pressed", button.dataset.mode === next ? "true" : "false");
     });
-    if (next !== "select") { say("Click on the map to place points."); }
+    if (next !== "select") { say(message("clickToPlace", "Click on the map to place points.")); }
     refresh();
   }
 
@@ -190,8 +203,8 @@
     button.addEventListener("click", function () {
       var action = button.dataset.action;
       if (action === "finish") { finish(); }
-      if (action === "clear-drawing") { vertices = []; geometryField.value = ""; refresh(); changed(); say("Drawing cleared."); }
-      if (action === "clear-selection") { assetsField().value = ""; changed(); say("Selection cleared."); }
+      if (action === "clear-drawing") { vertices = []; geometryField.value = ""; refresh(); changed(); say(message("drawingCleared", "Drawing cleared.")); }
+      if (action === "clear-selection") { assetsField().value = ""; changed(); say(message("selectionCleared", "Selection cleared.")); }
     });
   });
 
