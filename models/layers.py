@@ -1,4 +1,5 @@
-"""Condition layers: pavement, sidewalks, curb ramps, streetlights, districts, census tracts.
+"""Condition layers: pavement, sidewalks, curb ramps, streetlights, districts, census tracts;
+and address points, which residents search to find a place on the map.
 
 One table per kind with normalized, typed fields for the map, the cost model and the
 dashboards; ``attributes`` keeps every original column as imported. Geometry is stored in
@@ -13,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from geoalchemy2 import Geometry
+from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONType, UTCDateTime
@@ -25,6 +27,7 @@ class LayerKind(StrEnum):
     streetlight = "streetlight"
     district = "district"
     tract = "tract"
+    address = "address"
 
     @property
     def title(self) -> str:
@@ -41,8 +44,18 @@ class LayerKind(StrEnum):
 
     @property
     def is_asset(self) -> bool:
-        """Assets are what proposals cover; boundaries only group them."""
+        """Assets are what proposals cover; boundaries only group them, addresses only locate."""
+        return self not in (LayerKind.district, LayerKind.tract, LayerKind.address)
+
+    @property
+    def in_areas(self) -> bool:
+        """Its features carry the district and census tract they lie in (found at import)."""
         return self not in (LayerKind.district, LayerKind.tract)
+
+    @property
+    def on_condition_map(self) -> bool:
+        """Drawn as a layer of the condition map (addresses are found by search instead)."""
+        return self is not LayerKind.address
 
 
 _TITLES = {
@@ -52,7 +65,12 @@ _TITLES = {
     LayerKind.streetlight: "Streetlights",
     LayerKind.district: "Districts",
     LayerKind.tract: "Census tracts",
+    LayerKind.address: "Address points",
 }
+
+# The search key is compared byte by byte (prefix ranges on its index): PostgreSQL's "C" collation,
+# SQLite's default BINARY one.
+SEARCH_KEY_TYPE = String(300).with_variant(String(300, collation="C"), "postgresql")
 
 
 class Layer(SQLModel, table=True):
@@ -83,11 +101,15 @@ class _Feature(SQLModel):
     attributes: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
 
 
-class _Asset(_Feature):
-    """A feature that proposals cover; its district and tract are found at import."""
+class _InAreas(_Feature):
+    """A feature whose district and census tract are found at import."""
 
     district_id: int | None = Field(default=None, foreign_key="district.id", index=True, ondelete="SET NULL")
     tract_id: int | None = Field(default=None, foreign_key="census_tract.id", index=True, ondelete="SET NULL")
+
+
+class _Asset(_InAreas):
+    """A feature that proposals cover."""
 
 
 class PavementSegment(_Asset, table=True):
@@ -163,6 +185,21 @@ class CensusTract(_Feature, table=True):
     geom: Any = Field(sa_type=Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
 
 
+class AddressPoint(_InAreas, table=True):
+    """A street address at its door or building: what residents type to find their place."""
+
+    __tablename__ = "address_point"
+
+    full_address: str = Field(max_length=300, description="As written, e.g. 12 Main St Unit 3.")
+    house_number: str | None = Field(default=None, max_length=40, description="With its prefix or suffix: 12A, 12-14.")
+    street_name: str | None = Field(default=None, max_length=200, index=True)
+    unit: str | None = Field(default=None, max_length=60)
+    zip_code: str | None = Field(default=None, max_length=20)
+    search_key: str = Field(sa_type=SEARCH_KEY_TYPE, index=True, sa_column_kwargs={"info": {"internal": True}},
+                            description="full_address normalized for prefix search (app.layers.addresses).")
+    geom: Any = Field(sa_type=Geometry("POINT", srid=4326, spatial_index=True))
+
+
 FEATURE_TABLES: dict[LayerKind, type[_Feature]] = {
     LayerKind.pavement: PavementSegment,
     LayerKind.sidewalk: SidewalkSegment,
@@ -170,4 +207,11 @@ FEATURE_TABLES: dict[LayerKind, type[_Feature]] = {
     LayerKind.streetlight: Streetlight,
     LayerKind.district: District,
     LayerKind.tract: CensusTract,
+    LayerKind.address: AddressPoint,
 }
+
+
+def public_columns(table: Any) -> list[Any]:
+    """A feature table's columns that exports and /ogc publish as properties: not the geometry, the
+    raw attributes (published separately, as src_ columns) or internal columns such as search keys."""
+    return [c for c in table.columns if c.name not in ("geom", "attributes") and not c.info.get("internal")]

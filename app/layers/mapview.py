@@ -74,7 +74,7 @@ def district_labels(*, session: Session) -> list[dict[str, Any]]:
 
 def map_view(*, session: Session, settings: Settings, focus_layer: str | None = None,
              focus_id: int | None = None) -> MapView:
-    layers = loaded_layers(session=session)
+    layers = [layer for layer in loaded_layers(session=session) if layer.kind.on_condition_map]
     band_scheme = pavement_scheme(session=session)
     pavement = pavement_entries(band_scheme)
     sidewalk = [*SIDEWALK_CONDITIONS, SIDEWALK_GAP]

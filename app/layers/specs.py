@@ -14,6 +14,7 @@ ramp          id, condition
 streetlight   id, pole, status, owner, lamp
 district      id, name, code
 tract         id, name, geoid, poverty (share in poverty, 0..1)
+address       id, address, number, street, unit (from zoom 16)
 ============  =================================================================
 """
 
@@ -155,6 +156,16 @@ SPECS: dict[LayerKind, LayerSpec] = {spec.kind: spec for spec in (
          TileProperty("geoid", "String", "Census GEOID.", "geoid"),
          TileProperty("poverty", "Number", "Share of residents below the poverty line, 0–1.", "poverty_rate")),
         (Queryable("geoid", "string", "Census GEOID."), Queryable("name", "string", "Tract name.")),
+    ),
+    LayerSpec(
+        LayerKind.address, "Address points: every street address with its house number, street, unit and ZIP code.",
+        "Point", 16,
+        (_ID, TileProperty("address", "String", "The full address.", "full_address"),
+         TileProperty("number", "String", "House number.", "house_number"), _STREET,
+         TileProperty("unit", "String", "Unit, apartment or suite.", "unit")),
+        (_STREET_Q, Queryable("house_number", "string", "House number.", ("number",)),
+         Queryable("full_address", "string", "The full address, as written.", ("address",)),
+         Queryable("zip_code", "string", "ZIP or postal code.", ("zip",)), _DISTRICT_Q, _TRACT_Q),
     ),
 )}
 

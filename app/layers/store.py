@@ -2,9 +2,9 @@
 
 Importers and the demo city hand ``write_layer`` validated ``FeatureRecord``s in WGS84.
 One call is one unit of work: it replaces the layer (or upserts by source id when appending),
-computes geodesic quantities and condition bands, finds each asset's district and census
-tract, bumps the layer's revision (tiles' ETags change at once), records who did it, and
-commits — or raises and leaves the database as it was.
+computes geodesic quantities, condition bands and address search keys, finds the district and
+census tract of each asset and address, bumps the layer's revision (tiles' ETags change at once),
+records who did it, and commits — or raises and leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from shapely import STRtree
 from shapely.geometry.base import BaseGeometry
@@ -21,6 +22,7 @@ from sqlmodel import Session
 
 from app import audit
 from app.geometry import geodesic_area_m2, geodesic_length_m, representative_point
+from app.layers.addresses import search_key
 from app.layers.bands import scheme
 from models.accounts import User
 from models.base import utcnow
@@ -57,6 +59,8 @@ def _row(kind: LayerKind, record: FeatureRecord, band_scheme: str | None) -> dic
         row["band"] = band.key if band else None
     if kind in (LayerKind.district, LayerKind.tract):
         row["area_m2"] = geodesic_area_m2(geometry)
+    if kind is LayerKind.address:
+        row["search_key"] = search_key(row["full_address"])
     row["geom"] = from_shape(geometry, srid=4326)
     row["attributes"] = record.attributes
     row["source_id"] = record.source_id
@@ -88,9 +92,14 @@ def write_layer(
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
     if kind is LayerKind.pavement:
         scheme(band_scheme)  # unknown scheme: fail before writing
-    rows = _uniform([_row(kind, record, band_scheme) for record in records], FEATURE_TABLES[kind])
+    records = list(records)
+    rows = [_row(kind, record, band_scheme) for record in records]
     if not rows:
         raise LayerWriteError(f"No features to import into {kind.title}; nothing was changed.")
+    if kind.in_areas:  # found before the rows are inserted: no second pass to update them
+        for row, (district_id, tract_id) in zip(rows, _locate(session, [r.geometry for r in records]), strict=True):
+            row["district_id"], row["tract_id"] = district_id, tract_id
+    rows = _uniform(rows, FEATURE_TABLES[kind])
     try:
         with session.begin_nested():
             linked = _linked_source_ids(session, kind) if kind.is_asset else {}
@@ -106,11 +115,10 @@ def write_layer(
                 lost = _relink_proposals(session, kind, linked)
                 if lost:
                     report = {**(report or {}), "proposal_links_removed": lost}
-                _assign_areas(session, [kind])
-            else:  # new boundaries: every asset's district or tract may change
-                assets = [k for k in LayerKind if k.is_asset]
-                _assign_areas(session, assets)
-                bump_revision(session=session, kinds=assets)
+            if not kind.in_areas:  # new boundaries: every asset's and address's district or tract may change
+                located = [k for k in LayerKind if k.in_areas]
+                _assign_areas(session, located)
+                bump_revision(session=session, kinds=located)
             layer = _touch_layer(session, kind, source=source, actor=actor, source_crs=source_crs,
                                  field_map=field_map, band_scheme=band_scheme, report=report, title=title)
             audit.record(session=session, actor=actor, action="layer.import", object_type="layer",
@@ -201,20 +209,24 @@ def _extent(session: Session, table: Any) -> tuple[float | None, float | None, f
     return tuple(None if v is None else float(v) for v in values)  # type: ignore[return-value]
 
 
+def _locate(session: Session, geometries: Sequence[BaseGeometry]) -> list[tuple[int | None, int | None]]:
+    """The district and census tract ids containing a point on each geometry (None outside them all)."""
+    points = [representative_point(geometry) for geometry in geometries]
+    districts = _containing(points, *_polygons(session, District))
+    tracts = _containing(points, *_polygons(session, CensusTract))
+    return list(zip(districts, tracts, strict=True))
+
+
 def _assign_areas(session: Session, kinds: Sequence[LayerKind]) -> None:
-    """Set each asset's district_id and tract_id from the polygon containing a point on it."""
-    areas = {"district_id": _polygons(session, District), "tract_id": _polygons(session, CensusTract)}
+    """Set each stored feature's district_id and tract_id anew (after the boundaries changed)."""
     for kind in kinds:
         table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
-        assets = session.execute(select(table.c.id, table.c.geom)).all()
+        assets = session.execute(select(table.c.id, func.ST_AsBinary(table.c.geom))).all()
         if not assets:
             continue
-        points = [representative_point(to_shape(geom)) for _, geom in assets]
-        values: dict[str, list[int | None]] = {}
-        for column, (ids, tree) in areas.items():
-            values[column] = _containing(points, ids, tree)
-        updates = [{"asset_id": asset_id, "in_district": values["district_id"][i], "in_tract": values["tract_id"][i]}
-                   for i, (asset_id, _) in enumerate(assets)]
+        located = _locate(session, list(shapely.from_wkb([bytes(wkb) for _, wkb in assets])))
+        updates = [{"asset_id": asset_id, "in_district": district_id, "in_tract": tract_id}
+                   for (asset_id, _), (district_id, tract_id) in zip(assets, located, strict=True)]
         statement = (update(table).where(table.c.id == bindparam("asset_id"))
                      .values(district_id=bindparam("in_district"), tract_id=bindparam("in_tract")))
         for start in range(0, len(updates), _BATCH):

@@ -41,8 +41,8 @@ def landing(*, base: str, site_name: str) -> dict[str, Any]:
     root = f"{base}/ogc"
     return {
         "title": f"{site_name}: condition layers",
-        "description": "Pavement, sidewalks, curb ramps, streetlights, districts and census tracts "
-                       "as OGC API – Features collections (GeoJSON or HTML).",
+        "description": "Pavement, sidewalks, curb ramps, streetlights, districts, census tracts and address "
+                       "points as OGC API – Features collections (GeoJSON or HTML).",
         "links": [
             *_self_and_html(root, "This document"),
             _link(f"{base}/openapi.json", "service-desc", "application/vnd.oai.openapi+json;version=3.0",

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from app.layers.search import Box, intersects_box
 from app.layers.specs import LayerSpec, Queryable
 from app.opendata.datasets.layers import SOURCE_PREFIX
-from models.layers import Layer
+from models.layers import Layer, public_columns
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -173,7 +173,7 @@ def property_names(spec: LayerSpec) -> list[str]:
 
 
 def _columns(spec: LayerSpec) -> list[Any]:
-    return [c for c in spec.table.columns if c.name not in ("geom", "attributes")]
+    return public_columns(spec.table)
 
 
 def _select(spec: LayerSpec) -> Any:

@@ -1,6 +1,7 @@
-"""The six condition layers as datasets: normalized fields, then the source's own columns.
+"""The condition layers and address points as datasets: normalized fields, then the source's own columns.
 
-Columns come from each layer's table (everything but the geometry and the raw attributes);
+Columns come from each layer's table (everything but the geometry, the raw attributes and
+internal columns such as search keys);
 the original attributes follow, flattened as ``src_<name>``. Features are read in keyset
 pages of ``BATCH`` rows, so exporting the whole city never holds it in memory.
 """
@@ -17,7 +18,7 @@ from sqlalchemy import Boolean, Date, DateTime, Float, Integer, func, select
 from sqlmodel import Session
 
 from app.opendata.registry import Dataset, DatasetField, DatasetState, ExportFeature, FieldType
-from models.layers import FEATURE_TABLES, Layer, LayerKind
+from models.layers import FEATURE_TABLES, Layer, LayerKind, public_columns
 
 BATCH = 2000
 SOURCE_PREFIX = "src_"
@@ -53,6 +54,10 @@ _DESCRIPTIONS = {
     "population": "Residents.",
     "geoid": "Census GEOID.",
     "poverty_rate": "Share of residents below the poverty line (0–1).",
+    "full_address": "The full street address, with its unit when it has one.",
+    "house_number": "House number, with its prefix or suffix (12A, 12 1/2).",
+    "unit": "Unit, apartment or suite.",
+    "zip_code": "ZIP or postal code.",
 }
 
 _LAYER_DESCRIPTIONS = {
@@ -62,6 +67,8 @@ _LAYER_DESCRIPTIONS = {
     LayerKind.streetlight: "Streetlight poles with lamp type, wattage, owner and working status.",
     LayerKind.district: "Council district boundaries with their population.",
     LayerKind.tract: "Census tract boundaries with population and poverty rate (the equity measure).",
+    LayerKind.address: "Address points: every street address with its house number, street, unit and ZIP code, "
+                       "and the district and census tract it lies in.",
 }
 
 _GEOMETRY = {"MULTILINESTRING": "MultiLineString", "MULTIPOLYGON": "MultiPolygon", "POINT": "Point"}
@@ -83,8 +90,7 @@ def _field_type(column: Any) -> FieldType:
 
 
 def _export_columns(kind: LayerKind) -> list[Any]:
-    table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
-    return [c for c in table.columns if c.name not in ("geom", "attributes")]
+    return public_columns(FEATURE_TABLES[kind].__table__)  # type: ignore[attr-defined]
 
 
 def _fields(kind: LayerKind) -> tuple[DatasetField, ...]:
@@ -161,12 +167,18 @@ def _features(kind: LayerKind, session: Session) -> Iterator[ExportFeature]:
         last_id = rows[-1][0]
 
 
+def _keywords(kind: LayerKind) -> tuple[str, ...]:
+    if kind is LayerKind.address:
+        return ("addresses", "address points", "geocoding")
+    return ("infrastructure", "condition", kind.value)
+
+
 def _dataset(kind: LayerKind, order: int) -> Dataset:
     return Dataset(
         id=kind.value, title=kind.title, description=_LAYER_DESCRIPTIONS[kind],
         geometry_type=_GEOMETRY[kind.storage_type],  # type: ignore[arg-type]
         fields=_fields(kind), state=partial(_state, kind), features=partial(_features, kind),
-        extra_fields=partial(_source_fields, kind), keywords=("infrastructure", "condition", kind.value),
+        extra_fields=partial(_source_fields, kind), keywords=_keywords(kind),
         order=order,
         extra_note="Then every column of the source data as imported, named src_<column>.",
     )
