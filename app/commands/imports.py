@@ -53,7 +53,8 @@ def print_report(report: ImportReport) -> None:
 def register(cli: typer.Typer) -> None:
     @cli.command("import")
     def import_command(
-        kind: LayerKind = typer.Argument(..., help="pavement, sidewalk, ramp, streetlight, district or tract"),
+        kind: LayerKind = typer.Argument(..., help="pavement, sidewalk, ramp, streetlight, district, tract or "
+                                                   "address (address points)"),
         source: str = typer.Argument(..., help="A file (GeoJSON, CSV, Shapefile or .zip, GeoPackage) or an "
                                                "http(s) URL (GeoJSON, ArcGIS FeatureServer/MapServer layer)."),
         map_: list[str] = typer.Option([], "--map", help="FIELD=COLUMN: which column fills a field, "

@@ -1,7 +1,8 @@
 """Checking every row of a source for a layer kind: its coordinate system, geometry and fields.
 
 Problems with the whole file (no coordinate system, mixed or wrong geometry types, a mapping
-naming a missing column) raise ``ImportFailed``. Problems with a row reject that row, named by
+naming a missing column) raise ``ImportFailed`` — except a few lines or polygons among address
+points, which are rejected row by row. Problems with a row reject that row, named by
 its id and field, in the report; whether the rest is imported is the user's choice.
 """
 
@@ -17,7 +18,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from app.geometry import WGS84, GeometryError, linear_unit_metres, parse_crs, reproject, to_storable
-from app.importers import fields
+from app.importers import addresses, fields
 from app.importers.fields import ValueProblem, ValueWarning
 from app.importers.report import ImportFailed, ImportReport
 from app.importers.sources import SourceTable
@@ -30,6 +31,9 @@ _FAMILIES = {"Point": "points", "MultiPoint": "points", "LineString": "lines", "
              "Polygon": "polygons", "MultiPolygon": "polygons"}
 _EXPECTED = {"POINT": "points", "MULTILINESTRING": "lines", "MULTIPOLYGON": "polygons"}
 Progress = Callable[[int, int], None]
+# An address file is an export of the city's address database: a line or polygon among its points
+# is one bad record (rejected by its id), not a file of the wrong kind.
+ROW_LEVEL_GEOMETRY = frozenset({LayerKind.address})
 
 
 @dataclass
@@ -135,11 +139,13 @@ def _crs_name(crs: CRS) -> str:
 def _check_geometry_types(table: SourceTable, kind: LayerKind, report: ImportReport) -> None:
     families = Counter(_FAMILIES.get(g.geom_type, g.geom_type) for g in table.geometries
                        if g is not None and not g.is_empty)
+    expected = _EXPECTED[kind.storage_type]
+    if kind in ROW_LEVEL_GEOMETRY and families[expected]:
+        return  # each stray line or polygon is rejected as its own row
     if len(families) > 1:
         found = ", ".join(f"{count:,} {family}" for family, count in families.most_common())
         raise ImportFailed(f"{table.name} mixes geometry types ({found}); a layer holds one type. Split the file "
                            "by type and import the right part.", report)
-    expected = _EXPECTED[kind.storage_type]
     if families and next(iter(families)) != expected:
         raise ImportFailed(f"{kind.title} needs {expected}, but {table.name} has {next(iter(families))}. "
                            "Check the layer kind.", report)
@@ -220,13 +226,20 @@ def _check_row(kind: LayerKind, row: dict[str, Any], geometry: BaseGeometry | No
             values[name] = spec.default
     if rejected:
         return None
-    _finish(kind, values, metres_per_width_unit, label)
+    try:
+        _finish(kind, values, metres_per_width_unit, label)
+    except ValueProblem as problem:
+        report.reject(label, str(problem), "full_address" if kind is LayerKind.address else None)
+        return None
     return FeatureRecord(storable, values, dict(row))
 
 
 def _finish(kind: LayerKind, values: dict[str, Any], metres_per_width_unit: float, label: str) -> None:
+    """Fields made from other fields; ValueProblem rejects the row."""
     width = values.pop("width", None)
     if kind in (LayerKind.pavement, LayerKind.sidewalk):
         values["width_m"] = width * metres_per_width_unit if width else None
     if kind is LayerKind.district and not values.get("name"):
         values["name"] = values.get("code") or label
+    if kind is LayerKind.address:
+        addresses.assemble(values)

@@ -43,12 +43,33 @@ PCI_2014, and the latest year wins). ``--map FIELD=COLUMN`` (or the preview form
 |             | population       | Population, POP, TOTPOP, TOTAL_POP, P1_001N                            |
 |             | poverty_rate     | POVERTY_RATE, PovertyRate, Poverty, PCT_POVERTY, PCT_POV, POV_RATE, PovPct |
 |             | source_id        | GEOID, GEOID20, GEOID10                                                |
+| address     | full_address     | Full_Addr, FULLADDR, FullAddress, FULL_ADDRESS, ADDRESS_FULL, SITE_ADDR, |
+|             |                  | SITEADDR, SITE_ADDRESS, Address, ADDR                                  |
+|             | house_number     | Add_Number, ADDNUM, ADDR_NUM, ADDRNUM, ADDRESS_NUMBER, AddressNumber,  |
+|             |                  | StNum, ST_NUM, StNm (Cambridge: street *number*), HOUSE_NUM, HOUSENUM,  |
+|             |                  | HOUSE_NUMBER, Number, NUM                                              |
+|             | number_prefix    | AddNum_Pre, ADD_NUM_PRE                                                |
+|             | number_suffix    | AddNum_Suf, ADDRNUMSUF, ADDNUMSUF, ADD_NUM_SUF, HOUSE_SUF               |
+|             | street_name      | FULL_STREET, FULLSTREET, FULL_ST_NAME, FULLNAME, STREET_NAME,          |
+|             |                  | STREETNAME, StName, Street, St_Name, STNAME                            |
+|             | street_predir    | St_PreDir, PREDIR, PRE_DIR, PREFIX_DIR, ST_PREFIX                       |
+|             | street_pretype   | St_PreTyp, PRETYPE, PRE_TYPE                                           |
+|             | street_type      | St_PosTyp, ST_TYPE, STREET_TYPE, STTYPE, SUFTYPE, POSTTYPE, ST_SUFFIX,  |
+|             |                  | StreetType                                                             |
+|             | street_postdir   | St_PosDir, POSTDIR, POST_DIR, SUFDIR, SUFFIX_DIR                       |
+|             | unit_type        | UNITTYPE, UNIT_TYPE, UNIT_DESIG                                        |
+|             | unit             | Unit, UNIT_NUM, UNITNUM, UNITID, UNIT_ID, UnitNumber, Apt, Suite       |
+|             | zip_code         | Post_Code, ZIP, ZIPCODE, ZIP_CODE, ZIP5, POSTCODE, POSTAL_CODE, PostalCode |
+|             | source_id        | address_id, ADDRESSID, ADDR_ID, AddressPtID, Site_NGUID                |
 
 Values are normalized (see the ``_read_*`` functions): functional class to arterial,
 collector or local (AR/CO/RT/RE codes, FHWA classes 1–7, words); owner to city, utility or
 other; status to working, out or reported; sidewalk and ramp condition to excellent, good,
 fair or poor (also E/G/F/P); lamp type to LED, HPS, MH, LPS, MV, INC, CFL, IND, FL; poverty
-rate to 0..1 (a percent is divided by 100). Widths are converted to metres.
+rate to 0..1 (a percent is divided by 100). Widths are converted to metres. A ZIP read as a
+number gets its leading zeros back. Address parts (NENA NG9-1-1 names, e.g. St_PreDir St_Name
+St_PosTyp) are joined into the street name and, when there is no full address, into one
+(``app.importers.addresses``); an address point with no address at all is rejected.
 
 A number that cannot be read or is out of range (PCI 140, "abc") rejects the row, naming the
 field; a category that is not recognized is kept empty (or the kind's default) with a warning.
@@ -241,6 +262,15 @@ def _share(rate: float) -> float:
     return rate
 
 
+def _read_zip(value: Any) -> str | None:
+    """A ZIP read as a number (2139.0) gets its leading zeros back (02139); ZIP+4 and other postcodes stay text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and (math.isnan(value) or value != int(value)):
+            return None if math.isnan(value) else str(value)
+        return f"{int(value):05d}" if 0 < value < 100_000 else str(int(value))
+    return _read_text(20)(value)
+
+
 def _read_bool(value: Any) -> bool | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -337,6 +367,28 @@ FIELDS: dict[LayerKind, tuple[FieldSpec, ...]] = {
         FieldSpec("poverty_rate", ("POVERTY_RATE", "PovertyRate", "Poverty", "PCT_POVERTY", "PCT_POV", "POV_RATE",
                                    "PovPct"), _read_poverty_rate),
     ),
+    LayerKind.address: (
+        FieldSpec("full_address", ("Full_Addr", "FULLADDR", "FullAddress", "FULL_ADDRESS", "ADDRESS_FULL", "SITE_ADDR",
+                                   "SITEADDR", "SITE_ADDRESS", "Address", "ADDR"), _read_text(300)),
+        FieldSpec("house_number", ("Add_Number", "ADDNUM", "ADDR_NUM", "ADDRNUM", "ADDRESS_NUMBER", "AddressNumber",
+                                   "StNum", "ST_NUM", "StNm", "HOUSE_NUM", "HOUSENUM", "HOUSE_NUMBER", "Number",
+                                   "NUM"), _read_text(30)),
+        FieldSpec("number_prefix", ("AddNum_Pre", "ADD_NUM_PRE"), _read_text(10)),
+        FieldSpec("number_suffix", ("AddNum_Suf", "ADDRNUMSUF", "ADDNUMSUF", "ADD_NUM_SUF", "HOUSE_SUF"),
+                  _read_text(10)),
+        FieldSpec("street_name", ("FULL_STREET", "FULLSTREET", "FULL_ST_NAME", "FULLNAME", "STREET_NAME", "STREETNAME",
+                                  "StName", "Street", "St_Name", "STNAME"), _read_text(200)),
+        FieldSpec("street_predir", ("St_PreDir", "PREDIR", "PRE_DIR", "PREFIX_DIR", "ST_PREFIX"), _read_text(20)),
+        FieldSpec("street_pretype", ("St_PreTyp", "PRETYPE", "PRE_TYPE"), _read_text(40)),
+        FieldSpec("street_type", ("St_PosTyp", "ST_TYPE", "STREET_TYPE", "STTYPE", "SUFTYPE", "POSTTYPE", "ST_SUFFIX",
+                                  "StreetType"), _read_text(40)),
+        FieldSpec("street_postdir", ("St_PosDir", "POSTDIR", "POST_DIR", "SUFDIR", "SUFFIX_DIR"), _read_text(20)),
+        FieldSpec("unit_type", ("UNITTYPE", "UNIT_TYPE", "UNIT_DESIG"), _read_text(20)),
+        FieldSpec("unit", ("Unit", "UNIT_NUM", "UNITNUM", "UNITID", "UNIT_ID", "UnitNumber", "Apt", "Suite"),
+                  _read_text(40)),
+        FieldSpec("zip_code", ("Post_Code", "ZIP", "ZIPCODE", "ZIP_CODE", "ZIP5", "POSTCODE", "POSTAL_CODE",
+                               "PostalCode"), _read_zip),
+    ),
 }
 
 SOURCE_IDS: dict[LayerKind, tuple[str, ...]] = {
@@ -344,6 +396,7 @@ SOURCE_IDS: dict[LayerKind, tuple[str, ...]] = {
     LayerKind.ramp: ("RAMP_ID", "RampID"),
     LayerKind.streetlight: ("PoleID", "POLE_ID"),
     LayerKind.tract: ("GEOID", "GEOID20", "GEOID10"),
+    LayerKind.address: ("address_id", "ADDRESSID", "ADDR_ID", "AddressPtID", "Site_NGUID"),
 }
 
 
