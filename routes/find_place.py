@@ -1,5 +1,5 @@
-"""Finding a place on the public map: street names as you type (htmx), a results page without
-JavaScript, and the proposals layer's toggle and legend (loaded into the map's panel)."""
+"""Finding a place on the public map: addresses and street names as you type (htmx), a results
+page without JavaScript, and the proposals layer's toggle and legend (loaded into the map's panel)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.deps import SessionDep
+from app.layers.addresses import find_addresses, has_addresses
 from app.layers.streets import find_streets
 from app.proposals.public import category_chips, public_list
 from app.web import is_htmx, render
@@ -16,9 +17,13 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/map/streets", response_class=HTMLResponse)
 def streets(request: Request, session: SessionDep, q: str = "") -> HTMLResponse:
-    matches = find_streets(session=session, query=q[:200])
+    """Streets whose name holds the query, and (when address points are loaded) addresses starting with it."""
+    query = q[:200]
+    context = {"matches": find_streets(session=session, query=query),
+               "addresses": find_addresses(session=session, query=query),
+               "has_addresses": has_addresses(session=session), "q": query}
     template = "public/_street_results.html" if is_htmx(request) else "public/streets.html"
-    return render(request, template, {"matches": matches, "q": q[:200]},
+    return render(request, template, context,
                   headers={"Cache-Control": "private, max-age=60", "Vary": "HX-Request, Accept-Language"})
 
 

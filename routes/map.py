@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.deps import SessionDep, SettingsDep
 from app.layers import browse, summary
+from app.layers.addresses import address_named, has_addresses
 from app.layers.mapview import map_view
 from app.navigation import NavEntry
 from app.web import etag_matches, is_htmx, render, viewer_language
@@ -25,9 +26,12 @@ def _summary_context(session: SessionDep, area: str | None) -> dict[str, object]
 
 @router.get("/map", response_class=HTMLResponse, include_in_schema=False)
 def map_page(request: Request, session: SessionDep, settings: SettingsDep, area: str | None = None,
-             layer: str | None = None, feature: int | None = None) -> HTMLResponse:
+             layer: str | None = None, feature: int | None = None, address: str | None = None) -> HTMLResponse:
+    """The map; ``?layer=…&feature=…`` opens a feature, ``?address=12 Main St`` shows an address."""
     view = map_view(session=session, settings=settings, focus_layer=layer, focus_id=feature)
-    context: dict[str, object] = {"view": view}
+    place = address_named(session=session, text=address[:300]) if address else None
+    context: dict[str, object] = {"view": view, "has_addresses": has_addresses(session=session), "place": place,
+                                  "q": place.address if place else ""}
     if not view.empty:
         context.update(_summary_context(session, area))
     return render(request, "map/index.html", context)

@@ -1,5 +1,6 @@
 /* The public map's extras, beside map.js (which exposes window.groundworkMap):
    - find a street: choosing a result zooms the map to the street's extent;
+   - find an address: choosing one flies the map to the point and marks it (so does /map?address=…);
    - near me: the browser's location (asked only when the button is pressed);
    - the proposals layer: /map/proposals.geojson for the visible box, coloured by category,
      toggled by #toggle-proposals; a click opens the proposal's title, category, status and link. */
@@ -37,6 +38,44 @@
     var map = document.getElementById("map");
     if (map) { map.setAttribute("data-street", link.getAttribute("data-street-name")); }
   });
+
+  /* ---------- find an address ---------- */
+  var placeMarker = null;
+  function showPlace(map, place, animate) {
+    var lngLat = [place.lon, place.lat];
+    if (animate) {
+      map.flyTo({ center: lngLat, zoom: Math.max(map.getZoom(), 18), speed: 1.6 });
+    } else {
+      map.jumpTo({ center: lngLat, zoom: 18 });
+    }
+    if (placeMarker) { placeMarker.remove(); }
+    var popup = new maplibregl.Popup({ offset: 36, closeButton: false, closeOnClick: false }).setText(place.name);
+    placeMarker = new maplibregl.Marker({ color: "#b3261e" }).setLngLat(lngLat).setPopup(popup).addTo(map);
+    placeMarker.getElement().classList.add("place-marker");
+    placeMarker.getElement().setAttribute("aria-label", place.name);
+    placeMarker.togglePopup();
+    say(message("showing", "Showing {street}.").replace("{street}", place.name));
+    var box = document.getElementById("map");
+    if (box) { box.setAttribute("data-place", place.name); }
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-place-point]") : null;
+    if (!link || !window.groundworkMap) { return; }  // the results page: the link opens the map there
+    var point = link.getAttribute("data-place-point").split(",").map(Number);
+    if (point.length !== 2 || point.some(isNaN)) { return; }
+    event.preventDefault();
+    var place = { lon: point[0], lat: point[1], name: link.getAttribute("data-place-name") };
+    var input = document.getElementById("street-search");
+    if (input) { input.value = place.name; }
+    var results = document.getElementById("street-results");
+    if (results) { results.innerHTML = ""; }
+    if (window.history && window.history.replaceState) { window.history.replaceState(null, "", link.href); }
+    showPlace(window.groundworkMap, place, true);
+  });
+  var given = finder && finder.getAttribute("data-place");
+  if (given) {
+    withMap(function (map) { showPlace(map, JSON.parse(given), false); });
+  }
 
   /* ---------- near me ---------- */
   var nearMe = document.querySelector("[data-near-me]");
