@@ -20,6 +20,7 @@ from app import program as programs
 from app.costing.catalog import current_version
 from app.db import make_engine
 from app.demo import DemoRefused, load_demo_city
+from app.demo.addresses import address_records
 from app.demo.boundaries import boundary_records
 from app.demo.city import make_plan
 from app.demo.lights import light_records
@@ -29,8 +30,9 @@ from app.demo.sidewalks import sidewalk_records
 from app.demo.streets import build_network
 from app.geometry import cut_line, geodesic_length_m
 from app.impact.deterioration import CURVES, equivalent_age, pci_at_age, project_pci
+from app.layers.addresses import find_addresses
 from app.layers.store import FeatureRecord, write_layer
-from models.layers import FEATURE_TABLES, District, Layer, LayerKind, PavementSegment
+from models.layers import FEATURE_TABLES, AddressPoint, District, Layer, LayerKind, PavementSegment
 
 SMALL = 0.1
 
@@ -42,7 +44,7 @@ def city_at_scale_1():
     districts, tracts = boundary_records(plan)
     return {"districts": districts, "tracts": tracts, "pavement": pavement_records(plan, network),
             "sidewalks": sidewalk_records(plan, network), "ramps": ramp_records(plan, network),
-            "lights": light_records(plan, network)}
+            "lights": light_records(plan, network), "addresses": address_records(plan, network)}
 
 
 def _digest(session: Session) -> str:
@@ -52,10 +54,10 @@ def _digest(session: Session) -> str:
     for kind, model in FEATURE_TABLES.items():
         table = model.__table__  # type: ignore[attr-defined]
         columns = [c for c in table.c if c.name not in ("id", "district_id", "tract_id", "geom")]
-        extra = [table.c.district_id] if kind.is_asset else []
+        extra = [table.c.district_id] if kind.in_areas else []
         for row in session.execute(select(*columns, *extra, table.c.geom).order_by(table.c.source_id)):
             values = list(row[:-1])
-            if kind.is_asset:
+            if kind.in_areas:
                 values[-1] = names.get(values[-1])
             hasher.update(repr(values).encode())
             hasher.update(to_shape(row[-1]).wkb)
@@ -120,13 +122,30 @@ def test_older_surfaces_score_lower_in_every_class(city_at_scale_1):
     assert all(0 <= r.fields["pci"] <= 100 for r in pavement)
 
 
+def test_address_points_house_the_households_along_the_streets(city_at_scale_1):
+    addresses = city_at_scale_1["addresses"]
+    assert 15_000 <= len(addresses) <= 30_000
+    households = sum(r.attributes["UNITS"] for r in addresses)
+    assert 38_000 <= households <= 42_000  # 100,000 residents at 2.5 a household
+    downtown = [r.attributes["UNITS"] for r in addresses if r.fields["zip_code"] == "30601"]
+    outer = [r.attributes["UNITS"] for r in addresses if r.fields["zip_code"] != "30601"]
+    assert np.mean(downtown) > 1.5 * np.mean(outer)  # apartment buildings downtown
+    streets = {r.fields["street_name"] for r in city_at_scale_1["pavement"]}
+    assert {r.fields["street_name"] for r in addresses} <= streets
+    assert len({(r.fields["street_name"], r.fields["house_number"]) for r in addresses}) == len(addresses)
+    assert all(r.fields["full_address"] == f"{r.fields['house_number']} {r.fields['street_name']}" for r in addresses)
+    numbers = [int(r.fields["house_number"]) for r in addresses if r.fields["street_name"] == "Prince Ave"]
+    assert min(numbers) >= 100 and {n % 2 for n in numbers} == {0, 1}  # even on one side, odd on the other
+    assert max(numbers) - min(numbers) > 1_000  # 1,000 numbers a mile along an arterial
+
+
 def generated_digest(seed: int, scale: float = SMALL) -> str:
     """A digest of every record the generator makes (geometry bytes, fields, attributes, ids)."""
     plan = make_plan(seed, scale)
     network = build_network(plan)
     districts, tracts = boundary_records(plan)
     records = (districts + tracts + pavement_records(plan, network) + sidewalk_records(plan, network)
-               + ramp_records(plan, network) + light_records(plan, network))
+               + ramp_records(plan, network) + light_records(plan, network) + address_records(plan, network))
     return hashlib.sha256(b"".join(r.geometry.wkb + repr((r.fields, r.attributes, r.source_id)).encode()
                                    for r in records)).hexdigest()
 
@@ -145,6 +164,11 @@ def test_loading_twice_leaves_the_same_data_and_every_asset_has_a_district(sessi
     first = load_demo_city(session=session, scale=SMALL, today=date(2026, 11, 25))
     assert first.source == "demo:seed=42,scale=0.1"
     assert first.counts[LayerKind.pavement] > 300 and first.program_written
+    assert first.counts[LayerKind.address] > 1_500
+    some = session.execute(select(AddressPoint).order_by(AddressPoint.id).limit(1)).scalar_one()
+    house, street = some.full_address.split(" ", 1)
+    found = find_addresses(session=session, query=f"{house} {street.replace(' St', ' Street')}")
+    assert found and found[0].address == some.full_address and found[0].district
     before, revision = _digest(session), session.get(Layer, "pavement").revision
     program_revision = programs.get_program(session=session).revision
     again = load_demo_city(session=session, scale=SMALL, today=date(2026, 12, 1))
@@ -152,7 +176,7 @@ def test_loading_twice_leaves_the_same_data_and_every_asset_has_a_district(sessi
     assert session.get(Layer, "pavement").revision > revision  # cached tiles revalidate all the same
     assert not again.program_written and programs.get_program(session=session).revision == program_revision
     for kind in LayerKind:
-        if kind.is_asset:
+        if kind.in_areas:
             table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
             unassigned = session.execute(select(func.count()).select_from(table).where(
                 (table.c.district_id.is_(None)) | (table.c.tract_id.is_(None)))).scalar_one()

@@ -12,7 +12,8 @@ from app.db import new_session
 from models.layers import LayerKind
 
 _NOUNS = {LayerKind.district: "districts", LayerKind.tract: "census tracts", LayerKind.pavement: "pavement segments",
-          LayerKind.sidewalk: "sidewalk segments", LayerKind.ramp: "curb ramps", LayerKind.streetlight: "streetlights"}
+          LayerKind.sidewalk: "sidewalk segments", LayerKind.ramp: "curb ramps", LayerKind.streetlight: "streetlights",
+          LayerKind.address: "address points"}
 
 
 def demo(

@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from app.demo.addresses import address_records
 from app.demo.boundaries import boundary_records
 from app.demo.city import make_plan
 from app.demo.lights import light_records
@@ -24,9 +25,9 @@ from models.layers import Layer, LayerKind
 DEFAULT_SEED = 42
 DEMO_PREFIX = "demo:"
 STEPS = ("Laying out the streets", "Generating the assets", "Districts", "Census tracts", "Pavement",
-         "Sidewalks", "Curb ramps", "Streetlights", "Program")
+         "Sidewalks", "Curb ramps", "Streetlights", "Address points", "Program")
 _ORDER = (LayerKind.district, LayerKind.tract, LayerKind.pavement, LayerKind.sidewalk, LayerKind.ramp,
-          LayerKind.streetlight)  # boundaries first, so assets find their district and tract as they are written
+          LayerKind.streetlight, LayerKind.address)  # boundaries first: the rest find their district and tract
 
 
 class DemoRefused(ValueError):
@@ -92,7 +93,8 @@ def load_demo_city(*, session: Session, seed: int = DEFAULT_SEED, scale: float =
     records: dict[LayerKind, list[FeatureRecord]] = {
         LayerKind.district: districts, LayerKind.tract: tracts,
         LayerKind.pavement: pavement_records(plan, network), LayerKind.sidewalk: sidewalk_records(plan, network),
-        LayerKind.ramp: ramp_records(plan, network), LayerKind.streetlight: light_records(plan, network)}
+        LayerKind.ramp: ramp_records(plan, network), LayerKind.streetlight: light_records(plan, network),
+        LayerKind.address: address_records(plan, network)}
     step(STEPS[1])
     for label, kind in zip(STEPS[2:], _ORDER, strict=False):
         # the kind's usual title (not "… demo"): an import replacing the layer later keeps the title
