@@ -210,6 +210,13 @@ def covered_by(geometry: BaseGeometry, areas: list[BaseGeometry], tolerance_m: f
     return bool(area.buffer(tolerance_m).covers(reproject(geometry, WGS84, local)))
 
 
+def buffer_m(geometry: BaseGeometry, distance_m: float) -> BaseGeometry:
+    """The area within ``distance_m`` metres of a lon/lat geometry, as lon/lat (grown in a local
+    metric projection, so a "15 m" corridor is 15 m wide at any latitude)."""
+    local = _local_metric_crs(geometry)
+    return reproject(reproject(geometry, WGS84, local).buffer(distance_m), local, WGS84)
+
+
 def share_inside(geometry: BaseGeometry, area: BaseGeometry) -> float:
     """How much of the geometry lies inside the area, 0–1: by length for lines, by area for
     polygons, 1 or 0 for points."""

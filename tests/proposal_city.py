@@ -52,3 +52,14 @@ def build_city(session: Session, *, accepting: bool = True) -> City:
     sidewalk = session.exec(select(SidewalkSegment.id)).one()
     light = session.exec(select(Streetlight.id)).one()
     return City([int(s) for s in segments], int(sidewalk), int(light))
+
+
+def add_cross_street(session: Session) -> list[int]:
+    """Oak Street crosses Main Street where its second and third blocks meet (-83.401), one
+    segment on each side (about 110 m): the ids, north first."""
+    write_layer(session=session, kind=LayerKind.pavement, source="cross street", actor=None, mode="append", records=[
+        FeatureRecord(MultiLineString([LineString([(-83.401, 33.95), (-83.401, 33.95 + dy)])]),
+                      {"street_name": "Oak Street", "pci": 40.0, "width_m": 8.0, "functional_class": "local"},
+                      source_id=f"oak-{i}") for i, dy in enumerate((0.001, -0.001))])
+    return [int(i) for i in session.exec(select(PavementSegment.id).where(PavementSegment.street_name == "Oak Street")
+                                         .order_by(col(PavementSegment.source_id)))]

@@ -14,7 +14,7 @@ from app.proposals.selection import AssetKey
 from models.accounts import GroupMembership
 from models.proposals import Proposal, ProposalTransition
 from tests.conftest import csrf_of, make_user, sign_in
-from tests.proposal_city import build_city
+from tests.proposal_city import add_cross_street, build_city
 
 
 @pytest.fixture
@@ -145,6 +145,44 @@ def test_preview_adds_street_segments_and_refuses_an_empty_area(client, session,
     empty = '{"type":"Polygon","coordinates":[[[-83.39,33.941],[-83.389,33.941],[-83.389,33.942],[-83.39,33.941]]]}'
     response = client.post(path, headers=headers, data={"title": "x", "take": "inside", "geometry": empty})
     assert "no segments inside that area" in response.text
+    session.refresh(proposal)
+    assert proposal.version == 1
+
+
+def test_preview_adds_the_segments_along_a_drawn_line_and_refuses_no_line(client, session, settings, city):
+    owner, group, proposal = _group_with_draft(session, settings, city)
+    oak = add_cross_street(session)
+    sign_in(client, owner.email)
+    path = f"/groups/{group.id}/proposals/{proposal.id}/preview"
+    headers = {"HX-Request": "true", "X-CSRF-Token": csrf_of(client, "/groups")}
+    line = '{"type":"LineString","coordinates":[[-83.4049,33.95003],[-83.4011,33.94998]]}'
+    response = client.post(path, headers=headers, data={"title": "x", "scheduled_year": "2027", "take": "along",
+                                                        "geometry": line, "assets": f"pavement:{city.segments[3]}"})
+    assert "Added 2 segments along the line." in response.text
+    assets = re.search(r'id="assets-field" value="([^"]*)"', response.text).group(1).split(",")
+    assert assets == [f"pavement:{city.segments[i]}" for i in (3, 0, 1)]
+    assert not {f"pavement:{i}" for i in oak} & set(assets)
+    response = client.post(path, headers=headers, data={"title": "x", "take": "along"})
+    assert "Draw a line first, then take the segments along it." in response.text
+    session.refresh(proposal)
+    assert proposal.version == 1
+
+
+def test_a_selected_asset_is_removed_with_its_button(client, session, settings, city):
+    owner, group, proposal = _group_with_draft(session, settings, city)
+    sign_in(client, owner.email)
+    path = f"/groups/{group.id}/proposals/{proposal.id}"
+    page = client.get(path).text
+    assert page.count('data-remove="') == 1 and "Remove<span class=\"visually-hidden\"> Main Street, pavement" in page
+    headers = {"HX-Request": "true", "X-CSRF-Token": csrf_of(client, "/groups")}
+    both = f"pavement:{city.segments[0]},pavement:{city.segments[2]}"
+    response = client.post(f"{path}/preview", headers=headers, data={"title": "x", "assets": both})
+    assert "2 pavement segments" in response.text and response.text.count('data-remove="') == 2
+    # what the button posts (static/js/proposal-editor.js): the form's fields and remove=its data-remove
+    key = re.findall(r'data-remove="([^"]*)"', response.text)[1]
+    response = client.post(f"{path}/preview", headers=headers, data={"title": "x", "assets": both, "remove": key})
+    assert f"Removed pavement {city.segments[2]}." in response.text and "1 pavement segment" in response.text
+    assert re.search(r'id="assets-field" value="([^"]*)"', response.text).group(1) == f"pavement:{city.segments[0]}"
     session.refresh(proposal)
     assert proposal.version == 1
 

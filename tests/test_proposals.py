@@ -12,6 +12,7 @@ from app.proposals import ProposalError, ProposalNotFound, VersionConflict, edit
 from app.proposals.editor import ProposalInput
 from app.proposals.selection import (
     AssetKey,
+    assets_along,
     assets_inside,
     condition_summary,
     parse_asset_keys,
@@ -22,7 +23,7 @@ from models.layers import District
 from models.program import Category
 from models.proposals import Proposal, ProposalRevision, ProposalState, ProposalTransition
 from tests.conftest import make_user
-from tests.proposal_city import build_city
+from tests.proposal_city import add_cross_street, build_city
 
 
 @pytest.fixture
@@ -75,6 +76,26 @@ def test_selection_by_area_and_by_street_filter(session, city):
                                                             [-83.39, 33.941]]]})
     with pytest.raises(ProposalError, match="no segments inside"):
         assets_inside(session=session, area=parse_geometry(empty))
+
+
+def test_selection_along_a_line_takes_main_street_and_not_the_cross_street(session, city):
+    oak = add_cross_street(session)
+    # drawn a few metres north of Main Street's first two blocks, ending at Oak Street
+    line = parse_geometry(json.dumps({"type": "LineString", "coordinates": [[-83.405, 33.95005], [-83.401, 33.95004]]}))
+    along = assets_along(session=session, line=line)
+    assert along == [AssetKey("pavement", city.segments[0]), AssetKey("pavement", city.segments[1])]
+    assert not {AssetKey("pavement", i) for i in oak} & set(along)
+    # 30 m off the street is not along it; an area is not a line
+    away = parse_geometry(json.dumps({"type": "LineString", "coordinates": [[-83.405, 33.9503], [-83.401, 33.9503]]}))
+    with pytest.raises(ProposalError, match="no segments along that line"):
+        assets_along(session=session, line=away)
+    ring = [[-83.4055, 33.949], [-83.4005, 33.949], [-83.4005, 33.951], [-83.4055, 33.949]]
+    with pytest.raises(ProposalError, match="Draw a line first"):
+        assets_along(session=session, line=parse_geometry(json.dumps({"type": "Polygon", "coordinates": [ring]})))
+    # along Oak Street instead: its two segments, not Main Street's
+    north_south = parse_geometry(json.dumps({"type": "LineString",
+                                             "coordinates": [[-83.401, 33.9509], [-83.401, 33.9491]]}))
+    assert assets_along(session=session, line=north_south) == [AssetKey("pavement", i) for i in sorted(oak)]
 
 
 @pytest.mark.parametrize(("geometry", "message"), [

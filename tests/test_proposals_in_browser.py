@@ -98,13 +98,19 @@ def test_a_new_member_drafts_three_proposals_on_the_map_and_submits(server, brow
 
     # 2. the street filter (map clicks are steps 1 and 3)
     page.get_by_role("link", name="Our proposals").click()
-    _draft(page, "Main Street east, worst blocks")
-    page.get_by_label("Scheduled year").fill("2028")
+    _draft(page, "Main Street east, worst blocks")  # the year is filled by _save: its own preview could
+    # land after "Add these segments" and replace the messages this step waits on
     page.get_by_label("Segments on street").fill("Main Street")
     page.get_by_label("with PCI below").fill("80")
     page.get_by_role("button", name="Add these segments").click()
     page.get_by_text("Added 3 segments on Main Street").wait_for()
     page.get_by_test_id("selection-count").filter(has_text="3 pavement segments").wait_for()
+    # and the keyboard's way to deselect: focus a selected segment's "Remove" button, press Enter
+    page.get_by_role("button", name=re.compile(r"^Remove Main Street")).first.focus()
+    page.keyboard.press("Enter")
+    page.get_by_test_id("selection-count").filter(has_text="2 pavement segments").wait_for()
+    page.get_by_text(re.compile(r"Removed pavement \d+\.")).wait_for()
+    page.wait_for_function("() => document.activeElement && document.activeElement.dataset.remove")
     _save(page, "Pavement & bridges", "2028")
 
     # 3. a streetlight that is out, clicked on the map

@@ -1,7 +1,9 @@
 """What a proposal covers: its drawn location and its selected assets.
 
 Assets are chosen by clicking them on the map, by drawing an area and taking the segments
-inside it, or by the filter "segments on STREET with PCI below N". A drawn location must be a
+inside it, by drawing a line and taking the segments along it (within ``ALONG_BUFFER_M``, at
+least half of each segment's length, so cross streets stay out), or by the filter "segments on
+STREET with PCI below N". A drawn location must be a
 point, line or polygon inside the city (the districts, or the layers' extent when no districts
 are loaded, with ``CITY_TOLERANCE_M`` of slack).
 """
@@ -19,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.geometry import GeometryError, covered_by, share_inside, to_storable
+from app.geometry import GeometryError, buffer_m, covered_by, share_inside, to_storable
 from app.i18n import gettext as _
 from app.i18n import number
 from app.layers.bands import BandScheme, scheme
@@ -34,6 +36,8 @@ ASSET_TABLES: dict[str, Any] = {
 }
 MAX_SELECTION = 2_000
 CITY_TOLERANCE_M = 200.0
+ALONG_BUFFER_M = 15.0
+MOSTLY = 0.5  # share of a segment's length that must lie in the area or along the line
 DRAWN_TYPES = {"Point": "POINT", "LineString": "MULTILINESTRING", "MultiLineString": "MULTILINESTRING",
                "Polygon": "MULTIPOLYGON", "MultiPolygon": "MULTIPOLYGON"}
 MAX_VERTICES = 5_000
@@ -143,12 +147,35 @@ def assets_inside(*, session: Session, area: BaseGeometry,
         table = ASSET_TABLES[layer]
         query = select(table.id, table.geom).where(
             func.ST_Intersects(table.geom, func.ST_GeomFromText(area.wkt, 4326))).order_by(table.id)
-        found += [AssetKey(layer, i) for i, g in session.exec(query) if share_inside(to_shape(g), area) >= 0.5]
+        found += [AssetKey(layer, i) for i, g in session.exec(query) if share_inside(to_shape(g), area) >= MOSTLY]
     if not found:
         raise ProposalError(_("There are no segments inside that area. Draw it over the streets you mean."),
                             field="geometry")
     if len(found) > MAX_SELECTION:
         raise ProposalError(_("That area holds {count} assets; draw a smaller one (at most {most}).").format(
+            count=number(len(found)), most=number(MAX_SELECTION)), field="geometry")
+    return found
+
+
+def assets_along(*, session: Session, line: BaseGeometry,
+                 layers: tuple[str, ...] = (LayerKind.pavement.value,)) -> list[AssetKey]:
+    """The segments running along a drawn line: mostly within ``ALONG_BUFFER_M`` of it (by
+    length), so a cross street that only touches the line is left out."""
+    if line.geom_type not in ("LineString", "MultiLineString"):
+        raise ProposalError(_("Draw a line first, then take the segments along it."), field="geometry")
+    corridor = buffer_m(line, ALONG_BUFFER_M)
+    found: list[AssetKey] = []
+    for layer in layers:
+        table = ASSET_TABLES[layer]
+        query = select(table.id, table.geom).where(
+            func.ST_Intersects(table.geom, func.ST_GeomFromText(corridor.wkt, 4326))).order_by(table.id)
+        found += [AssetKey(layer, i) for i, g in session.exec(query)
+                  if share_inside(to_shape(g), corridor) >= MOSTLY]
+    if not found:
+        raise ProposalError(_("There are no segments along that line. Draw it over the streets you mean."),
+                            field="geometry")
+    if len(found) > MAX_SELECTION:
+        raise ProposalError(_("That line runs along {count} assets; draw a shorter one (at most {most}).").format(
             count=number(len(found)), most=number(MAX_SELECTION)), field="geometry")
     return found
 
@@ -182,6 +209,7 @@ def features(*, session: Session, keys: list[AssetKey]) -> dict[str, Any]:
         for row in session.exec(select(table).where(col(table.id).in_(ids))):
             collection.append({"type": "Feature", "id": f"{layer}:{row.id}", "geometry": mapping(to_shape(row.geom)),
                                "properties": {"layer": layer, "id": row.id,
+                                              "street": getattr(row, "street_name", None),
                                               "label": getattr(row, "street_name", None) or f"{layer} {row.id}"}})
     return {"type": "FeatureCollection", "features": collection}
 

@@ -1,6 +1,7 @@
-"""The editor's live side panel: the selection (with area and street-filter additions), its
-quantities and condition, the estimate, and the list's budget with this proposal's unsaved
-changes — computed without writing anything."""
+"""The editor's live side panel: the selection (with area, line and street-filter additions, and
+removals from its list of selected assets — the keyboard's way to deselect), its quantities and
+condition, the estimate, and the list's budget with this proposal's unsaved changes — computed
+without writing anything."""
 
 from __future__ import annotations
 
@@ -19,15 +20,25 @@ from app.proposals.selection import (
     ASSET_TABLES,
     AssetKey,
     ConditionSummary,
+    assets_along,
     assets_inside,
     check_assets_exist,
     condition_summary,
     features,
+    parse_asset_keys,
     parse_geometry,
     segments_on_street,
 )
 from models.layers import Layer
 from models.proposals import Proposal
+
+
+@dataclass(frozen=True)
+class SelectedAsset:
+    """One selected asset as the side panel lists it, with its street when it has one."""
+
+    key: AssetKey
+    street: str | None
 
 
 @dataclass
@@ -42,10 +53,17 @@ class Workbench:
     message: str | None = None
     error: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    selected: list[SelectedAsset] = field(default_factory=list)
 
     @property
     def assets_value(self) -> str:
         return ",".join(str(k) for k in self.keys)
+
+
+def asset_name(key: AssetKey) -> str:
+    """"pavement 12", in the reader's language."""
+    layers = {"pavement": _("pavement"), "sidewalk": _("sidewalk"), "ramp": _("ramp"), "streetlight": _("streetlight")}
+    return f"{layers.get(key.layer, key.layer)} {key.id}"
 
 
 def _take(session: Session, data: ProposalInput, take: str, street: str, pci_below: str) -> tuple[list[AssetKey], str]:
@@ -56,6 +74,13 @@ def _take(session: Session, data: ProposalInput, take: str, street: str, pci_bel
                                 field="geometry")
         found = assets_inside(session=session, area=area)
         return found, ngettext("Added {count} segment inside the area.", "Added {count} segments inside the area.",
+                               len(found)).format(count=len(found))
+    if take == "along":
+        line = parse_geometry(data.geometry)
+        if line is None:
+            raise ProposalError(_("Draw a line first, then take the segments along it."), field="geometry")
+        found = assets_along(session=session, line=line)
+        return found, ngettext("Added {count} segment along the line.", "Added {count} segments along the line.",
                                len(found)).format(count=len(found))
     if take == "street":
         try:
@@ -69,12 +94,17 @@ def _take(session: Session, data: ProposalInput, take: str, street: str, pci_bel
 
 
 def build(*, session: Session, proposal: Proposal, data: ProposalInput | None, take: str = "", street: str = "",
-          pci_below: str = "", error: str | None = None) -> Workbench:
+          pci_below: str = "", remove: str = "", error: str | None = None) -> Workbench:
     message = None
     if data is None:
         data = editor.input_of(session=session, proposal=proposal)
     keys = list(dict.fromkeys(data.assets))
     try:
+        if remove:
+            gone = set(parse_asset_keys(remove))
+            if gone & set(keys):
+                message = _("Removed {asset}.").format(asset=", ".join(asset_name(k) for k in sorted(gone & set(keys))))
+            keys = [k for k in keys if k not in gone]
         if take:
             found, message = _take(session, data, take, street, pci_below)
             keys = list(dict.fromkeys(keys + found))
@@ -99,10 +129,13 @@ def build(*, session: Session, proposal: Proposal, data: ProposalInput | None, t
     counts: dict[str, int] = {}
     for key in keys:
         counts[key.layer] = counts.get(key.layer, 0) + 1
-    return Workbench(keys=keys, features_json=json.dumps(features(session=session, keys=keys)), summary=summary,
+    collection = features(session=session, keys=keys)
+    streets = {f["id"]: f["properties"]["street"] for f in collection["features"]}
+    return Workbench(keys=keys, features_json=json.dumps(collection), summary=summary,
                      estimate=estimate, estimate_note=note,
                      budget=lists.budget(session=session, group_id=proposal.group_id, projected=projected),
-                     final_cents=projected.final_cents, message=message, error=error, counts=counts)
+                     final_cents=projected.final_cents, message=message, error=error, counts=counts,
+                     selected=[SelectedAsset(k, streets.get(str(k))) for k in keys])
 
 
 def city_bounds(*, session: Session) -> list[float] | None:

@@ -180,7 +180,9 @@
     vertices = [];
     say(geometry.type === "Polygon"
       ? message("keptArea", "Drawing kept. Save to store it, or take the segments inside it.")
-      : message("kept", "Drawing kept. Save to store it."));
+      : geometry.type === "LineString"
+        ? message("keptLine", "Drawing kept. Save to store it, or take the segments along it.")
+        : message("kept", "Drawing kept. Save to store it."));
     setMode("select");
     refresh();
     changed();
@@ -218,5 +220,41 @@
   document.body.addEventListener("htmx:afterSettle", function (event) {
     if (event.target && (event.target.id === "workbench" || event.target.closest && event.target.closest("#workbench"))) { refresh(); }
     refresh();
+  });
+})();
+
+/* The side panel's "Remove" buttons (templates/proposals/_workbench.html): the keyboard's and screen
+   reader's way to deselect an asset, so they work even where the map cannot start. The request goes
+   out from the form, which stays in the page: the buttons are replaced by every answer, and htmx
+   drops a queued request whose element has left the page. Focus then moves to the next asset's
+   button (else to the selection count) instead of falling to the page's start. */
+(function () {
+  "use strict";
+  var form = document.getElementById("proposal-form");
+  if (!form) { return; }
+  var removing = null;
+
+  function removeButtons() { return Array.prototype.slice.call(document.querySelectorAll("#workbench [data-remove]")); }
+
+  function selected(key) {
+    var field = document.getElementById("assets-field");
+    return field ? field.value.split(",").map(function (s) { return s.trim(); }).indexOf(key) >= 0 : false;
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("#workbench [data-remove]") : null;
+    if (!button || !window.htmx) { return; }
+    removing = { key: button.dataset.remove, index: removeButtons().indexOf(button) };
+    // no target here: htmx would fix it now, and a queued request would then answer into a side panel
+    // already replaced; the form's own hx-target is looked up when the request goes out
+    window.htmx.ajax("POST", form.getAttribute("hx-post"), { source: form, values: { remove: removing.key } });
+  });
+
+  document.body.addEventListener("htmx:afterSettle", function () {
+    if (!removing || selected(removing.key)) { return; }
+    var buttons = removeButtons();
+    var next = buttons[Math.min(removing.index, buttons.length - 1)] || document.querySelector("#workbench [data-testid=selection-count]");
+    removing = null;
+    if (next) { next.focus(); }
   });
 })();
