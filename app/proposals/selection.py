@@ -137,17 +137,23 @@ def check_in_city(*, session: Session, geometry: BaseGeometry) -> None:
                             field="geometry")
 
 
-def assets_inside(*, session: Session, area: BaseGeometry,
-                  layers: tuple[str, ...] = (LayerKind.pavement.value,)) -> list[AssetKey]:
-    """The assets mostly inside a drawn polygon (by length for segments)."""
-    if area.geom_type not in ("Polygon", "MultiPolygon"):
-        raise ProposalError(_("Draw an area (a polygon) first, then take the segments inside it."), field="geometry")
+def _mostly_within(*, session: Session, area: BaseGeometry, layers: tuple[str, ...]) -> list[AssetKey]:
+    """The assets of these layers that lie mostly (by length for segments) inside an area."""
     found: list[AssetKey] = []
     for layer in layers:
         table = ASSET_TABLES[layer]
         query = select(table.id, table.geom).where(
             func.ST_Intersects(table.geom, func.ST_GeomFromText(area.wkt, 4326))).order_by(table.id)
         found += [AssetKey(layer, i) for i, g in session.exec(query) if share_inside(to_shape(g), area) >= MOSTLY]
+    return found
+
+
+def assets_inside(*, session: Session, area: BaseGeometry,
+                  layers: tuple[str, ...] = (LayerKind.pavement.value,)) -> list[AssetKey]:
+    """The assets mostly inside a drawn polygon (by length for segments)."""
+    if area.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ProposalError(_("Draw an area (a polygon) first, then take the segments inside it."), field="geometry")
+    found = _mostly_within(session=session, area=area, layers=layers)
     if not found:
         raise ProposalError(_("There are no segments inside that area. Draw it over the streets you mean."),
                             field="geometry")
@@ -164,13 +170,7 @@ def assets_along(*, session: Session, line: BaseGeometry,
     if line.geom_type not in ("LineString", "MultiLineString"):
         raise ProposalError(_("Draw a line first, then take the segments along it."), field="geometry")
     corridor = buffer_m(line, ALONG_BUFFER_M)
-    found: list[AssetKey] = []
-    for layer in layers:
-        table = ASSET_TABLES[layer]
-        query = select(table.id, table.geom).where(
-            func.ST_Intersects(table.geom, func.ST_GeomFromText(corridor.wkt, 4326))).order_by(table.id)
-        found += [AssetKey(layer, i) for i, g in session.exec(query)
-                  if share_inside(to_shape(g), corridor) >= MOSTLY]
+    found = _mostly_within(session=session, area=corridor, layers=layers)
     if not found:
         raise ProposalError(_("There are no segments along that line. Draw it over the streets you mean."),
                             field="geometry")
