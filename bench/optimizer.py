@@ -5,8 +5,8 @@ proposals, beside the CONSUL-style greedy list and CBC (through PuLP) on the sam
 
 Data: app.optimizer.synthetic — five Athens-style buckets with caps and floors, ten districts
 with 5 % minimum shares, ~15 % of projects with a cheaper alternate, proposals asking for about
-5× the revenue. Each size runs twice: one tier, and Tier 1 (85 %, weight 1.0) + Tier 2 (15 %,
-weight 0.5). Wall and CPU time are both printed (the machine may be shared)."""
+5× the revenue. Each size runs twice: one tier, and Tier 1 (85 %) + Tier 2 (15 %). Wall and CPU
+time are both printed (the machine may be shared)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def cbc(candidates, rules: Rules, limit: float):
     tiers = sorted(rules.tiers, key=lambda t: t.number)
     problem = pulp.LpProblem("whittling", pulp.LpMaximize)
     x = {(c.id, t.number): pulp.LpVariable(f"x_{c.id}_{t.number}", cat="Binary") for c in candidates for t in tiers}
-    problem += pulp.lpSum(score_units(c.score, t.weight) * x[c.id, t.number] for c in candidates for t in tiers)
+    problem += pulp.lpSum(score_units(c.score) * x[c.id, t.number] for c in candidates for t in tiers)
     for c in candidates:
         chosen = pulp.lpSum(x[c.id, t.number] for t in tiers)
         problem += chosen <= 1
@@ -74,7 +74,7 @@ def cbc(candidates, rules: Rules, limit: float):
 
 def units(selection, candidates, rules) -> int:
     by_id = {c.id: c for c in candidates}
-    return sum(score_units(by_id[i].score, rules.tier(t).weight) for i, t in selection.items())
+    return sum(score_units(by_id[i].score) for i in selection)
 
 
 def main() -> None:
@@ -93,7 +93,7 @@ def main() -> None:
         for two_tiers in (False, True):
             candidates, rules = program(n, seed=args.seed)
             if not two_tiers:
-                rules = dataclasses.replace(rules, tiers=(Tier(1, 10_000, 1.0),))
+                rules = dataclasses.replace(rules, tiers=(Tier(1, 10_000),))
             candidates = list(validate(candidates, rules))
             best, wall, cpu = timed(lambda c=candidates, r=rules: optimize(c, r, time_limit=args.limit))
             assert check(best.selection, candidates, rules) == []

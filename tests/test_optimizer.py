@@ -50,8 +50,7 @@ def small_case(seed: int) -> tuple[list[Candidate], Rules]:
             f"P{i}", rng.randint(1, 60) * M // 4, round(rng.uniform(0, 100), 1), rng.choice(categories),
             rng.choice(districts), alternate_group=rng.choice([None, None, None, "A", "B"]), lock=lock))
     total = sum(c.cost_cents for c in candidates)
-    tiers = rng.choice([(Tier(1, BPS, 1.0),), (Tier(1, 8_500, 1.0), Tier(2, 1_500, 0.5)),
-                        (Tier(1, 6_000, 1.0), Tier(2, 4_000, round(rng.uniform(0.1, 0.9), 2)))])
+    tiers = rng.choice([(Tier(1, BPS),), (Tier(1, 8_500), Tier(2, 1_500)), (Tier(1, 6_000), Tier(2, 4_000))])
     category_rules = []
     for key in categories:
         if rng.random() < 0.5:
@@ -65,9 +64,10 @@ def small_case(seed: int) -> tuple[list[Candidate], Rules]:
     return candidates, rules
 
 
-def exhaustive(candidates, rules, in_force=None):
+def exhaustive(candidates, rules, in_force=None, listed=None):
     """All assignments of every proposal to no tier or one tier: (best units, cheapest cost at best),
-    or None when no assignment keeps the rules in force."""
+    or None when no assignment keeps the rules in force. listed: instead, the highest Tier 1 score
+    units of any assignment that keeps the rules and lists exactly these proposals."""
     candidates = validate(candidates, rules)
     refs = set(rules_of(candidates, rules) if in_force is None else in_force)
     tiers = sorted(rules.tiers, key=lambda t: t.number)
@@ -102,17 +102,25 @@ def exhaustive(candidates, rules, in_force=None):
             ok &= chosen[:, i]
         if c.lock is Lock.MUST_EXCLUDE and RuleRef(RuleKind.LOCK, c.id) in refs:
             ok &= ~chosen[:, i]
+    units = np.array([score_units(c.score) for c in candidates], dtype=int)
+    if listed is not None:
+        ok &= (chosen == np.array([c.id in listed for c in candidates], dtype=bool)).all(axis=1)
+        return int(((grid == 1) * units).sum(axis=1)[ok].max()) if ok.any() else None
     if not ok.any():
         return None
-    units = np.array([[0] + [score_units(c.score, t.weight) for t in tiers] for c in candidates])
-    value = units[np.arange(n), grid].sum(axis=1) if n else np.zeros(len(grid), dtype=int)
+    value = (chosen * units).sum(axis=1) if n else np.zeros(len(grid), dtype=int)
     best = value[ok].max()
     return int(best), int(spend[ok & (value == best)].min())
 
 
-def units_of(outcome, candidates, rules):
+def units_of(outcome, candidates):
     by_id = {c.id: c for c in candidates}
-    return sum(score_units(by_id[p.id].score, rules.tier(p.tier).weight) for p in outcome.placements)
+    return sum(score_units(by_id[p.id].score) for p in outcome.placements)
+
+
+def tier_1_units(outcome, candidates):
+    by_id = {c.id: c for c in candidates}
+    return sum(score_units(by_id[p.id].score) for p in outcome.placements if p.tier == 1)
 
 
 @pytest.mark.parametrize("seed", range(160))
@@ -132,7 +140,9 @@ def test_the_optimum_matches_exhaustive_search(seed):
     else:
         assert outcome.status == "optimal"
         assert check(outcome.selection, candidates, rules) == []
-        assert (units_of(outcome, candidates, rules), outcome.total_cost_cents) == expected
+        assert (units_of(outcome, candidates), outcome.total_cost_cents) == expected
+        # and of every way to fund that list, Tier 1 holds the most score
+        assert tier_1_units(outcome, candidates) == exhaustive(candidates, rules, listed=outcome.ids)
 
 
 # ---------------------------------------------------------------- large programs
@@ -148,7 +158,7 @@ def test_every_rule_holds_on_large_programs(n, seed):
     for tier in outcome.tiers:
         assert tier.cost_cents <= tier.budget_cents
     assert outcome.total_cost_cents == sum(outcome.by_category.values())
-    assert greedy(candidates, rules).weighted_score <= outcome.weighted_score or outcome.status == "time_limit"
+    assert greedy(candidates, rules).total_score <= outcome.total_score or outcome.status == "time_limit"
 
 
 def test_the_answer_does_not_depend_on_input_order():
@@ -159,6 +169,26 @@ def test_the_answer_does_not_depend_on_input_order():
     again = optimize(shuffled, rules)
     assert first.placements == again.placements
     assert first.bindings == again.bindings
+
+
+def test_a_better_list_found_from_the_start_is_the_one_returned():
+    # HiGHS 1.16 can report a better list found in its presolved space while handing back the
+    # start's values; the optimizer re-solves then (this program once came back 32 points short)
+    candidates = [Candidate("P0", 12_000_000, 23.4, "pavement", "D2", "B"),
+                  Candidate("P1", 9_500_000, 9.8, "pavement", "D3", "B"),
+                  Candidate("P2", 11_250_000, 93.7, "pavement", "D1", None, Lock.MUST_EXCLUDE),
+                  Candidate("P3", 6_750_000, 82.5, "pavement", None, "A"),
+                  Candidate("P4", 8_250_000, 50.4, "pavement", "D3"),
+                  Candidate("P5", 14_750_000, 1.2, "sidewalks", "D2"),
+                  Candidate("P6", 13_250_000, 75.7, "sidewalks", None),
+                  Candidate("P7", 8_750_000, 89.7, "sidewalks", "D2", "A")]
+    rules = Rules(revenue_cents=37_024_704, program_management_bps=300,
+                  categories=(CategoryRule("pavement", floor_cents=15_545_355),
+                              CategoryRule("sidewalks", floor_cents=6_504_541, cap_cents=29_248_842)),
+                  district_minimums=(DistrictMinimum("D2", 1_500),))
+    outcome = optimize(candidates, rules)
+    assert outcome.ids == {"P0", "P3", "P6"}
+    assert outcome.total_score == 181.6 == exhaustive(candidates, rules)[0] / 1000
 
 
 def test_among_equal_scores_the_cheaper_list_wins():
@@ -176,16 +206,39 @@ def test_among_equal_scores_the_cheaper_list_wins():
 def test_the_best_projects_land_in_tier_1():
     candidates = [Candidate("best", 10 * M, 90.0, "pavement"), Candidate("good", 10 * M, 60.0, "pavement"),
                   Candidate("fair", 10 * M, 30.0, "pavement")]
-    rules = Rules(revenue_cents=20 * M, tiers=(Tier(1, 5_000, 1.0), Tier(2, 5_000, 0.5)))
+    rules = Rules(revenue_cents=20 * M, tiers=(Tier(1, 5_000), Tier(2, 5_000)))
     outcome = optimize(candidates, rules)
     assert outcome.selection == {"best": 1, "good": 2}
     assert [t.budget_cents for t in outcome.tiers] == [10 * M, 10 * M]
-    assert outcome.weighted_score == 90.0 + 30.0
+    assert [t.score for t in outcome.tiers] == [90.0, 60.0]
+    assert outcome.total_score == 150.0
+
+
+def test_tier_1_holds_the_most_score_the_list_allows():
+    # all three fit the two tiers; Tier 1 takes the two 50-point projects (100) rather than the
+    # 90-point one, whichever order they come in
+    candidates = [Candidate("big", 10 * M, 90.0, "pavement"), Candidate("a", 5 * M, 50.0, "pavement"),
+                  Candidate("b", 5 * M, 50.0, "pavement")]
+    rules = Rules(revenue_cents=20 * M, tiers=(Tier(1, 5_000), Tier(2, 5_000)))
+    outcome = optimize(candidates, rules)
+    assert outcome.total_score == 190.0
+    assert outcome.selection == {"a": 1, "b": 1, "big": 2}
+
+
+def test_a_list_that_fits_the_total_but_not_the_tiers_is_never_chosen():
+    # $150,000 + $50,000 fits the $200,000 of both tiers together, but neither tier holds $150,000
+    candidates = [Candidate("wide", 15 * M, 90.0, "pavement"), Candidate("x", 5 * M, 10.0, "pavement"),
+                  Candidate("y", 5 * M, 10.0, "pavement")]
+    rules = Rules(revenue_cents=20 * M, tiers=(Tier(1, 5_000), Tier(2, 5_000)))
+    outcome = optimize(candidates, rules)
+    assert outcome.status == "optimal"
+    assert outcome.selection == {"x": 1, "y": 1}
+    assert check(outcome.selection, candidates, rules) == []
 
 
 def test_budgets_come_from_revenue_management_share_and_target():
     rules = Rules(revenue_cents=14_450_000_000, program_management_bps=300, target_share_bps=15_000,
-                  tiers=(Tier(1, 8_500), Tier(2, 1_500, 0.5)))
+                  tiers=(Tier(1, 8_500), Tier(2, 1_500)))
     assert rules.project_budget_cents == 14_450_000_000 * 97 * 150 // 10_000
     assert rules.tier_budget_cents(rules.tiers[0]) == 14_450_000_000 * 97 * 150 * 85 // 1_000_000
     assert sum(rules.tier_budget_cents(t) for t in rules.tiers) <= rules.project_budget_cents
@@ -311,7 +364,7 @@ def test_greedy_funds_by_score_and_skips_what_no_longer_fits():
     assert [p.id for p in listed.placements] == ["a", "c", "d"]  # b skipped: 40 M left; then c and d fill it
     assert listed.status == "greedy" and listed.violations == ()
     best = optimize(candidates, rules)
-    assert best.weighted_score >= listed.weighted_score
+    assert best.total_score >= listed.total_score
 
 
 def test_greedy_ignores_the_other_rules_and_says_which_it_breaks():
@@ -329,7 +382,7 @@ def test_greedy_ignores_the_other_rules_and_says_which_it_breaks():
 
 def test_greedy_fills_tier_1_then_tier_2():
     candidates = [Candidate(x, 10 * M, s, "pavement") for x, s in (("a", 90.0), ("b", 80.0), ("c", 70.0))]
-    rules = Rules(revenue_cents=20 * M, tiers=(Tier(1, 5_000, 1.0), Tier(2, 5_000, 0.5)))
+    rules = Rules(revenue_cents=20 * M, tiers=(Tier(1, 5_000), Tier(2, 5_000)))
     assert greedy(candidates, rules).selection == {"a": 1, "b": 2}
 
 
@@ -366,7 +419,7 @@ def test_bad_input_is_refused_clearly():
     with pytest.raises(OptimizerInputError, match="invalid cost"):
         optimize([dataclasses.replace(good, cost_cents=1.5)], Rules(revenue_cents=M))
     with pytest.raises(OptimizerInputError, match="Tier shares"):
-        optimize([good], Rules(revenue_cents=M, tiers=(Tier(1, 8_000), Tier(2, 5_000, 0.5))))
+        optimize([good], Rules(revenue_cents=M, tiers=(Tier(1, 8_000), Tier(2, 5_000))))
 
 
 def test_an_empty_program_gives_an_empty_list():
@@ -395,8 +448,8 @@ def test_a_solve_cut_short_still_keeps_every_rule_and_says_so():
     assert outcome.status in ("time_limit", "optimal")
     if outcome.placements:  # the best list found in time keeps every rule
         assert check(outcome.selection, candidates, rules) == []
-        assert outcome.best_possible_score is None or outcome.best_possible_score >= outcome.weighted_score
+        assert outcome.best_possible_score is None or outcome.best_possible_score >= outcome.total_score
     else:  # or none was found in time: said so, nothing made up
         assert outcome.status == "time_limit" and outcome.bindings == () and outcome.conflict is None
     full = optimize(*program(60, seed=1))
-    assert full.status == "optimal" and full.best_possible_score == full.weighted_score
+    assert full.status == "optimal" and full.best_possible_score == full.total_score

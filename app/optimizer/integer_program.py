@@ -1,35 +1,46 @@
-"""The integer program, solved exactly by HiGHS (highspy).
+"""The integer programs, solved exactly by HiGHS (highspy).
 
-Variables: y[i] ∈ {0, 1} — proposal i is on the list; for every tier t after the first,
-x[i, t] ∈ {0, 1} — it is funded in tier t (otherwise a chosen proposal is in Tier 1).
-Objective: maximize Σ u(i, 1) · y[i] + Σ_{t>1} (u(i, t) − u(i, 1)) · x[i, t], where u(i, t) =
-score_units(score_i, weight_t) is a whole number, so the optimum is proven exactly (absolute gap
-below one unit); a second solve then finds the cheapest list with that score (the tie-break).
-Constraints (each belongs to one rule group, so any of them can be dropped):
-  Σ_{t>1} x[i, t] ≤ y[i]                          a proposal is in one tier
-  Σ_i cost_i · (y[i] − Σ_{t>1} x[i, t]) ≤ budget_1  Tier 1 budget; Σ_i cost_i · x[i, t] ≤ budget_t
-  Σ_{i ∈ category} cost_i · y[i] ≤ cap             category cap   (≥ floor for a floor)
-  Σ_i cost_i · (1[i ∈ d] − share_d) · y[i] ≥ 0     district minimum share (the linear form of
-                                                  spending_d ≥ share_d × total spending)
-  Σ_{i ∈ group} y[i] ≤ 1                           alternates
-  y[i] = 1 (must include) or y[i] = 0 (must exclude)  locks
+The best list is found in two exact steps (docs/OPTIMIZER.md, "The integer programs"):
+
+1. **The list.** Variables y[i] ∈ {0, 1}: proposal i is on the list. Maximize Σ u(i) · y[i], where
+   u(i) = score_units(score_i) is a whole number, so the optimum is proven exactly (absolute gap
+   below one unit); a second solve then finds the cheapest list with that score (the tie-break).
+   Constraints (each belongs to one rule group, so any of them can be dropped):
+     Σ_i cost_i · y[i] ≤ Σ_t budget_t                 all tier budgets together
+     Σ_{i ∈ category} cost_i · y[i] ≤ cap             category cap   (≥ floor for a floor)
+     Σ_i cost_i · (1[i ∈ d] − share_d) · y[i] ≥ 0     district minimum share (the linear form of
+                                                     spending_d ≥ share_d × total spending)
+     Σ_{i ∈ group} y[i] ≤ 1                           alternates
+     y[i] = 1 (must include) or y[i] = 0 (must exclude)  locks
+2. **The tiers.** The chosen proposals are placed in tiers so each tier fits its own budget and
+   Tier 1 holds the highest score it can (then Tier 2, …): for every tier t after the first,
+   x[s, t] ∈ {0, 1} — chosen proposal s is funded in tier t (otherwise it is in Tier 1):
+     Σ_{t>1} x[s, t] ≤ 1;  Σ_s cost_s · (1 − Σ_{t>1} x[s, t]) ≤ budget_1;  Σ_s cost_s · x[s, t] ≤ budget_t
+   minimizing the score placed after Tier 1 (then after Tier 2, …).
+
+Step 1 relaxes the tier budgets to their sum, so its list scores at least as much as any list
+that fits the tiers; when step 2 finds a placement — almost always, as proposals are many and
+small against the budget — that list is the optimum. When none exists, the full model (y and x
+together, every tier budget in its own row) is solved instead.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
 
+from app.optimizer import tier_split
 from app.optimizer.model import BPS, Candidate, Lock, Rules, score_units
 from app.optimizer.rulebook import RuleKind, RuleRef, district_balance
 
 INF = highspy.kHighsInf
 OPTIMAL, INFEASIBLE, TIME_LIMIT = "optimal", "infeasible", "time_limit"
+_ALL_TIERS = RuleRef(RuleKind.TIER_BUDGET, "all")  # the margin key of the summed budget row
 
 
 @dataclass(frozen=True)
@@ -50,77 +61,15 @@ class _Row:
     value: np.ndarray
 
 
-class _Model:
-    """Columns and rows for one set of rules in force. Columns: y[0..n), then x[i, t] tier by tier."""
+@dataclass
+class _Program:
+    """A 0/1 program: column bounds, rows, each column's score units and cents (for the tie-break)."""
 
-    def __init__(self, candidates: tuple[Candidate, ...], rules: Rules, in_force: Collection[RuleRef],
-                 margins: dict[RuleRef, int]):
-        self.candidates = candidates
-        self.tiers = tuple(sorted(rules.tiers, key=lambda t: t.number))
-        n, k = len(candidates), len(self.tiers)
-        self.n = n
-        force = set(in_force)
-        cost = np.array([c.cost_cents for c in candidates], dtype=float)
-        units = np.array([[score_units(c.score, t.weight) for t in self.tiers] for c in candidates],
-                         dtype=float).reshape(n, k)
-        self.units_by_tier = units
-        self.cost = np.concatenate([cost, np.zeros(n * (k - 1))])
-        self.units = np.concatenate([units[:, 0]] + [units[:, j] - units[:, 0] for j in range(1, k)])
-        self.lower = np.zeros(n * k)
-        self.upper = np.ones(n * k)
-        everyone = np.arange(n)
-        rows: list[_Row] = []
-        for i, c in enumerate(candidates):
-            if RuleRef(RuleKind.FORCED, c.id) in force or (
-                    c.lock is Lock.MUST_INCLUDE and RuleRef(RuleKind.LOCK, c.id) in force):
-                self.lower[i] = 1
-            if c.lock is Lock.MUST_EXCLUDE and RuleRef(RuleKind.LOCK, c.id) in force:
-                self.upper[i] = 0
-        if k > 1:
-            for i in range(n):
-                later = i + n * np.arange(1, k)
-                rows.append(_Row(None, -INF, 0.0, np.concatenate([later, [i]]),
-                                 np.concatenate([np.ones(k - 1), [-1.0]])))
-        for j, tier in enumerate(self.tiers):
-            ref = RuleRef(RuleKind.TIER_BUDGET, str(tier.number))
-            if ref not in force:
-                continue
-            budget = rules.tier_budget_cents(tier) - margins.get(ref, 0)
-            if j == 0:  # Tier 1 holds every chosen proposal not placed in a later tier
-                later = np.concatenate([everyone + n * t for t in range(1, k)]) if k > 1 else np.zeros(0, dtype=int)
-                rows.append(_Row(ref, -INF, budget, np.concatenate([everyone, later]),
-                                 np.concatenate([cost, -np.tile(cost, k - 1)])))
-            else:
-                rows.append(_Row(ref, -INF, budget, everyone + n * j, cost))
-        by_category: dict[str, list[int]] = {}
-        by_district: dict[str, list[int]] = {}
-        by_group: dict[str, list[int]] = {}
-        for i, c in enumerate(candidates):
-            by_category.setdefault(c.category, []).append(i)
-            if c.district is not None:
-                by_district.setdefault(c.district, []).append(i)
-            if c.alternate_group is not None:
-                by_group.setdefault(c.alternate_group, []).append(i)
-        for rule in rules.categories:
-            members = np.array(by_category.get(rule.category, []), dtype=int)
-            cap = RuleRef(RuleKind.CATEGORY_CAP, rule.category)
-            if cap in force:
-                rows.append(_Row(cap, -INF, rule.cap_cents - margins.get(cap, 0), members, cost[members]))
-            floor = RuleRef(RuleKind.CATEGORY_FLOOR, rule.category)
-            if floor in force:
-                rows.append(_Row(floor, rule.floor_cents + margins.get(floor, 0), INF, members, cost[members]))
-        for minimum in rules.district_minimums:
-            ref = RuleRef(RuleKind.DISTRICT_MINIMUM, minimum.district)
-            if ref not in force:
-                continue
-            inside = np.zeros(n)
-            inside[by_district.get(minimum.district, [])] = 1.0
-            rows.append(_Row(ref, margins.get(ref, 0), INF, everyone, cost * (inside - minimum.min_share_bps / BPS)))
-        for group, members in sorted(by_group.items()):
-            ref = RuleRef(RuleKind.ALTERNATES, group)
-            if ref in force and len(members) > 1:
-                rows.append(_Row(ref, -INF, 1.0, np.array(members), np.ones(len(members))))
-        self.rows = rows
+    units: np.ndarray
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    rows: list[_Row]
 
     def lp(self, objective: np.ndarray, maximize: bool) -> highspy.HighsLp:
         lp = highspy.HighsLp()
@@ -143,6 +92,104 @@ class _Model:
         return lp
 
 
+def _sorted_tiers(rules: Rules):
+    return tuple(sorted(rules.tiers, key=lambda t: t.number))
+
+
+def _budget_ref(tier) -> RuleRef:
+    return RuleRef(RuleKind.TIER_BUDGET, str(tier.number))
+
+
+def _list_program(candidates: tuple[Candidate, ...], rules: Rules, force: frozenset[RuleRef],
+                  margins: dict[RuleRef, int], *, with_tiers: bool) -> _Program:
+    """Step 1's program (y only, the tier budgets summed) or, with_tiers, the full model: y[0..n),
+    then x[i, t] tier by tier after the first, each tier budget in its own row."""
+    tiers = _sorted_tiers(rules)
+    n = len(candidates)
+    k = len(tiers) if with_tiers else 1
+    cost = np.array([c.cost_cents for c in candidates], dtype=float)
+    units = np.array([score_units(c.score) for c in candidates], dtype=float)
+    lower, upper = np.zeros(n * k), np.ones(n * k)
+    everyone = np.arange(n)
+    rows: list[_Row] = []
+    for i, c in enumerate(candidates):
+        if RuleRef(RuleKind.FORCED, c.id) in force or (
+                c.lock is Lock.MUST_INCLUDE and RuleRef(RuleKind.LOCK, c.id) in force):
+            lower[i] = 1
+        if c.lock is Lock.MUST_EXCLUDE and RuleRef(RuleKind.LOCK, c.id) in force:
+            upper[i] = 0
+    if with_tiers:
+        for i in range(n) if k > 1 else ():
+            later = i + n * np.arange(1, k)
+            rows.append(_Row(None, -INF, 0.0, np.concatenate([later, [i]]), np.concatenate([np.ones(k - 1), [-1.0]])))
+        for j, tier in enumerate(tiers):
+            ref = _budget_ref(tier)
+            if ref not in force:
+                continue
+            budget = rules.tier_budget_cents(tier) - margins.get(ref, 0)
+            if j == 0:  # Tier 1 holds every chosen proposal not placed in a later tier
+                later = np.concatenate([everyone + n * t for t in range(1, k)]) if k > 1 else np.zeros(0, dtype=int)
+                rows.append(_Row(ref, -INF, budget, np.concatenate([everyone, later]),
+                                 np.concatenate([cost, -np.tile(cost, k - 1)])))
+            else:
+                rows.append(_Row(ref, -INF, budget, everyone + n * j, cost))
+    elif all(_budget_ref(t) in force for t in tiers):  # a tier without its budget rule takes anything
+        total = sum(rules.tier_budget_cents(t) for t in tiers) - margins.get(_ALL_TIERS, 0)
+        rows.append(_Row(_ALL_TIERS, -INF, total, everyone, cost))
+    by_category: dict[str, list[int]] = {}
+    by_district: dict[str, list[int]] = {}
+    by_group: dict[str, list[int]] = {}
+    for i, c in enumerate(candidates):
+        by_category.setdefault(c.category, []).append(i)
+        if c.district is not None:
+            by_district.setdefault(c.district, []).append(i)
+        if c.alternate_group is not None:
+            by_group.setdefault(c.alternate_group, []).append(i)
+    for rule in rules.categories:
+        members = np.array(by_category.get(rule.category, []), dtype=int)
+        cap = RuleRef(RuleKind.CATEGORY_CAP, rule.category)
+        if cap in force:
+            rows.append(_Row(cap, -INF, rule.cap_cents - margins.get(cap, 0), members, cost[members]))
+        floor = RuleRef(RuleKind.CATEGORY_FLOOR, rule.category)
+        if floor in force:
+            rows.append(_Row(floor, rule.floor_cents + margins.get(floor, 0), INF, members, cost[members]))
+    for minimum in rules.district_minimums:
+        ref = RuleRef(RuleKind.DISTRICT_MINIMUM, minimum.district)
+        if ref not in force:
+            continue
+        inside = np.zeros(n)
+        inside[by_district.get(minimum.district, [])] = 1.0
+        rows.append(_Row(ref, margins.get(ref, 0), INF, everyone, cost * (inside - minimum.min_share_bps / BPS)))
+    for group, members in sorted(by_group.items()):
+        ref = RuleRef(RuleKind.ALTERNATES, group)
+        if ref in force and len(members) > 1:
+            rows.append(_Row(ref, -INF, 1.0, np.array(members), np.ones(len(members))))
+    pad = np.zeros(n * (k - 1))
+    return _Program(np.concatenate([units, pad]), np.concatenate([cost, pad]), lower, upper, rows)
+
+
+def _tier_program(cost: np.ndarray, units: np.ndarray, rules: Rules, force: frozenset[RuleRef],
+                  margins: dict[RuleRef, int]) -> _Program:
+    """Step 2's program for the m chosen proposals: x[s, t] for every tier t after the first."""
+    tiers = _sorted_tiers(rules)
+    m, k = len(cost), len(tiers)
+    rows: list[_Row] = []
+    if k > 2:
+        for s in range(m):
+            rows.append(_Row(None, -INF, 1.0, s + m * np.arange(k - 1), np.ones(k - 1)))
+    later = np.arange(m * (k - 1))
+    for j, tier in enumerate(tiers):
+        ref = _budget_ref(tier)
+        if ref not in force:
+            continue
+        budget = rules.tier_budget_cents(tier) - margins.get(ref, 0)
+        if j == 0:  # what Tier 1 cannot hold must move to later tiers
+            rows.append(_Row(ref, float(cost.sum()) - budget, INF, later, np.tile(cost, k - 1)))
+        else:
+            rows.append(_Row(ref, -INF, budget, np.arange(m) + m * (j - 1), cost))
+    return _Program(np.tile(units, k - 1), np.tile(cost, k - 1), np.zeros(m * (k - 1)), np.ones(m * (k - 1)), rows)
+
+
 def _highs(time_limit: float) -> highspy.Highs:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -162,7 +209,12 @@ def _run(h: highspy.Highs, lp: highspy.HighsLp, start: np.ndarray | None = None)
     status = h.getModelStatus()
     has_solution = h.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     values = np.asarray(h.getSolution().col_value) if has_solution and lp.num_col_ else None
-    if lp.num_col_ == 0:  # no candidates: the empty list, if the rules allow spending nothing
+    if start is not None and values is not None and abs(
+            float(np.asarray(lp.col_cost_) @ values) - h.getInfo().objective_function_value) > 0.5:
+        # HiGHS 1.16 can report the objective of a better solution it found in the presolved
+        # space while handing back the start's values: solve again without the start.
+        return _run(h, lp)
+    if lp.num_col_ == 0:  # nothing to choose: the empty choice, if the rows allow it
         empty_ok = all(low <= 0 <= up for low, up in zip(lp.row_lower_, lp.row_upper_, strict=True))
         return (OPTIMAL, np.zeros(0)) if empty_ok else (INFEASIBLE, None)
     if status == highspy.HighsModelStatus.kOptimal:
@@ -172,18 +224,252 @@ def _run(h: highspy.Highs, lp: highspy.HighsLp, start: np.ndarray | None = None)
     return TIME_LIMIT, values
 
 
-def _exact_shortfalls(model: _Model, rules: Rules, chosen: np.ndarray, in_force: Collection[RuleRef]
-                      ) -> dict[RuleRef, int]:
+def _give(h: highspy.Highs, values: np.ndarray) -> None:
+    """Hand HiGHS a known solution (it checks it keeps every row) as its first incumbent."""
+    solution = highspy.HighsSolution()
+    solution.col_value = list(values)
+    solution.value_valid = True
+    h.setSolution(solution)
+
+
+@dataclass(frozen=True)
+class _Result:
+    status: str
+    values: np.ndarray | None
+    bound: int | None  # no solution scores more
+    relaxed: _Relaxation | None
+
+
+def _best(program: _Program, objective: np.ndarray, deadline: float, start: np.ndarray | None = None) -> _Result:
+    """The proven maximum of objective · v (whole units) over the program, from the LP relaxation's
+    near-optimal start with exact reduced-cost fixing; HiGHS on the whole program when that stalls."""
+    relaxed = _relax(program, objective, deadline) if objective.any() else None
+    if relaxed is not None and relaxed.start is not None:
+        start = relaxed.start if start is None or objective @ relaxed.start > objective @ start else start
+    status, values, h = TIME_LIMIT, None, None
+    remaining = deadline - time.perf_counter()
+    if relaxed is not None and start is not None:
+        # Exact: every solution scoring at least the start survives the fixing, so the optimum does.
+        # Usually far faster; when HiGHS stalls on it anyway, the whole program takes over.
+        fixed = program.lp(objective, maximize=True)
+        fixed.col_lower_, fixed.col_upper_ = relaxed.bounds(program, int(round(float(objective @ (start > 0.5)))))
+        h = _highs(min(remaining, max(_FIXED_FIRST_SECONDS, remaining * _FIXED_FIRST_SHARE)))
+        status, values = _run(h, fixed, start)
+        status = TIME_LIMIT if status == INFEASIBLE else status  # only rounding could do that
+        start = values if values is not None else start
+    remaining = deadline - time.perf_counter()
+    if status != OPTIMAL and (h is None or remaining > 0.05):
+        h = _highs(remaining)
+        status, values = _run(h, program.lp(objective, maximize=True), start)
+    if values is None:
+        return _Result(status, None, None, relaxed)
+    best = int(round(float(objective @ (values > 0.5))))
+    dual = h.getInfo().mip_dual_bound
+    bound = best if status == OPTIMAL else (math.floor(dual + 1e-6) if math.isfinite(dual) else None)
+    return _Result(status, values, bound, relaxed)
+
+
+@dataclass
+class _Relaxation:
+    """The LP relaxation and a near-optimal solution found from it. Its reduced costs shrink the
+    exact solves (score and tie-break) by reduced-cost fixing."""
+
+    bound: float  # LP optimum: no solution scores more
+    values: np.ndarray
+    reduced: np.ndarray  # |reduced cost| of each column (0 for basic ones)
+    nonbasic: np.ndarray
+    start: np.ndarray | None
+
+    def bounds(self, program: _Program, reaching: int) -> tuple[np.ndarray, np.ndarray]:
+        """Column bounds with reduced-cost fixing: a nonbasic column whose reduced cost exceeds
+        bound − reaching keeps its LP value in every solution scoring at least `reaching` (LP
+        duality: moving it costs more than the gap), so fixing it loses no such solution. The
+        margin covers the solver's floating-point tolerances."""
+        gap = self.bound - reaching + _FIXING_MARGIN + 1e-6 * abs(self.bound)
+        fixed = self.nonbasic & (self.reduced > gap)
+        whole = np.clip(np.round(self.values), program.lower, program.upper)
+        return np.where(fixed, whole, program.lower), np.where(fixed, whole, program.upper)
+
+
+_FIXING_MARGIN = 1.0  # score units
+_FIXED_FIRST_SECONDS, _FIXED_FIRST_SHARE = 2.0, 0.05  # the fixed program's time before the whole one takes over
+_CORE_REDUCED_COST = 300.0  # score units (0.3 points): how far from the LP optimum the core reaches
+
+
+def _relax(program: _Program, objective: np.ndarray, deadline: float) -> _Relaxation | None:
+    """A near-optimal solution to start the exact solve from, so HiGHS mostly has to prove it: the
+    LP relaxation, then a small integer program, the core, over the columns the LP leaves open
+    (fractional ones and nonbasic ones whose reduced cost is small)."""
+    lp = program.lp(objective, maximize=True)
+    lp.integrality_ = []
+    h = _highs((deadline - time.perf_counter()) / 4)
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    values = np.asarray(h.getSolution().col_value)
+    reduced = np.abs(np.asarray(h.getSolution().col_dual))
+    basic = np.array([s == highspy.HighsBasisStatus.kBasic for s in h.getBasis().col_status], dtype=bool)
+    whole = np.clip(np.round(values), program.lower, program.upper)
+    free = (np.abs(values - whole) > 1e-6) | (~basic & (reduced <= _CORE_REDUCED_COST))
+    core = program.lp(objective, maximize=True)
+    core.col_lower_ = np.where(free, program.lower, whole)
+    core.col_upper_ = np.where(free, program.upper, whole)
+    status, found = _run(_highs((deadline - time.perf_counter()) / 4), core)
+    bound = h.getInfo().objective_function_value
+    return _Relaxation(bound, values, reduced, ~basic, found if status != INFEASIBLE else None)
+
+
+def _cheapest_at(program: _Program, best_units: int, incumbent: np.ndarray, deadline: float,
+                 relaxed: _Relaxation | None) -> np.ndarray:
+    """Second solve: the cheapest list that still reaches the optimal score (deterministic tie-break).
+    The score is already proven optimal; if this solve runs out of time the cheaper of the two is kept."""
+    h = _highs(deadline - time.perf_counter())
+    lp = program.lp(program.cost, maximize=False)
+    if relaxed is not None:
+        lp.col_lower_, lp.col_upper_ = relaxed.bounds(program, best_units)
+    nonzero = np.flatnonzero(program.units)
+    for start in (incumbent, None):
+        h.passModel(lp)
+        h.addRow(best_units - 0.5, INF, len(nonzero), nonzero.astype(np.int32), program.units[nonzero])
+        if start is not None:
+            _give(h, start)
+        h.run()
+        if h.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
+            return incumbent
+        values = np.asarray(h.getSolution().col_value)
+        if abs(float(program.cost @ values) - h.getInfo().objective_function_value) <= 0.5:
+            break  # else HiGHS handed back the start's values with a better list's cost (see _run)
+    else:
+        return incumbent
+    reaches = program.units @ (values > 0.5) >= best_units - 0.5
+    cheaper = program.cost @ (values > 0.5) <= program.cost @ (incumbent > 0.5)
+    return values if reaches and cheaper else incumbent
+
+
+@dataclass(frozen=True)
+class _Listed:
+    status: str
+    chosen: np.ndarray | None  # candidate indices on the list
+    units: int | None
+    bound: int | None
+    placements: dict[int, int] | None = None  # the full model's own placement, when it was solved
+
+
+def _choose(candidates: tuple[Candidate, ...], rules: Rules, force: frozenset[RuleRef], deadline: float, *,
+            with_tiers: bool, feasibility_only: bool, cheapest_on_tie: bool) -> _Listed:
+    """Step 1 (or, with_tiers, the full model): the best list, re-checked in integer cents; a rule
+    the floating-point solution breaks by a few cents is tightened by that much and re-solved."""
+    n = len(candidates)
+    margins: dict[RuleRef, int] = {}
+    for _attempt in range(4):
+        program = _list_program(candidates, rules, force, margins, with_tiers=with_tiers)
+        objective = np.zeros_like(program.units) if feasibility_only else program.units
+        result = _best(program, objective, deadline)
+        if result.values is None:
+            return _Listed(result.status, None, None, None)
+        values = result.values
+        best_units = int(round(float(program.units @ (values > 0.5))))
+        if result.status == OPTIMAL and not feasibility_only and cheapest_on_tie:
+            values = _cheapest_at(program, best_units, values, deadline, result.relaxed)
+        chosen = np.flatnonzero(values[:n] > 0.5)
+        placements = _placements(_sorted_tiers(rules), n, values) if with_tiers else None
+        tiers = placements if placements is not None else {int(i): 0 for i in chosen}
+        broken = _shortfalls(candidates, rules, tiers, force, summed=not with_tiers)
+        if not broken:
+            return _Listed(result.status, chosen, best_units, None if feasibility_only else result.bound, placements)
+        _tighten(margins, broken)
+    return _Listed(TIME_LIMIT, None, None, None)
+
+
+def _placements(tiers: Sequence, n: int, values: np.ndarray) -> dict[int, int]:
+    """Candidate index -> tier number of every chosen proposal in the full model's solution."""
+    on = values > 0.5
+    placements = {int(i): tiers[0].number for i in np.flatnonzero(on[:n])}
+    for j in range(1, len(tiers)):
+        for i in np.flatnonzero(on[j * n:(j + 1) * n]):
+            placements[int(i)] = tiers[j].number
+    return placements
+
+
+def _place(candidates: tuple[Candidate, ...], chosen: np.ndarray, rules: Rules, force: frozenset[RuleRef],
+           deadline: float, *, start: dict[int, int] | None = None, best_first: bool = True
+           ) -> tuple[str, dict[int, int] | None]:
+    """Step 2: the chosen proposals placed in tiers, each tier within its budget, the highest score
+    in Tier 1 (then in Tier 2, …) when best_first; INFEASIBLE when no placement fits."""
+    tiers = _sorted_tiers(rules)
+    everything_in_tier_1 = {int(i): tiers[0].number for i in chosen}
+    cost_cents = sum(candidates[i].cost_cents for i in chosen)
+    units = np.array([score_units(candidates[i].score) for i in chosen], dtype=np.int64)
+    if len(tiers) == 1 or _budget_ref(tiers[0]) not in force or (
+            cost_cents <= rules.tier_budget_cents(tiers[0]) and (units >= 0).all()):
+        return OPTIMAL, everything_in_tier_1
+    m, k = len(chosen), len(tiers)
+    if k == 2:  # the usual case: solved exactly by the knapsack search in tier_split
+        second = rules.tier_budget_cents(tiers[1]) if _budget_ref(tiers[1]) in force else cost_cents
+        found = tier_split.split(np.array([candidates[i].cost_cents for i in chosen], dtype=np.int64), units,
+                                 cost_cents - rules.tier_budget_cents(tiers[0]), second)
+        if found is not None and found.moved is None:
+            return INFEASIBLE, None
+        if found is not None:
+            return OPTIMAL, {int(i): tiers[1 if moved else 0].number
+                             for i, moved in zip(chosen, found.moved, strict=True)}
+    cost = np.array([candidates[i].cost_cents for i in chosen], dtype=float)
+    units = units.astype(float)
+    column = {tier.number: j for j, tier in enumerate(tiers)}
+    given = None
+    if start is not None:
+        given = np.zeros(m * (k - 1))
+        for s, i in enumerate(chosen):
+            if column[start[int(i)]] > 0:
+                given[s + m * (column[start[int(i)]] - 1)] = 1.0
+    margins: dict[RuleRef, int] = {}
+    status = OPTIMAL
+    for _attempt in range(4):
+        program = _tier_program(cost, units, rules, force, margins)
+        status, values = OPTIMAL, given
+        for level in range(1, k if best_first else 2):  # the score placed after tier `level`, made smallest
+            after = np.concatenate([np.zeros(m * (level - 1)), np.tile(units, k - level)]) if best_first \
+                else np.zeros(m * (k - 1))
+            result = _best(program, -after, deadline, values)
+            if result.values is None:
+                return (INFEASIBLE if result.status == INFEASIBLE else TIME_LIMIT), None
+            status = result.status if status == OPTIMAL else status
+            values = result.values
+            if best_first and level < k - 1:
+                held = np.flatnonzero(after)
+                program.rows.append(_Row(None, -INF, float(after @ (values > 0.5)) + 0.5, held, after[held]))
+        placements = {int(i): tiers[0].number for i in chosen}
+        on = values > 0.5
+        for j in range(1, k):
+            for s in np.flatnonzero(on[(j - 1) * m:j * m]):
+                placements[int(chosen[s])] = tiers[j].number
+        broken = {ref: over for ref, over in _shortfalls(candidates, rules, placements, force).items()
+                  if ref.kind is RuleKind.TIER_BUDGET}
+        if not broken:
+            return status, placements
+        _tighten(margins, broken)
+        given = None
+    return TIME_LIMIT, None
+
+
+def _shortfalls(candidates: tuple[Candidate, ...], rules: Rules, placements: dict[int, int],
+                in_force: Collection[RuleRef], *, summed: bool = False) -> dict[RuleRef, int]:
     """Integer re-check of the money rows (the solver works in floating point): the cents by which a
-    rule in force is broken, so it can be tightened by that much and re-solved."""
+    rule in force is broken, so it can be tightened by that much and re-solved. summed: the tier
+    budgets are checked together (step 1), not tier by tier."""
     from app.optimizer.check import spending
 
-    placements = _placements(model, chosen)
-    totals = spending((model.candidates[i], tier) for i, tier in placements.items())
+    totals = spending((candidates[i], tier) for i, tier in placements.items())
+    tiers = _sorted_tiers(rules)
     broken: dict[RuleRef, int] = {}
+    if summed and all(_budget_ref(t) in in_force for t in tiers):
+        over = totals.total - sum(rules.tier_budget_cents(t) for t in tiers)
+        if over > 0:
+            broken[_ALL_TIERS] = over
     for ref in in_force:
         over = 0
-        if ref.kind is RuleKind.TIER_BUDGET:
+        if ref.kind is RuleKind.TIER_BUDGET and not summed:
             tier = rules.tier(int(ref.key))
             over = totals.by_tier.get(tier.number, 0) - rules.tier_budget_cents(tier)
         elif ref.kind is RuleKind.CATEGORY_CAP:
@@ -200,162 +486,30 @@ def _exact_shortfalls(model: _Model, rules: Rules, chosen: np.ndarray, in_force:
     return broken
 
 
-def _placements(model: _Model, values: np.ndarray) -> dict[int, int]:
-    """Candidate index -> tier number of every chosen proposal."""
-    on = values > 0.5
-    placements = {int(i): model.tiers[0].number for i in np.flatnonzero(on[:model.n])}
-    for j in range(1, len(model.tiers)):
-        for i in np.flatnonzero(on[j * model.n:(j + 1) * model.n]):
-            placements[int(i)] = model.tiers[j].number
-    return placements
+def _tighten(margins: dict[RuleRef, int], broken: dict[RuleRef, int]) -> None:
+    for ref, over in broken.items():  # district shortfalls are in cents × basis points
+        margins[ref] = margins.get(ref, 0) + (-(-over // BPS) if ref.kind is RuleKind.DISTRICT_MINIMUM else over)
 
 
 def solve(candidates: tuple[Candidate, ...], rules: Rules, *, in_force: Collection[RuleRef],
           feasibility_only: bool = False, cheapest_on_tie: bool = True, time_limit: float = 30.0) -> Solution:
-    """Best list under the rules in force (or any list at all, when feasibility_only); without
-    cheapest_on_tie, the first optimal list HiGHS finds (one solve instead of two)."""
+    """Best list under the rules in force, placed in tiers (or any list at all, when
+    feasibility_only); without cheapest_on_tie, the first optimal list HiGHS finds."""
     started = time.perf_counter()
-    in_force = frozenset(in_force)
-    margins: dict[RuleRef, int] = {}
-    for _attempt in range(4):
-        model = _Model(candidates, rules, in_force, margins)
-        remaining = time_limit - (time.perf_counter() - started)
-        objective = np.zeros_like(model.units) if feasibility_only else model.units
-        relaxed = None if feasibility_only else _relax(model, remaining)
-        start = None if relaxed is None else relaxed.start
-        status, values, h = TIME_LIMIT, None, None
-        if relaxed is not None and start is not None:
-            # Exact: every list scoring at least the start survives the reduced-cost fixing, so the
-            # optimum does. Usually far faster; when HiGHS stalls on it anyway, the full model
-            # takes over from the best list found.
-            fixed = model.lp(objective, maximize=True)
-            fixed.col_lower_, fixed.col_upper_ = relaxed.bounds(model, int(round(float(model.units @ (start > 0.5)))))
-            h = _highs(min(remaining, max(_FIXED_FIRST_SECONDS, remaining * _FIXED_FIRST_SHARE)))
-            status, values = _run(h, fixed, start)
-            status = TIME_LIMIT if status == INFEASIBLE else status  # only rounding could do that
-            start = values if values is not None else start
-        remaining = time_limit - (time.perf_counter() - started)
-        if status != OPTIMAL and (h is None or remaining > 0.05):
-            h = _highs(remaining)
-            status, values = _run(h, model.lp(objective, maximize=True), start)
-        if values is None:
-            return Solution(status, {}, None, time.perf_counter() - started)
-        best_units = int(round(float(model.units @ (values > 0.5))))
-        dual = h.getInfo().mip_dual_bound
-        bound = best_units if status == OPTIMAL else (math.floor(dual + 1e-6) if math.isfinite(dual) else None)
-        if status == OPTIMAL and not feasibility_only and cheapest_on_tie:
-            values = _cheapest_at(model, best_units, values, time_limit - (time.perf_counter() - started),
-                                  relaxed)
-        broken = _exact_shortfalls(model, rules, values, in_force)
-        if not broken:
-            return Solution(status, _placements(model, values), best_units, time.perf_counter() - started,
-                            None if feasibility_only else bound)
-        for ref, over in broken.items():  # district shortfalls are in cents × basis points
-            margins[ref] = margins.get(ref, 0) + (-(-over // BPS) if ref.kind is RuleKind.DISTRICT_MINIMUM else over)
-    return Solution(TIME_LIMIT, {}, None, time.perf_counter() - started)
-
-
-def _give(h: highspy.Highs, values: np.ndarray) -> None:
-    """Hand HiGHS a known list (it checks it keeps every rule) as its first incumbent."""
-    solution = highspy.HighsSolution()
-    solution.col_value = list(values)
-    solution.value_valid = True
-    h.setSolution(solution)
-
-
-@dataclass
-class _Relaxation:
-    """The LP relaxation of the score model and a near-optimal list found from it. Its reduced
-    costs shrink both exact solves (score and tie-break) by reduced-cost fixing."""
-
-    bound: float  # LP optimum: no list scores more
-    values: np.ndarray
-    reduced: np.ndarray  # |reduced cost| of each column (0 for basic ones)
-    nonbasic: np.ndarray
-    start: np.ndarray | None
-
-    def bounds(self, model: _Model, reaching: int) -> tuple[np.ndarray, np.ndarray]:
-        """Column bounds with reduced-cost fixing: a nonbasic column whose reduced cost exceeds
-        bound − reaching keeps its LP value in every list scoring at least `reaching` (LP duality:
-        moving it costs more than the gap), so fixing it loses no such list. The margin covers
-        the solver's floating-point tolerances."""
-        gap = self.bound - reaching + _FIXING_MARGIN + 1e-6 * abs(self.bound)
-        fixed = self.nonbasic & (self.reduced > gap)
-        whole = np.clip(np.round(self.values), model.lower, model.upper)
-        return np.where(fixed, whole, model.lower), np.where(fixed, whole, model.upper)
-
-
-_FIXING_MARGIN = 1.0  # score units
-_FIXED_FIRST_SECONDS, _FIXED_FIRST_SHARE = 2.0, 0.05 # the fixed model's time before the full one takes over
-
-
-def _relax(model: _Model, remaining: float) -> _Relaxation | None:
-    """A near-optimal list to start the exact solve from, so HiGHS mostly has to prove it.
-
-    It solves the LP relaxation and then a small integer program, the core, over the columns the
-    LP leaves open: fractional ones, nonbasic ones whose reduced cost is small, and — with tiers —
-    the tier columns of chosen proposals whose tier is a close call (moving one to a later tier
-    loses about as much score as the Tier 1 room it frees is worth at the LP's budget prices;
-    these columns are degenerate in the LP, so their reduced costs say nothing). Only a starting
-    point: the exact solve still proves the optimum."""
-    lp = model.lp(model.units, maximize=True)
-    lp.integrality_ = []
-    h = _highs(remaining / 4)
-    h.passModel(lp)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    values = np.asarray(h.getSolution().col_value)
-    reduced = np.abs(np.asarray(h.getSolution().col_dual))
-    basic = np.array([s == highspy.HighsBasisStatus.kBasic for s in h.getBasis().col_status], dtype=bool)
-    whole = np.round(values)
-    fractional = np.abs(values - whole) > 1e-6
-    free = fractional | (~basic & (reduced <= _CORE_REDUCED_COST))
-    if len(model.tiers) > 1:
-        price = _tier_prices(model, np.asarray(h.getSolution().row_dual))
-        chosen = whole[:model.n] > 0.5
-        cost = model.cost[:model.n]
-        for j in range(1, len(model.tiers)):
-            lost = model.units_by_tier[:, 0] - model.units_by_tier[:, j]
-            close = chosen & (np.abs(lost - abs(price[0] - price[j]) * cost) <= _CORE_TIER_CALL)
-            free[j * model.n:(j + 1) * model.n] |= close
-    core = model.lp(model.units, maximize=True)
-    core.col_lower_ = np.where(free, model.lower, np.clip(whole, model.lower, model.upper))
-    core.col_upper_ = np.where(free, model.upper, np.clip(whole, model.lower, model.upper))
-    status, found = _run(_highs(remaining / 4), core)
-    bound = h.getInfo().objective_function_value
-    return _Relaxation(bound, values, reduced, ~basic, found if status != INFEASIBLE else None)
-
-
-def _tier_prices(model: _Model, row_dual: np.ndarray) -> list[float]:
-    """The LP's price of one cent of each tier's budget (0 for a tier whose budget is not in force)."""
-    price = [0.0] * len(model.tiers)
-    for k, row in enumerate(model.rows):
-        if row.ref is not None and row.ref.kind is RuleKind.TIER_BUDGET:
-            price[next(j for j, t in enumerate(model.tiers) if str(t.number) == row.ref.key)] = float(row_dual[k])
-    return price
-
-
-_CORE_REDUCED_COST = 300.0  # score units (0.3 weighted points): how far from the LP optimum the core reaches
-_CORE_TIER_CALL = 2000.0  # score units: how close a tier choice must be for the core to reopen it
-
-
-def _cheapest_at(model: _Model, best_units: int, incumbent: np.ndarray, remaining: float,
-                 relaxed: _Relaxation | None = None) -> np.ndarray:
-    """Second solve: the cheapest list that still reaches the optimal score (deterministic tie-break).
-    The score is already proven optimal; if this solve runs out of time the cheaper of the two is kept."""
-    h = _highs(remaining)
-    lp = model.lp(model.cost, maximize=False)
-    if relaxed is not None:
-        lp.col_lower_, lp.col_upper_ = relaxed.bounds(model, best_units)
-    h.passModel(lp)
-    nonzero = np.flatnonzero(model.units)
-    h.addRow(best_units - 0.5, INF, len(nonzero), nonzero.astype(np.int32), model.units[nonzero])
-    _give(h, incumbent)
-    h.run()
-    if h.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible:
-        values = np.asarray(h.getSolution().col_value)
-        reaches = model.units @ (values > 0.5) >= best_units - 0.5
-        if reaches and model.cost @ (values > 0.5) <= model.cost @ (incumbent > 0.5):
-            return values
-    return incumbent
+    deadline = started + time_limit
+    force = frozenset(in_force)
+    options = {"feasibility_only": feasibility_only, "cheapest_on_tie": cheapest_on_tie}
+    listed = _choose(candidates, rules, force, deadline, with_tiers=False, **options)
+    if listed.chosen is None:  # no list keeps the rules even with the budgets summed, or out of time
+        return Solution(listed.status, {}, None, time.perf_counter() - started)
+    placed, placements = _place(candidates, listed.chosen, rules, force, deadline, best_first=not feasibility_only)
+    if placed == INFEASIBLE:  # the list does not split into the tiers: solve the full model instead
+        listed = _choose(candidates, rules, force, deadline, with_tiers=True, **options)
+        if listed.chosen is None:
+            return Solution(listed.status, {}, None, time.perf_counter() - started)
+        placed, placements = _place(candidates, listed.chosen, rules, force, deadline, start=listed.placements,
+                                    best_first=not feasibility_only)
+        placements = placements if placements is not None else listed.placements
+    if placements is None:
+        return Solution(TIME_LIMIT, {}, None, time.perf_counter() - started)
+    return Solution(listed.status, placements, listed.units, time.perf_counter() - started, listed.bound)

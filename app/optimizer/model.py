@@ -2,7 +2,7 @@
 
 Money is integer cents and shares are basis points (1 bp = 0.01 %), so every budget, cap, floor
 and district share is computed exactly. Scores may be fractional; the integer program works in
-whole *score units* (thousandths of a weighted point) so its optimum is proven exactly.
+whole *score units* (thousandths of a point) so its optimum is proven exactly.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 BPS = 10_000  # basis points in 100 %
-SCORE_UNITS_PER_POINT = 1_000  # score resolution: 0.001 weighted points
+SCORE_UNITS_PER_POINT = 1_000  # score resolution: 0.001 points
 
 
 class OptimizerInputError(ValueError):
@@ -44,12 +44,12 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Tier:
-    """A funding tier. Its budget is the project budget × share_bps; weight scales the score of
-    the projects placed in it (Tier 1 weighs 1.0, Tier 2 less, so the best projects land in Tier 1)."""
+    """A funding tier. Its budget is the project budget × share_bps. Tier 1 is funded from the
+    expected revenue, later tiers only if revenue exceeds the forecast, so the optimizer places the
+    highest-scoring proposals it can in Tier 1."""
 
     number: int
     share_bps: int
-    weight: float = 1.0
 
     @property
     def label(self) -> str:
@@ -83,7 +83,7 @@ class DistrictMinimum:
         return self.label or self.district
 
 
-DEFAULT_TIERS = (Tier(1, BPS, 1.0),)
+DEFAULT_TIERS = (Tier(1, BPS),)
 
 
 @dataclass(frozen=True)
@@ -112,9 +112,9 @@ class Rules:
         raise OptimizerInputError(f"There is no Tier {number}.")
 
 
-def score_units(score: float, weight: float) -> int:
-    """The integer objective coefficient of a candidate placed in a tier of the given weight."""
-    return round(score * weight * SCORE_UNITS_PER_POINT)
+def score_units(score: float) -> int:
+    """A candidate's score as the integer objective coefficient of the integer programs."""
+    return round(score * SCORE_UNITS_PER_POINT)
 
 
 def validate(candidates: tuple[Candidate, ...] | list[Candidate], rules: Rules) -> tuple[Candidate, ...]:
@@ -145,8 +145,6 @@ def validate(candidates: tuple[Candidate, ...] | list[Candidate], rules: Rules) 
         problems.append("Tier numbers must be distinct.")
     if any(t.share_bps < 0 for t in rules.tiers) or sum(t.share_bps for t in rules.tiers) > BPS:
         problems.append("Tier shares must be non-negative and add up to at most 100 %.")
-    if any(not t.weight > 0 for t in rules.tiers):
-        problems.append("Tier weights must be positive.")
     categories = [r.category for r in rules.categories]
     if len(set(categories)) != len(categories):
         problems.append("Each category may have only one cap/floor rule.")

@@ -56,8 +56,7 @@ class Outcome:
     placements: tuple[Placement, ...]  # by tier, then id
     tiers: tuple[TierOutcome, ...]
     total_cost_cents: int
-    total_score: float  # plain sum of scores
-    weighted_score: float  # the objective: Σ score × tier weight
+    total_score: float  # the objective: the sum of the scores of the listed proposals
     by_category: dict[str, int]
     by_district: dict[str, int]  # proposals without a district count in the total only
     equity_weighted: float | None  # spending-weighted mean equity measure of the list, if known
@@ -65,7 +64,7 @@ class Outcome:
     bindings: tuple[Binding, ...] = ()
     conflict: Conflict | None = None
     violations: tuple[Violation, ...] = ()  # rules the list breaks (greedy and hand-edited lists)
-    best_possible_score: float | None = None  # proven upper bound; equals weighted_score when optimal
+    best_possible_score: float | None = None  # proven upper bound; equals total_score when optimal
 
     @property
     def ids(self) -> frozenset[str]:
@@ -82,19 +81,18 @@ def summarize(candidates: tuple[Candidate, ...], rules: Rules, selection: dict[s
     placed = sorted(selection.items(), key=lambda item: (item[1], item[0]))
     totals: Spending = spending((by_id[i], tier) for i, tier in placed)
     tiers = []
-    units = 0
     for tier in sorted(rules.tiers, key=lambda t: t.number):
         ids = tuple(i for i, t in placed if t == tier.number)
         tiers.append(TierOutcome(tier.number, tier.label, rules.tier_budget_cents(tier),
                                  totals.by_tier.get(tier.number, 0), sum(by_id[i].score for i in ids), ids))
-        units += sum(score_units(by_id[i].score, tier.weight) for i in ids)
     known = [(by_id[i].equity, by_id[i].cost_cents) for i, _ in placed if by_id[i].equity is not None]
     weight = sum(cost for _, cost in known)
     equity = sum(e * cost for e, cost in known) / weight if weight else None
     violations = tuple(check(selection, candidates, rules)) if with_violations else ()
     return Outcome(
         status=status, placements=tuple(Placement(i, t) for i, t in placed), tiers=tuple(tiers),
-        total_cost_cents=totals.total, total_score=sum(by_id[i].score for i, _ in placed),
-        weighted_score=units / SCORE_UNITS_PER_POINT, by_category=dict(sorted(totals.by_category.items())),
+        total_cost_cents=totals.total,
+        total_score=sum(score_units(by_id[i].score) for i, _ in placed) / SCORE_UNITS_PER_POINT,
+        by_category=dict(sorted(totals.by_category.items())),
         by_district=dict(sorted(totals.by_district.items())), equity_weighted=equity, solve_seconds=seconds,
         violations=violations)

@@ -20,9 +20,10 @@ DEFAULT_TIME_LIMIT = 30.0
 
 def optimize(candidates: Iterable[Candidate], rules: Rules, *, time_limit: float = DEFAULT_TIME_LIMIT,
              measure_gains: bool = False) -> Outcome:
-    """The list with the highest weighted score that keeps every rule (the cheapest such list on a
-    tie), placed in tiers, with what binds it; or, when no list is possible, which rules conflict.
-    measure_gains re-solves without each tight rule to say how much score it costs."""
+    """The list with the highest total score that keeps every rule (the cheapest such list on a
+    tie), placed in tiers with the most score it can in Tier 1, with what binds it; or, when no list
+    is possible, which rules conflict. measure_gains re-solves without each tight rule to say how
+    much score it costs."""
     ordered = validate(tuple(candidates), rules)
     refs = rules_of(ordered, rules)
     return _optimize(ordered, rules, refs, time_limit=time_limit, measure_gains=measure_gains)
@@ -61,7 +62,7 @@ class Addition:
     proposal_id: str
     possible: bool
     tier: int | None  # where it would go
-    score_lost: float  # weighted score given up against the current optimum (0 when already on it)
+    score_lost: float  # score given up against the current optimum (0 when already on it)
     dropped: tuple[str, ...]  # proposals that would leave the list
     added: tuple[str, ...]  # other proposals that would join it
     outcome: Outcome  # the best list with the proposal in it (or, if impossible, the conflict)
@@ -97,7 +98,7 @@ def what_it_takes(candidates: Iterable[Candidate], rules: Rules, proposal_id: st
     tier = outcome.selection[proposal_id]
     dropped = tuple(sorted(current.ids - outcome.ids))
     added = tuple(sorted(outcome.ids - current.ids - {proposal_id}))
-    lost = round(current.weighted_score - outcome.weighted_score, 3) if current.status != INFEASIBLE else 0.0
+    lost = round(current.total_score - outcome.total_score, 3) if current.status != INFEASIBLE else 0.0
     sentence = _("Adding {proposal} ({cost}) in Tier {tier} costs {lost} points of score").format(
         proposal=target.name, cost=money(target.cost_cents), tier=tier, lost=f"{lost:g}")
     if dropped:

@@ -36,7 +36,7 @@ def program(n: int, *, seed: int = 0, revenue_cents: int = 14_450_000_000, overs
     budget = revenue_cents * 97 // 100
     rules = Rules(
         revenue_cents=revenue_cents, program_management_bps=300, target_share_bps=10_000,
-        tiers=(Tier(1, 8_500, 1.0), Tier(2, 1_500, 0.5)),
+        tiers=(Tier(1, 8_500), Tier(2, 1_500)),
         categories=tuple(CategoryRule(key, label, floor_cents=budget * int(w * 100) // 400,
                                       cap_cents=budget * int(w * 100) * 3 // 200)
                          for key, label, w in CATEGORIES),

@@ -84,7 +84,7 @@ def rules_of(session: Session, scenario: Scenario) -> Rules:
     view = programs.program_view(session=session)
     if view is None:
         raise ScenarioError("Set up the program before optimizing.")
-    tiers = tuple(optimizer.Tier(t.number, t.share_bps, 0.5 ** i) for i, t in enumerate(view.tiers)) or DEFAULT_TIERS
+    tiers = tuple(optimizer.Tier(t.number, t.share_bps) for t in view.tiers) or DEFAULT_TIERS
     return Rules(
         revenue_cents=view.program.expected_revenue_cents, program_management_bps=view.program.program_management_bps,
         target_share_bps=scenario.target_share_bps, tiers=tiers,
@@ -171,7 +171,7 @@ def optimize_scenario(*, session: Session, actor: User, scenario_id: int) -> Opt
     session.add(p.scenario)
     audit.record(session=session, actor=actor, action="scenario.optimize", object_type="scenario",
                  object_id=scenario_id, before={"selection": before},
-                 after={"selection": chosen, "weighted_score": optimum.weighted_score, "status": optimum.status})
+                 after={"selection": chosen, "score": optimum.total_score, "status": optimum.status})
     session.commit()
     return Optimized(optimum, greedy, applied=True)
 
