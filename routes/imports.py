@@ -124,6 +124,8 @@ async def confirm(request: Request, session: SessionDep, settings: SettingsDep, 
     skipped = f", skipped {result.report.rejected_count:,} rows" if result.report.rejected_count else ""
     flash(request, f"Imported {result.report.valid:,} features into {result.layer.title}{skipped} "
                    f"(revision {result.layer.revision}).", "success")
+    if result.links_note:
+        flash(request, result.links_note, "warning")
     return _redirect(request, "/staff/import")
 
 

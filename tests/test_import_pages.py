@@ -138,3 +138,35 @@ def test_held_upload_stops_reading_at_the_limit(work_dir: Path):
         uploads.store_files(pending, [("big.geojson", stream)], settings=limits)  # type: ignore[list-item]
     assert stream.reads == 2  # 2 × 1 MiB passes 2,000,000 bytes: it stopped there
     assert list(work_dir.iterdir()) == []
+
+
+def test_the_import_says_when_proposals_lose_assets_the_new_data_no_longer_has(client, session: Session, staff):
+    from models.accounts import Group
+    from models.proposals import Proposal, ProposalAsset
+
+    sign_in(client, staff.email)
+
+    def import_streets(*pcis: object) -> str:
+        _upload(client, _streets(*pcis))
+        token = csrf_of(client, "/staff/import/preview")
+        client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import", "map_pci": "PCI",
+                                                   "map_street_name": "Street", "map_source_id": "ID"})
+        return client.get("/staff/import").text
+
+    first = import_streets(60, 70, 80)
+    assert "no longer in the layer" not in first
+    group = Group(name="Friends of Elm St")
+    session.add(group)
+    session.flush()
+    proposal = Proposal(group_id=group.id, title="Repave Elm St")
+    session.add(proposal)
+    session.flush()
+    session.add_all(ProposalAsset(proposal_id=proposal.id, layer="pavement", asset_id=segment.id)
+                    for segment in session.exec(select(PavementSegment)).all())
+    session.commit()
+    listing = import_streets(65)  # the resurvey keeps S1 only
+    assert "Imported 1 features into Pavement condition" in listing
+    assert ("2 assets that proposals covered are no longer in the layer and were taken off those proposals; "
+            "review their estimates.") in listing
+    session.expire_all()
+    assert len(session.exec(select(ProposalAsset).where(ProposalAsset.proposal_id == proposal.id)).all()) == 1

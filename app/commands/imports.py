@@ -97,6 +97,8 @@ def register(cli: typer.Typer) -> None:
         console.print(f"[bold green]Imported[/] {outcome.report.valid:,} features into {kind.title} "
                       f"(revision {outcome.layer.revision}, {outcome.layer.feature_count:,} features in the layer).",
                       highlight=False)
+        if outcome.links_note:
+            console.print(f"[bold yellow]Note:[/] {outcome.links_note}", highlight=False)
 
 
 def _units(value: str) -> Literal["feet", "metres"]:

@@ -42,6 +42,16 @@ class ImportResult:
     layer: Layer
     report: ImportReport
 
+    @property
+    def links_note(self) -> str | None:
+        """What the import took off proposals: assets they covered that the new data no longer has."""
+        lost = int((self.layer.report or {}).get("proposal_links_removed", 0))
+        if not lost:
+            return None
+        assets = "asset" if lost == 1 else "assets"
+        return (f"{lost:,} {assets} that proposals covered are no longer in the layer and were taken off "
+                "those proposals; review their estimates.")
+
 
 def _read_and_check(source: str, options: ImportOptions, *, settings: ImportSettings, work_dir: Path,
                     transport: httpx.BaseTransport | None, stage: Stage | None,
