@@ -10,7 +10,7 @@ from app.proposals import editor
 from app.proposals.editor import ProposalInput
 from app.proposals.selection import AssetKey
 from tests.conftest import make_settings
-from tests.live import axe_violations, launch_chromium, live_server, screenshot
+from tests.live import ARTIFACTS, axe_violations, launch_chromium, live_server, screenshot
 from tests.proposal_city import build_city, segment_line
 
 pytestmark = pytest.mark.browser
@@ -68,6 +68,12 @@ def test_the_spanish_editor_fits_a_phone(server, browser):
         .map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').trim().slice(0, 40))""")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, overflowing
     assert not overflowing
+    # the estimate stacks into labelled lines instead of scrolling sideways
+    estimate = page.locator("table.estimate")
+    assert estimate.evaluate("t => t.closest('.table-wrap').scrollWidth <= t.closest('.table-wrap').clientWidth")
+    assert estimate.locator("td[data-label='Costo unitario']").first.is_visible()
+    estimate.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "estimate-es-phone.png"))  # the viewport, at the estimate
     screenshot(page, "proposal-editor-es-phone")
     assert not axe_violations(page)
     page.close()
