@@ -5,26 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from app import i18n, participation
+from app import participation
 from app.deps import CurrentUser, SessionDep, StaffUser, ViewerDep
 from app.i18n import gettext as _
 from app.navigation import NavEntry
 from app.proposals import ProposalNotFound, public
-from app.web import flash, render, viewer_language
+from app.web import flash, render, use_viewer_language
 from models.accounts import Role
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
 NAV = [NavEntry("Proposals", "/proposals", order=20)]
 
 PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language"}
-
-
-def _speak(request: Request) -> None:
-    """Flashes are stored before the page renders: translate them in the viewer's language."""
-    i18n.activate(viewer_language(request))
 
 
 @router.get("/proposals", response_class=HTMLResponse)
@@ -56,7 +51,6 @@ def project_page(request: Request, session: SessionDep, viewer: ViewerDep, propo
 @router.post("/proposals/{proposal_id}/support", response_model=None)
 def support(request: Request, session: SessionDep, viewer: CurrentUser, proposal_id: int,
             withdraw: Annotated[str, Form(max_length=5)] = "") -> Response:
-    _speak(request)
     try:
         if withdraw:
             participation.withdraw_support(session=session, proposal_id=proposal_id, user=viewer)
@@ -73,7 +67,6 @@ def support(request: Request, session: SessionDep, viewer: CurrentUser, proposal
 @router.post("/proposals/{proposal_id}/comments", response_model=None)
 def comment(request: Request, session: SessionDep, viewer: CurrentUser, proposal_id: int,
             body: Annotated[str, Form(max_length=20_000)] = "") -> Response:
-    _speak(request)
     try:
         participation.add_comment(session=session, proposal_id=proposal_id, user=viewer, body=body)
     except participation.ParticipationError as error:
@@ -88,7 +81,6 @@ def comment(request: Request, session: SessionDep, viewer: CurrentUser, proposal
 @router.post("/proposals/{proposal_id}/comments/{comment_id}/hide", response_model=None)
 def hide_comment(request: Request, session: SessionDep, staff: StaffUser, proposal_id: int, comment_id: int,
                  reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
-    _speak(request)
     try:
         participation.hide_comment(session=session, comment_id=comment_id, actor=staff, reason=reason)
     except participation.CommentNotFound:
