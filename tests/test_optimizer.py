@@ -225,6 +225,21 @@ def test_tier_1_holds_the_most_score_the_list_allows():
     assert outcome.selection == {"a": 1, "b": 1, "big": 2}
 
 
+def test_three_tiers_fill_in_turn_and_keep_every_budget():
+    candidates = [Candidate(x, 10 * M, s, "pavement") for x, s in (("a", 90.0), ("b", 80.0), ("c", 70.0), ("d", 5.0))]
+    rules = Rules(revenue_cents=30 * M, tiers=(Tier(1, 3_334), Tier(2, 3_333), Tier(3, 3_333)))
+    assert [rules.tier_budget_cents(t) for t in rules.tiers] == [10_002_000, 9_999_000, 9_999_000]
+    # each later tier is $1 short of a project, so only Tier 1 can hold one
+    assert optimize(candidates, rules).selection == {"a": 1}
+    rules = Rules(revenue_cents=40 * M, tiers=(Tier(1, 4_000), Tier(2, 3_000), Tier(3, 3_000)))
+    assert optimize(candidates, rules).selection == {"a": 1, "b": 2, "c": 3}
+    large, program_rules = program(300, seed=5)
+    program_rules = dataclasses.replace(program_rules, tiers=(Tier(1, 7_000), Tier(2, 2_000), Tier(3, 1_000)))
+    outcome = optimize(large, program_rules)
+    assert outcome.status == "optimal" and check(outcome.selection, large, program_rules) == []
+    assert len(outcome.tiers) == 3 and all(t.cost_cents <= t.budget_cents for t in outcome.tiers)
+
+
 def test_a_list_that_fits_the_total_but_not_the_tiers_is_never_chosen():
     # $150,000 + $50,000 fits the $200,000 of both tiers together, but neither tier holds $150,000
     candidates = [Candidate("wide", 15 * M, 90.0, "pavement"), Candidate("x", 5 * M, 10.0, "pavement"),

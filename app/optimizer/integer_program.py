@@ -292,6 +292,7 @@ class _Relaxation:
 
 
 _FIXING_MARGIN = 1.0  # score units
+_PLACE_SECONDS = 2.0  # per level of the integer program that places a list in tiers (when the search cannot)
 _FIXED_FIRST_SECONDS, _FIXED_FIRST_SHARE = 2.0, 0.05  # the fixed program's time before the whole one takes over
 _CORE_REDUCED_COST = 300.0  # score units (0.3 points): how far from the LP optimum the core reaches
 
@@ -405,15 +406,9 @@ def _place(candidates: tuple[Candidate, ...], chosen: np.ndarray, rules: Rules, 
             cost_cents <= rules.tier_budget_cents(tiers[0]) and (units >= 0).all()):
         return OPTIMAL, everything_in_tier_1
     m, k = len(chosen), len(tiers)
-    if k == 2:  # the usual case: solved exactly by the knapsack search in tier_split
-        second = rules.tier_budget_cents(tiers[1]) if _budget_ref(tiers[1]) in force else cost_cents
-        found = tier_split.split(np.array([candidates[i].cost_cents for i in chosen], dtype=np.int64), units,
-                                 cost_cents - rules.tier_budget_cents(tiers[0]), second)
-        if found is not None and found.moved is None:
-            return INFEASIBLE, None
-        if found is not None:
-            return OPTIMAL, {int(i): tiers[1 if moved else 0].number
-                             for i, moved in zip(chosen, found.moved, strict=True)}
+    chained = _place_in_turn(candidates, chosen, units, tiers, rules, force)
+    if chained is not None:
+        return chained
     cost = np.array([candidates[i].cost_cents for i in chosen], dtype=float)
     units = units.astype(float)
     column = {tier.number: j for j, tier in enumerate(tiers)}
@@ -431,7 +426,9 @@ def _place(candidates: tuple[Candidate, ...], chosen: np.ndarray, rules: Rules, 
         for level in range(1, k if best_first else 2):  # the score placed after tier `level`, made smallest
             after = np.concatenate([np.zeros(m * (level - 1)), np.tile(units, k - level)]) if best_first \
                 else np.zeros(m * (k - 1))
-            result = _best(program, -after, deadline, values)
+            # the list is already proven best: a placement that keeps every budget matters more than
+            # proving the tier order, so each level gets a few seconds before its best is taken
+            result = _best(program, -after, min(deadline, time.perf_counter() + _PLACE_SECONDS), values)
             if result.values is None:
                 return (INFEASIBLE if result.status == INFEASIBLE else TIME_LIMIT), None
             status = result.status if status == OPTIMAL else status
@@ -451,6 +448,36 @@ def _place(candidates: tuple[Candidate, ...], chosen: np.ndarray, rules: Rules, 
         _tighten(margins, broken)
         given = None
     return TIME_LIMIT, None
+
+
+def _place_in_turn(candidates: tuple[Candidate, ...], chosen: np.ndarray, units: np.ndarray, tiers: Sequence,
+                   rules: Rules, force: frozenset[RuleRef]) -> tuple[str, dict[int, int] | None] | None:
+    """Step 2 by the knapsack search of tier_split, tier by tier: Tier 1 keeps the most score it can
+    while what it cannot hold fits the later tiers' budgets together; then Tier 2 of what is left,
+    and so on. Exact for two tiers. None when the search gives up, or when (three tiers or more)
+    what an earlier tier left does not fit the later tiers one by one: the integer program decides."""
+    cost = np.array([candidates[i].cost_cents for i in chosen], dtype=np.int64)
+    left = np.arange(len(chosen))
+    placements: dict[int, int] = {}
+    for j, tier in enumerate(tiers):
+        rest = tiers[j + 1:]
+        total = int(cost[left].sum())
+        if not rest or _budget_ref(tier) not in force or (
+                total <= rules.tier_budget_cents(tier) and (units[left] >= 0).all()):
+            if rest or _budget_ref(tier) not in force or total <= rules.tier_budget_cents(tier):
+                placements.update({int(chosen[s]): tier.number for s in left})
+                return OPTIMAL, placements
+            return None
+        later = (sum(rules.tier_budget_cents(t) for t in rest) if all(_budget_ref(t) in force for t in rest)
+                 else total)
+        found = tier_split.split(cost[left], units[left], total - rules.tier_budget_cents(tier), later)
+        if found is None:
+            return None
+        if found.moved is None:
+            return (INFEASIBLE, None) if j == 0 else None  # at Tier 1 the later budgets were summed: proven
+        placements.update({int(chosen[s]): tier.number for s in left[~found.moved]})
+        left = left[found.moved]
+    return None
 
 
 def _shortfalls(candidates: tuple[Candidate, ...], rules: Rules, placements: dict[int, int],
@@ -502,13 +529,14 @@ def solve(candidates: tuple[Candidate, ...], rules: Rules, *, in_force: Collecti
     listed = _choose(candidates, rules, force, deadline, with_tiers=False, **options)
     if listed.chosen is None:  # no list keeps the rules even with the budgets summed, or out of time
         return Solution(listed.status, {}, None, time.perf_counter() - started)
-    placed, placements = _place(candidates, listed.chosen, rules, force, deadline, best_first=not feasibility_only)
-    if placed == INFEASIBLE:  # the list does not split into the tiers: solve the full model instead
+    _, placements = _place(candidates, listed.chosen, rules, force, deadline, best_first=not feasibility_only)
+    if placements is None:  # the list does not split into the tiers (or it was not settled in the time
+        # given to it): the full model decides, each tier budget in its own row
         listed = _choose(candidates, rules, force, deadline, with_tiers=True, **options)
         if listed.chosen is None:
             return Solution(listed.status, {}, None, time.perf_counter() - started)
-        placed, placements = _place(candidates, listed.chosen, rules, force, deadline, start=listed.placements,
-                                    best_first=not feasibility_only)
+        _, placements = _place(candidates, listed.chosen, rules, force, deadline, start=listed.placements,
+                               best_first=not feasibility_only)
         placements = placements if placements is not None else listed.placements
     if placements is None:
         return Solution(TIME_LIMIT, {}, None, time.perf_counter() - started)
