@@ -285,3 +285,20 @@ def test_staff_import_address_points_from_the_import_page(client, session: Sessi
                                                      "action": "import"})
     assert done.status_code == 303
     assert "Imported 12 features into Address points (revision 1)" in client.get("/staff/import").text
+
+
+def test_the_api_finds_addresses_for_other_sites(client, session: Session, settings):
+    _cambridge(session, settings)
+    found = client.get("/api/v1/addresses", params={"q": "20 ellery street"})
+    assert found.status_code == 200
+    body = found.json()
+    assert body["query"] == "20 ellery street"
+    assert [m["address"] for m in body["matches"]] == ["20 Ellery St Unit 1", "20 Ellery St Unit 2"]
+    assert set(body["matches"][0]) == {"id", "address", "zip_code", "district", "lon", "lat"}
+    one = client.get("/api/v1/addresses", params={"q": "795 mass", "limit": 1}).json()["matches"]
+    assert [(m["address"], m["district"], m["lon"], m["lat"]) for m in one] == [
+        ("795 Massachusetts Ave", "The Port", -71.10497, 42.36706)]
+    assert client.get("/api/v1/addresses", params={"q": "1 Nowhere Rd"}).json()["matches"] == []
+    assert client.get("/api/v1/addresses", params={"q": "x" * 201}).status_code == 422
+    assert client.get("/api/v1/addresses", params={"q": "12", "limit": 500}).status_code == 422
+    assert "/api/v1/addresses" in client.get("/openapi.json").json()["paths"]
