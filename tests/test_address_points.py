@@ -166,6 +166,9 @@ def test_search_keys_spell_addresses_one_way():
     assert query_prefixes("12 Main Stre") == ["12 main st"]  # still typing "Street"
     assert query_prefixes("12 main st a") == ["12 main st a", "12 main st unit"]  # "a…" may be "apt"
     assert query_prefixes("  ") == []
+    assert search_key("12 First Street") == search_key("12 1st St") == "12 1st st"  # numbered streets
+    assert search_key("40 Twelfth Ave") == "40 12th ave" and search_key("5 Twentieth St") == "5 20th st"
+    assert "12 1st" in query_prefixes("12 fir")  # still typing "First"
 
 
 def _cambridge(session: Session, settings) -> None:  # type: ignore[no-untyped-def]
@@ -302,3 +305,38 @@ def test_the_api_finds_addresses_for_other_sites(client, session: Session, setti
     assert client.get("/api/v1/addresses", params={"q": "x" * 201}).status_code == 422
     assert client.get("/api/v1/addresses", params={"q": "12", "limit": 500}).status_code == 422
     assert "/api/v1/addresses" in client.get("/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize("kind", ["spatialite", "postgis"])
+def test_upgrading_respells_stored_address_keys(kind, tmp_path):
+    import uuid
+
+    from app import migrate
+    from app.db import make_engine
+    from tests.conftest import _postgres_url, create_postgres_database, drop_postgres_database
+
+    if kind == "spatialite":
+        url, remove = f"sqlite:///{tmp_path / 'old.sqlite'}", None
+    else:
+        base = _postgres_url()
+        if not base:
+            pytest.skip("PostGIS tests need GROUNDWORK_TEST_POSTGRES_URL")
+        name = f"gw_test_{uuid.uuid4().hex[:10]}"
+        url, remove = create_postgres_database(base, name), (base, name)
+    try:
+        migrate.upgrade(url, "0006_address_points")  # keys as the previous release spelled them
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO address_point (full_address, search_key, attributes, geom) VALUES "
+                "('12 First Street', '12 first st', '{}', ST_GeomFromText('POINT(-83.4 33.95)', 4326)), "
+                "('3 Main St', '3 main st', '{}', ST_GeomFromText('POINT(-83.4 33.95)', 4326))"))
+        migrate.upgrade(url)
+        with Session(engine) as session:
+            assert sorted(session.exec(select(AddressPoint.full_address, AddressPoint.search_key)).all()) == [
+                ("12 First Street", "12 1st st"), ("3 Main St", "3 main st")]
+            assert [m.address for m in find_addresses(session=session, query="12 1st")] == ["12 First Street"]
+        engine.dispose()
+    finally:
+        if remove is not None:
+            drop_postgres_database(*remove)

@@ -1,8 +1,9 @@
 """Finding an address: the address points that start with what was typed.
 
 Every address point stores a ``search_key``: its address folded to lower case without accents
-or punctuation, street types, directions and unit words in one spelling ("12 North Main Street,
-Apt 3" and "12 N Main St #3" are both ``12 n main st unit 3``). A query is folded the same way
+or punctuation, street types, directions, unit words and numbered streets in one spelling
+("12 North Main Street, Apt 3" and "12 N Main St #3" are both ``12 n main st unit 3``; "First
+Street" is ``1st st``). A query is folded the same way
 and answered as a prefix range on the key's index (``key >= prefix AND key < prefix⁺``), which
 both databases serve from a B-tree, so a city of 100,000 addresses answers in milliseconds.
 
@@ -39,7 +40,13 @@ STREET_TYPES = {
 DIRECTIONS = {"north": "n", "south": "s", "east": "e", "west": "w", "northeast": "ne", "northwest": "nw",
               "southeast": "se", "southwest": "sw"}
 UNIT_WORDS = {"apartment": "unit", "apt": "unit", "suite": "unit", "ste": "unit", "#": "unit"}
-SPELLINGS = {**STREET_TYPES, **DIRECTIONS, **UNIT_WORDS}
+# Numbered streets: "First Street" and "1st St" are one street ("12 first" finds "12 1st St").
+ORDINALS = {word: f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+            for n, word in enumerate(("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+                                      "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth",
+                                      "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+                                      "twentieth"), start=1)}
+SPELLINGS = {**STREET_TYPES, **DIRECTIONS, **UNIT_WORDS, **ORDINALS}
 _LONG_FORMS = sorted(SPELLINGS.items())
 _SHORT_FORMS = frozenset(SPELLINGS.values())
 _DROPPED = re.compile(r"['’`.]")  # O'Brien → obrien, St. → st
