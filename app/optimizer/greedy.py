@@ -16,7 +16,7 @@ def greedy(candidates: Iterable[Candidate], rules: Rules) -> Outcome:
     started = time.perf_counter()
     ordered = sorted(validate(tuple(candidates), rules), key=lambda c: (-c.score, c.cost_cents, c.id))
     selection: dict[str, int] = {}
-    for tier in sorted(rules.tiers, key=lambda t: t.number):
+    for tier in rules.ordered_tiers:
         left = rules.tier_budget_cents(tier)
         for candidate in ordered:
             if candidate.id not in selection and candidate.cost_cents <= left:

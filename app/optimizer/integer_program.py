@@ -92,10 +92,6 @@ class _Program:
         return lp
 
 
-def _sorted_tiers(rules: Rules):
-    return tuple(sorted(rules.tiers, key=lambda t: t.number))
-
-
 def _budget_ref(tier) -> RuleRef:
     return RuleRef(RuleKind.TIER_BUDGET, str(tier.number))
 
@@ -104,7 +100,7 @@ def _list_program(candidates: tuple[Candidate, ...], rules: Rules, force: frozen
                   margins: dict[RuleRef, int], *, with_tiers: bool) -> _Program:
     """Step 1's program (y only, the tier budgets summed) or, with_tiers, the full model: y[0..n),
     then x[i, t] tier by tier after the first, each tier budget in its own row."""
-    tiers = _sorted_tiers(rules)
+    tiers = rules.ordered_tiers
     n = len(candidates)
     k = len(tiers) if with_tiers else 1
     cost = np.array([c.cost_cents for c in candidates], dtype=float)
@@ -171,7 +167,7 @@ def _list_program(candidates: tuple[Candidate, ...], rules: Rules, force: frozen
 def _tier_program(cost: np.ndarray, units: np.ndarray, rules: Rules, force: frozenset[RuleRef],
                   margins: dict[RuleRef, int]) -> _Program:
     """Step 2's program for the m chosen proposals: x[s, t] for every tier t after the first."""
-    tiers = _sorted_tiers(rules)
+    tiers = rules.ordered_tiers
     m, k = len(cost), len(tiers)
     rows: list[_Row] = []
     if k > 2:
@@ -374,7 +370,7 @@ def _choose(candidates: tuple[Candidate, ...], rules: Rules, force: frozenset[Ru
         if result.status == OPTIMAL and not feasibility_only and cheapest_on_tie:
             values = _cheapest_at(program, best_units, values, deadline, result.relaxed)
         chosen = np.flatnonzero(values[:n] > 0.5)
-        placements = _placements(_sorted_tiers(rules), n, values) if with_tiers else None
+        placements = _placements(rules.ordered_tiers, n, values) if with_tiers else None
         tiers = placements if placements is not None else {int(i): 0 for i in chosen}
         broken = _shortfalls(candidates, rules, tiers, force, summed=not with_tiers)
         if not broken:
@@ -394,23 +390,17 @@ def _placements(tiers: Sequence, n: int, values: np.ndarray) -> dict[int, int]:
 
 
 def _place(candidates: tuple[Candidate, ...], chosen: np.ndarray, rules: Rules, force: frozenset[RuleRef],
-           deadline: float, *, start: dict[int, int] | None = None, best_first: bool = True
-           ) -> tuple[str, dict[int, int] | None]:
+           deadline: float, *, start: dict[int, int] | None = None, best_first: bool = True) -> dict[int, int] | None:
     """Step 2: the chosen proposals placed in tiers, each tier within its budget, the highest score
-    in Tier 1 (then in Tier 2, …) when best_first; INFEASIBLE when no placement fits."""
-    tiers = _sorted_tiers(rules)
-    everything_in_tier_1 = {int(i): tiers[0].number for i in chosen}
-    cost_cents = sum(candidates[i].cost_cents for i in chosen)
+    in Tier 1 (then in Tier 2, …) when best_first; None when no placement fits, or none was found in
+    the time given (start: a known placement, from the full model)."""
+    tiers = rules.ordered_tiers
     units = np.array([score_units(candidates[i].score) for i in chosen], dtype=np.int64)
-    if len(tiers) == 1 or _budget_ref(tiers[0]) not in force or (
-            cost_cents <= rules.tier_budget_cents(tiers[0]) and (units >= 0).all()):
-        return OPTIMAL, everything_in_tier_1
+    placed, placements = _place_in_turn(candidates, chosen, units, tiers, rules, force)
+    if placed:
+        return placements
     m, k = len(chosen), len(tiers)
-    chained = _place_in_turn(candidates, chosen, units, tiers, rules, force)
-    if chained is not None:
-        return chained
     cost = np.array([candidates[i].cost_cents for i in chosen], dtype=float)
-    units = units.astype(float)
     column = {tier.number: j for j, tier in enumerate(tiers)}
     given = None
     if start is not None:
@@ -419,10 +409,9 @@ def _place(candidates: tuple[Candidate, ...], chosen: np.ndarray, rules: Rules, 
             if column[start[int(i)]] > 0:
                 given[s + m * (column[start[int(i)]] - 1)] = 1.0
     margins: dict[RuleRef, int] = {}
-    status = OPTIMAL
     for _attempt in range(4):
-        program = _tier_program(cost, units, rules, force, margins)
-        status, values = OPTIMAL, given
+        program = _tier_program(cost, units.astype(float), rules, force, margins)
+        values = given
         for level in range(1, k if best_first else 2):  # the score placed after tier `level`, made smallest
             after = np.concatenate([np.zeros(m * (level - 1)), np.tile(units, k - level)]) if best_first \
                 else np.zeros(m * (k - 1))
@@ -430,8 +419,7 @@ def _place(candidates: tuple[Candidate, ...], chosen: np.ndarray, rules: Rules, 
             # proving the tier order, so each level gets a few seconds before its best is taken
             result = _best(program, -after, min(deadline, time.perf_counter() + _PLACE_SECONDS), values)
             if result.values is None:
-                return (INFEASIBLE if result.status == INFEASIBLE else TIME_LIMIT), None
-            status = result.status if status == OPTIMAL else status
+                return None
             values = result.values
             if best_first and level < k - 1:
                 held = np.flatnonzero(after)
@@ -444,40 +432,42 @@ def _place(candidates: tuple[Candidate, ...], chosen: np.ndarray, rules: Rules, 
         broken = {ref: over for ref, over in _shortfalls(candidates, rules, placements, force).items()
                   if ref.kind is RuleKind.TIER_BUDGET}
         if not broken:
-            return status, placements
+            return placements
         _tighten(margins, broken)
         given = None
-    return TIME_LIMIT, None
+    return None
 
 
 def _place_in_turn(candidates: tuple[Candidate, ...], chosen: np.ndarray, units: np.ndarray, tiers: Sequence,
-                   rules: Rules, force: frozenset[RuleRef]) -> tuple[str, dict[int, int] | None] | None:
+                   rules: Rules, force: frozenset[RuleRef]) -> tuple[bool, dict[int, int] | None]:
     """Step 2 by the knapsack search of tier_split, tier by tier: Tier 1 keeps the most score it can
     while what it cannot hold fits the later tiers' budgets together; then Tier 2 of what is left,
-    and so on. Exact for two tiers. None when the search gives up, or when (three tiers or more)
-    what an earlier tier left does not fit the later tiers one by one: the integer program decides."""
+    and so on. (True, placements) when placed; (True, None) when proven impossible (at Tier 1 the
+    later budgets are summed, so nothing fits); (False, None) when the search gives up, or when
+    (three tiers or more) what an earlier tier left does not fit the later tiers one by one."""
     cost = np.array([candidates[i].cost_cents for i in chosen], dtype=np.int64)
     left = np.arange(len(chosen))
     placements: dict[int, int] = {}
     for j, tier in enumerate(tiers):
         rest = tiers[j + 1:]
         total = int(cost[left].sum())
-        if not rest or _budget_ref(tier) not in force or (
-                total <= rules.tier_budget_cents(tier) and (units[left] >= 0).all()):
-            if rest or _budget_ref(tier) not in force or total <= rules.tier_budget_cents(tier):
-                placements.update({int(chosen[s]): tier.number for s in left})
-                return OPTIMAL, placements
-            return None
+        unlimited = _budget_ref(tier) not in force
+        fits = unlimited or total <= rules.tier_budget_cents(tier)
+        if not rest or unlimited or (fits and (units[left] >= 0).all()):  # the rest all stay here
+            if not fits:  # only the last tier can be too small here
+                return False, None
+            placements.update({int(chosen[s]): tier.number for s in left})
+            return True, placements
         later = (sum(rules.tier_budget_cents(t) for t in rest) if all(_budget_ref(t) in force for t in rest)
                  else total)
         found = tier_split.split(cost[left], units[left], total - rules.tier_budget_cents(tier), later)
-        if found is None:
-            return None
+        if found is None or (found.moved is None and j > 0):
+            return False, None
         if found.moved is None:
-            return (INFEASIBLE, None) if j == 0 else None  # at Tier 1 the later budgets were summed: proven
+            return True, None
         placements.update({int(chosen[s]): tier.number for s in left[~found.moved]})
         left = left[found.moved]
-    return None
+    return False, None
 
 
 def _shortfalls(candidates: tuple[Candidate, ...], rules: Rules, placements: dict[int, int],
@@ -488,7 +478,7 @@ def _shortfalls(candidates: tuple[Candidate, ...], rules: Rules, placements: dic
     from app.optimizer.check import spending
 
     totals = spending((candidates[i], tier) for i, tier in placements.items())
-    tiers = _sorted_tiers(rules)
+    tiers = rules.ordered_tiers
     broken: dict[RuleRef, int] = {}
     if summed and all(_budget_ref(t) in in_force for t in tiers):
         over = totals.total - sum(rules.tier_budget_cents(t) for t in tiers)
@@ -529,14 +519,14 @@ def solve(candidates: tuple[Candidate, ...], rules: Rules, *, in_force: Collecti
     listed = _choose(candidates, rules, force, deadline, with_tiers=False, **options)
     if listed.chosen is None:  # no list keeps the rules even with the budgets summed, or out of time
         return Solution(listed.status, {}, None, time.perf_counter() - started)
-    _, placements = _place(candidates, listed.chosen, rules, force, deadline, best_first=not feasibility_only)
+    placements = _place(candidates, listed.chosen, rules, force, deadline, best_first=not feasibility_only)
     if placements is None:  # the list does not split into the tiers (or it was not settled in the time
         # given to it): the full model decides, each tier budget in its own row
         listed = _choose(candidates, rules, force, deadline, with_tiers=True, **options)
         if listed.chosen is None:
             return Solution(listed.status, {}, None, time.perf_counter() - started)
-        _, placements = _place(candidates, listed.chosen, rules, force, deadline, start=listed.placements,
-                               best_first=not feasibility_only)
+        placements = _place(candidates, listed.chosen, rules, force, deadline, start=listed.placements,
+                            best_first=not feasibility_only)
         placements = placements if placements is not None else listed.placements
     if placements is None:
         return Solution(TIME_LIMIT, {}, None, time.perf_counter() - started)

@@ -96,6 +96,11 @@ class Rules:
     district_minimums: tuple[DistrictMinimum, ...] = ()
 
     @property
+    def ordered_tiers(self) -> tuple[Tier, ...]:
+        """The tiers by number: Tier 1 first."""
+        return tuple(sorted(self.tiers, key=lambda t: t.number))
+
+    @property
     def project_budget_cents(self) -> int:
         """revenue × (1 − program management) × target share, rounded down to the cent."""
         return self.revenue_cents * (BPS - self.program_management_bps) * self.target_share_bps // (BPS * BPS)

@@ -81,7 +81,7 @@ def summarize(candidates: tuple[Candidate, ...], rules: Rules, selection: dict[s
     placed = sorted(selection.items(), key=lambda item: (item[1], item[0]))
     totals: Spending = spending((by_id[i], tier) for i, tier in placed)
     tiers = []
-    for tier in sorted(rules.tiers, key=lambda t: t.number):
+    for tier in rules.ordered_tiers:
         ids = tuple(i for i, t in placed if t == tier.number)
         tiers.append(TierOutcome(tier.number, tier.label, rules.tier_budget_cents(tier),
                                  totals.by_tier.get(tier.number, 0), sum(by_id[i].score for i in ids), ids))

@@ -33,7 +33,7 @@ def share(bps: int) -> str:
 
 def rules_of(candidates: tuple[Candidate, ...], rules: Rules) -> tuple[RuleRef, ...]:
     """Every rule group in force, in a fixed order (budgets, caps, floors, districts, alternates, locks)."""
-    refs = [RuleRef(RuleKind.TIER_BUDGET, str(t.number)) for t in sorted(rules.tiers, key=lambda t: t.number)]
+    refs = [RuleRef(RuleKind.TIER_BUDGET, str(t.number)) for t in rules.ordered_tiers]
     refs += [RuleRef(RuleKind.CATEGORY_CAP, r.category) for r in rules.categories if r.cap_cents is not None]
     refs += [RuleRef(RuleKind.CATEGORY_FLOOR, r.category) for r in rules.categories if r.floor_cents]
     refs += [RuleRef(RuleKind.DISTRICT_MINIMUM, d.district) for d in rules.district_minimums if d.min_share_bps]

@@ -36,8 +36,9 @@ _MAX_ITEMS = 2 * 62  # items in play (each half's subsets are bit masks in an in
 
 @dataclass(frozen=True)
 class Split:
+    """A proven answer: the optimal moves, or (moved is None) proof that no split exists."""
+
     moved: np.ndarray | None  # boolean mask over the list: the proposals placed in Tier 2
-    proven: bool  # moved is optimal, or (moved is None) no split exists
 
 
 def split(cost: np.ndarray, units: np.ndarray, low: int, high: int) -> Split | None:
@@ -47,11 +48,11 @@ def split(cost: np.ndarray, units: np.ndarray, low: int, high: int) -> Split | N
     units = np.asarray(units, dtype=np.int64)
     none_moved = (cost == 0) & (units < 0)  # a free item moves only if it scores below zero
     if low > high or high < 0:
-        return Split(None, True)
+        return Split(None)
     items = np.flatnonzero(cost > 0)
     c, u = cost[items], units[items]
     if len(items) == 0 or int(c.sum()) < low:
-        return Split(none_moved if low <= 0 else None, True)  # even moving everything may not do
+        return Split(none_moved if low <= 0 else None)  # even moving everything may not do
     order = np.lexsort((items, u / c))  # cheapest score per cent first; ties by position
     prefix = np.cumsum(c[order])
     b = int(np.searchsorted(prefix, low, side="left"))
@@ -88,11 +89,11 @@ def split(cost: np.ndarray, units: np.ndarray, low: int, high: int) -> Split | N
                             moved_items[j] = not moved_items[j]
                 moved = none_moved.copy()
                 moved[items[moved_items]] = True
-                return Split(moved, True)
+                return Split(moved)
             gap = z - floor + 1.0
             continue
         if len(play) == len(items) and gap > d.sum() + tolerance:
-            return Split(None, True)  # every subset was tried
+            return Split(None)  # every subset was tried
         gap *= 2.0
 
 
