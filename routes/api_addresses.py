@@ -6,6 +6,7 @@ Public and read-only, like the address layer itself in /ogc and /data: what a ci
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -17,18 +18,9 @@ from app.layers import addresses
 router = APIRouter(prefix="/api/v1", tags=["addresses"])
 
 
-class AddressOut(BaseModel):
-    id: int
-    address: str
-    zip_code: str | None
-    district: str | None
-    lon: float
-    lat: float
-
-
 class AddressSearchOut(BaseModel):
     query: str
-    matches: list[AddressOut]
+    matches: list[addresses.AddressMatch]
 
 
 @router.get("/addresses", response_model=AddressSearchOut)
@@ -41,6 +33,5 @@ def search_addresses(session: SessionDep,
     """Address points whose address starts with `q` (case, accents, St/Street, Ave/Avenue and
     Apt/#/Unit spellings folded), in address order. Fewer than two characters match nothing."""
     found = addresses.find_addresses(session=session, query=q, limit=limit)
-    return AddressSearchOut(query=q, matches=[  # 7 decimals: about a centimetre, without reprojection noise
-        AddressOut(id=m.id, address=m.address, zip_code=m.zip_code, district=m.district, lon=round(m.lon, 7),
-                   lat=round(m.lat, 7)) for m in found])
+    # 7 decimals: about a centimetre, without the reprojection noise
+    return AddressSearchOut(query=q, matches=[replace(m, lon=round(m.lon, 7), lat=round(m.lat, 7)) for m in found])
