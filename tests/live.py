@@ -96,6 +96,26 @@ def launch_chromium() -> Iterator[Any]:
             browser.close()
 
 
+MAP_READY = "() => document.querySelector('#map') && document.querySelector('#map').dataset.ready === 'true'"
+
+
+def script_errors(page: Any) -> list[str]:
+    """A list that fills with the page's uncaught script errors and console errors."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def open_map(browser: Any, url: str, viewport: dict[str, int]) -> tuple[Any, list[str]]:
+    """A new page at a map URL, once the map has drawn; with the list of its script errors."""
+    page = browser.new_page(viewport=viewport)
+    errors = script_errors(page)
+    page.goto(url)
+    page.wait_for_function(MAP_READY, timeout=45_000)
+    return page, errors
+
+
 def screenshot(page: Any, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -11,11 +11,10 @@ from shapely.geometry import Point
 
 from app.layers.store import FeatureRecord, write_layer
 from models.layers import LayerKind
-from tests.live import launch_chromium, live_server, screenshot
+from tests.live import MAP_READY, launch_chromium, live_server, open_map, screenshot
 from tests.map_data import load_grid_city
 
 pytestmark = pytest.mark.browser
-READY = "() => document.querySelector('#map') && document.querySelector('#map').dataset.ready === 'true'"
 STREET_C_X = -83.412  # a north-south street of the grid city
 TARGET = (STREET_C_X + 0.0003, 33.9405 + 7 * 0.0005)  # 214 Street C
 
@@ -48,16 +47,6 @@ def browser():
         yield chromium
 
 
-def _open(browser: Any, url: str) -> tuple[Any, list[str]]:
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(url)
-    page.wait_for_function(READY, timeout=45_000)
-    return page, errors
-
-
 def _centred_on(page: Any, point: tuple[float, float], zoom: float = 17.5) -> None:
     page.wait_for_function(
         "([lon, lat, zoom]) => { const m = window.groundworkMap; const c = m.getCenter(); return !m.isMoving()"
@@ -66,7 +55,7 @@ def _centred_on(page: Any, point: tuple[float, float], zoom: float = 17.5) -> No
 
 
 def test_typing_an_address_and_picking_it_flies_the_map_there(server, browser):
-    page, errors = _open(browser, server.url + "/map")
+    page, errors = open_map(browser, server.url + "/map", {"width": 1280, "height": 800})
     assert page.locator("label[for=street-search]").inner_text() == "Find a street or address"
     start = page.evaluate("() => window.groundworkMap.getZoom()")
     assert start < 16  # the whole city is in view
@@ -92,7 +81,7 @@ def test_the_results_page_and_a_shared_link_open_the_map_at_the_address(server, 
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(server.url + "/map/streets?q=203+Street+C")
     page.locator("a", has_text="203 Street C").click()
-    page.wait_for_function(READY, timeout=45_000)
+    page.wait_for_function(MAP_READY, timeout=45_000)
     _centred_on(page, (STREET_C_X - 0.0003, 33.9405 + 0.0005))
     assert page.locator(".maplibregl-popup", has_text="203 Street C").is_visible()
     assert page.locator("#map-status").inner_text() == "Showing 203 Street C."

@@ -11,11 +11,10 @@ from sqlmodel import select
 
 from app.settings import MapSettings
 from models.layers import PavementSegment
-from tests.live import axe_violations, launch_chromium, live_server, screenshot
+from tests.live import MAP_READY, axe_violations, launch_chromium, live_server, open_map, screenshot
 from tests.map_data import load_grid_city
 
 pytestmark = pytest.mark.browser
-READY = "() => document.querySelector('#map') && document.querySelector('#map').dataset.ready === 'true'"
 
 
 @pytest.fixture(scope="module", params=["spatialite", "postgis"])
@@ -32,23 +31,13 @@ def browser():
         yield chromium
 
 
-def _open_map(browser: Any, url: str, viewport: dict[str, int]) -> tuple[Any, list[str]]:
-    page = browser.new_page(viewport=viewport)
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(url)
-    page.wait_for_function(READY, timeout=45_000)
-    return page, errors
-
-
 def _rendered(page: Any, layers: list[str]) -> list[dict[str, Any]]:
     return page.evaluate("(layers) => window.groundworkMap.queryRenderedFeatures({layers})"
                          ".map(f => f.properties)", layers)
 
 
 def test_map_draws_pavement_by_band_and_answers_clicks(server, browser):
-    page, errors = _open_map(browser, server.url + "/map", {"width": 1280, "height": 800})
+    page, errors = open_map(browser, server.url + "/map", {"width": 1280, "height": 800})
     pavement = _rendered(page, ["gw-pavement", "gw-pavement-worst"])
     assert len(pavement) > 20
     assert {p["band"] for p in pavement} >= {"good", "fair", "failed"}
@@ -82,7 +71,7 @@ def test_map_draws_pavement_by_band_and_answers_clicks(server, browser):
 
 
 def test_layer_toggles_work_from_the_keyboard(server, browser):
-    page, _ = _open_map(browser, server.url + "/map", {"width": 1280, "height": 800})
+    page, _ = open_map(browser, server.url + "/map", {"width": 1280, "height": 800})
     for _ in range(60):
         page.keyboard.press("Tab")
         if page.evaluate("() => document.activeElement.id") == "toggle-pavement":
@@ -107,7 +96,7 @@ def test_a_table_row_opens_its_feature_on_the_map(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(server.url + "/map/table?q=street+c")
     page.locator("tbody a", has_text="Show on map").first.click()
-    page.wait_for_function(READY, timeout=45_000)
+    page.wait_for_function(MAP_READY, timeout=45_000)
     popup = page.locator(".maplibregl-popup .feature-popup")
     popup.wait_for(timeout=10_000)
     assert "Street C" in popup.inner_text()
@@ -118,7 +107,7 @@ def test_a_table_row_opens_its_feature_on_the_map(server, browser):
 
 
 def test_phone_gets_a_panel_toggle_over_the_map(server, browser):
-    page, _ = _open_map(browser, server.url + "/map", {"width": 390, "height": 844})
+    page, _ = open_map(browser, server.url + "/map", {"width": 390, "height": 844})
     toggle = page.get_by_role("button", name="Show layers and summary")
     assert toggle.get_attribute("aria-expanded") == "false"
     assert not page.locator("#map-panel").is_visible()
@@ -132,7 +121,7 @@ def test_phone_gets_a_panel_toggle_over_the_map(server, browser):
 
 
 def test_map_and_table_have_no_serious_accessibility_violations(server, browser):
-    page, _ = _open_map(browser, server.url + "/map", {"width": 1280, "height": 800})
+    page, _ = open_map(browser, server.url + "/map", {"width": 1280, "height": 800})
     violations = axe_violations(page)
     assert violations == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
     page.goto(server.url + "/map/table?layer=streetlight")
@@ -155,7 +144,7 @@ def test_an_unreachable_basemap_still_draws_the_layers(tmp_path, browser):
     with live_server("spatialite", tmp_path, map=basemap) as live:
         with live.session() as session:
             load_grid_city(session)
-        page, _ = _open_map(browser, live.url + "/map", {"width": 1280, "height": 800})
+        page, _ = open_map(browser, live.url + "/map", {"width": 1280, "height": 800})
         assert _rendered(page, ["gw-pavement", "gw-pavement-worst"])
         assert page.evaluate("() => window.groundworkMap.getStyle().layers[0].id") == "background"
         page.close()

@@ -11,11 +11,10 @@ import pytest
 from app.proposals import states
 from models.accounts import Role
 from tests.conftest import PASSWORD, make_settings, make_user
-from tests.live import axe_violations, launch_chromium, live_server, screenshot
+from tests.live import MAP_READY, axe_violations, launch_chromium, live_server, screenshot, script_errors
 from tests.triage_data import build_triage
 
 pytestmark = pytest.mark.browser
-READY = "() => document.querySelector('#map') && document.querySelector('#map').dataset.ready === 'true'"
 SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
 
 
@@ -52,14 +51,12 @@ def _check(page: Any, name: str) -> None:
 def test_resident_finds_a_street_opens_a_project_supports_it_in_spanish(server, browser, size):
     context = browser.new_context(viewport=SIZES[size])
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    errors = script_errors(page)
     tag = f"{size}-{server.kind}"
 
     # find a street on the map; the proposals layer draws there
     page.goto(server.url + "/map")
-    page.wait_for_function(READY, timeout=45_000)
+    page.wait_for_function(MAP_READY, timeout=45_000)
     page.locator("#toggle-proposals").wait_for(state="attached")
     if not page.locator("#street-search").is_visible():  # a phone starts with the map, the panel folded
         page.locator("[data-panel-toggle]").click()
@@ -128,7 +125,7 @@ def test_resident_finds_a_street_opens_a_project_supports_it_in_spanish(server, 
     page.goto(server.url + "/proposals")
     _check(page, f"resident-proposals-es-{tag}")
     page.goto(server.url + "/map")
-    page.wait_for_function(READY, timeout=45_000)
+    page.wait_for_function(MAP_READY, timeout=45_000)
     assert page.locator("label[for=street-search]").inner_text() == "Buscar una calle"
     if page.locator("#street-search").is_visible():
         page.locator("#street-search").fill("Main")
