@@ -321,23 +321,14 @@ def _cheapest_at(program: _Program, best_units: int, incumbent: np.ndarray, dead
                  relaxed: _Relaxation | None) -> np.ndarray:
     """Second solve: the cheapest list that still reaches the optimal score (deterministic tie-break).
     The score is already proven optimal; if this solve runs out of time the cheaper of the two is kept."""
-    h = _highs(deadline - time.perf_counter())
-    lp = program.lp(program.cost, maximize=False)
+    nonzero = np.flatnonzero(program.units)
+    at_best = _Program(program.units, program.cost, program.lower, program.upper,
+                       [*program.rows, _Row(None, best_units - 0.5, INF, nonzero, program.units[nonzero])])
+    lp = at_best.lp(program.cost, maximize=False)
     if relaxed is not None:
         lp.col_lower_, lp.col_upper_ = relaxed.bounds(program, best_units)
-    nonzero = np.flatnonzero(program.units)
-    for start in (incumbent, None):
-        h.passModel(lp)
-        h.addRow(best_units - 0.5, INF, len(nonzero), nonzero.astype(np.int32), program.units[nonzero])
-        if start is not None:
-            _give(h, start)
-        h.run()
-        if h.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
-            return incumbent
-        values = np.asarray(h.getSolution().col_value)
-        if abs(float(program.cost @ values) - h.getInfo().objective_function_value) <= 0.5:
-            break  # else HiGHS handed back the start's values with a better list's cost (see _run)
-    else:
+    _, values = _run(_highs(deadline - time.perf_counter()), lp, incumbent)
+    if values is None:
         return incumbent
     reaches = program.units @ (values > 0.5) >= best_units - 0.5
     cheaper = program.cost @ (values > 0.5) <= program.cost @ (incumbent > 0.5)
