@@ -87,6 +87,11 @@ class Proposal(SQLModel, table=True):
 
 
 class ProposalAsset(SQLModel, table=True):
+    """An asset a proposal covers. ``source_key`` is the asset's stable identity from its source
+    (the layer's ``source_id``): re-imports keep ``asset_id`` pointing at the same asset through it.
+    ``missing`` is set when an import no longer has the asset; the link stays (the proposal still
+    says what it covered) and comes back to life if a later import brings the asset back."""
+
     __tablename__ = "proposal_asset"
     __table_args__ = (UniqueConstraint("proposal_id", "layer", "asset_id"),)
 
@@ -94,6 +99,9 @@ class ProposalAsset(SQLModel, table=True):
     proposal_id: int = Field(foreign_key="proposal.id", index=True, ondelete="CASCADE")
     layer: str = Field(max_length=20, description="pavement, sidewalk, ramp or streetlight")
     asset_id: int = Field(index=True)
+    source_key: str | None = Field(default=None, max_length=120, index=True,
+                                   description="The asset's source_id when it was linked.")
+    missing: bool = Field(default=False, description="The layer no longer has this asset.")
 
 
 class ProposalRevision(SQLModel, table=True):
