@@ -248,3 +248,22 @@ def cut_line(line: LineString, distances: Sequence[float]) -> list[LineString]:
         inner = coords[first[k]:last[k + 1]]
         pieces.append(LineString(np.vstack([[xs[k], ys[k]], inner, [xs[k + 1], ys[k + 1]]])))
     return pieces
+
+
+def to_local_metres(geometries: Sequence[BaseGeometry | None],
+                    centre: tuple[float, float]) -> list[BaseGeometry | None]:
+    """Lon/lat geometries in a metric projection centred on ``centre`` (lon, lat): distances and
+    lengths in metres, good to a fraction of a percent across a city."""
+    lon, lat = centre
+    local = CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m")
+    move = transformer(WGS84, local).transform
+    array = np.asarray(list(geometries), dtype=object)
+    present = np.array([g is not None for g in geometries], dtype=bool)
+    if present.any():
+        array[present] = shapely.transform(array[present], lambda xy: np.column_stack(move(xy[:, 0], xy[:, 1])))
+    return list(array)
+
+
+def geodesic_distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Metres between two lon/lat points on the WGS84 ellipsoid."""
+    return float(GEOD.inv(a[0], a[1], b[0], b[1])[2])

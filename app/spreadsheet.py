@@ -14,3 +14,10 @@ def safe_cell(value: object) -> object:
         except ValueError:
             return "'" + value
     return value
+
+
+def restored_cell(value: object) -> object:
+    """The value ``safe_cell`` protected, as it was (for reading Groundwork's own CSV back)."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value

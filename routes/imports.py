@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 
 from app.deps import SessionDep, SettingsDep, StaffUser
 from app.importers import fields, service, uploads
+from app.importers.preview_map import preview_map
 from app.importers.report import ImportFailed
 from app.layers.bands import SCHEMES
 from app.navigation import NavEntry
@@ -80,21 +81,23 @@ def _pending(request: Request, settings: SettingsDep) -> uploads.PendingImport |
 
 
 @router.get("/staff/import/preview", response_class=HTMLResponse)
-def preview(request: Request, settings: SettingsDep, _: StaffUser) -> Response:
+def preview(request: Request, session: SessionDep, settings: SettingsDep, _: StaffUser) -> Response:
     pending = _pending(request, settings)
     if pending is None:
         flash(request, "There is no import waiting; upload a file or give a URL.", "warning")
         return RedirectResponse("/staff/import", status_code=303)
-    context: dict[str, Any] = {"pending": pending, "kind": LayerKind(pending.kind), "error": None, "result": None,
-                               "fields": fields.field_names(LayerKind(pending.kind))}
+    kind = LayerKind(pending.kind)
+    context: dict[str, Any] = {"pending": pending, "kind": kind, "error": None, "result": None,
+                               "fields": fields.field_names(kind), "map": None}
     try:
         uploads.fetch_if_remote(pending, settings=settings.imports)
-        context["result"] = service.preview(pending.source, pending.options(), settings=settings.imports,
-                                            work_dir=_work(pending), name=pending.name)
+        result = service.preview(pending.source, pending.options(), session=session, settings=settings.imports,
+                                 work_dir=_work(pending), name=pending.name)
     except ImportFailed as problem:
         context["error"], context["report"] = str(problem), problem.report
     else:
-        context["report"] = context["result"].report
+        context["result"], context["report"] = result, result.report
+        context["map"] = preview_map(session=session, kind=kind, records=result.records or [])
     return render(request, "imports/preview.html", context)
 
 
@@ -112,10 +115,13 @@ async def confirm(request: Request, session: SessionDep, settings: SettingsDep, 
     if form.get("action") == "recheck":
         return _redirect(request, "/staff/import/preview")
     try:
+        expected = str(form.get("expected_unlinking") or "")
         result = service.import_layer(session=session, source=pending.source,
                                       options=pending.options(skip_invalid=form.get("skip_invalid") == "on"),
                                       actor=staff, settings=settings.imports, work_dir=_work(pending),
-                                      name=pending.name)
+                                      name=pending.name, allow_unlinking=form.get("allow_unlinking") == "on",
+                                      expected_unlinking=int(expected) if expected.isdigit() else None,
+                                      new_area=form.get("new_area") == "on")
     except ImportFailed as problem:
         flash(request, f"Nothing was imported. {problem}", "error")
         return _redirect(request, "/staff/import/preview")

@@ -107,13 +107,24 @@ def test_reimporting_a_layer_keeps_proposals_on_the_same_streets(session: Sessio
     proposal = Proposal(group_id=group.id, title="Fix Street 1 and 2")
     session.add(proposal)
     session.flush()
-    session.add_all([ProposalAsset(proposal_id=proposal.id, layer="pavement", asset_id=ids["1"]),
-                     ProposalAsset(proposal_id=proposal.id, layer="pavement", asset_id=ids["2"])])
+    session.add_all([ProposalAsset(proposal_id=proposal.id, layer="pavement", asset_id=ids["1"], source_key="1"),
+                     ProposalAsset(proposal_id=proposal.id, layer="pavement", asset_id=ids["2"], source_key="2")])
     session.commit()
-    # the resurvey comes in a different order, so every segment gets a new row; street 2 was retired
+    # the resurvey comes in a different order; street 2 was retired
     layer = write_layer(session=session, kind=LayerKind.pavement, records=[_segment(1, 80), _segment(0, 40)],
                         source="b", actor=None)
-    links = session.exec(select(ProposalAsset).where(ProposalAsset.proposal_id == proposal.id)).all()
-    covered = [session.get(PavementSegment, link.asset_id) for link in links]
-    assert [(s.street_name, s.pci) for s in covered] == [("Street 1", 80)]
-    assert layer.report == {"proposal_links_removed": 1}
+    assert {r.source_id: r.id for r in session.exec(select(PavementSegment)).all()} == {"0": ids["0"], "1": ids["1"]}
+    links = {link.source_key: link for link in
+             session.exec(select(ProposalAsset).where(ProposalAsset.proposal_id == proposal.id)).all()}
+    street_1 = session.get(PavementSegment, links["1"].asset_id)
+    assert street_1 is not None and (street_1.street_name, street_1.pci) == ("Street 1", 80)
+    assert links["2"].missing and links["2"].asset_id < 0  # kept, pointing at nothing
+    assert layer.report == {"proposal_links_missing": 1, "proposal_links_restored": 0}
+
+    # the next survey has street 2 again: the proposal covers it again
+    layer = write_layer(session=session, kind=LayerKind.pavement, records=[_segment(i, 60) for i in range(3)],
+                        source="c", actor=None)
+    session.refresh(links["2"])
+    back = session.get(PavementSegment, links["2"].asset_id)
+    assert not links["2"].missing and back is not None and back.street_name == "Street 2"
+    assert layer.report == {"proposal_links_missing": 0, "proposal_links_restored": 1}

@@ -15,8 +15,9 @@ from app.commands import console, fail
 from app.db import new_session
 from app.importers.checks import ImportOptions
 from app.importers.fields import parse_pairs
+from app.importers.impact import ImportImpact
 from app.importers.report import ImportFailed, ImportReport
-from app.importers.service import import_layer, preview
+from app.importers.service import import_layer, preview, unlinking_refusal
 from app.settings import get_settings
 from models.layers import LayerKind
 
@@ -50,6 +51,26 @@ def print_report(report: ImportReport) -> None:
                 console.print(f"    … and {count - 50:,} more", highlight=False)
 
 
+def print_impact(impact: ImportImpact) -> None:
+    """What the import does to the layer and to proposals."""
+    console.print(f"  the layer: {impact.current:,} features now; {impact.added:,} added, {impact.changed:,} changed, "
+                  f"{impact.unchanged:,} unchanged, {impact.removed:,} removed", highlight=False)
+    for sentence in impact.condition:
+        console.print(f"  condition: {sentence}", highlight=False)
+    if impact.links_restored:
+        console.print(f"  proposals: {impact.links_restored:,} assets an earlier import removed come back",
+                      highlight=False)
+    if impact.losing:
+        console.print(f"  proposals that lose assets ({len(impact.losing):,}):", highlight=False)
+        for loss in impact.losing[:50]:
+            console.print(f"    #{loss.id} “{loss.title}” ({loss.state_label.lower()}): {loss.lost:,} of "
+                          f"{loss.covered:,} assets", highlight=False)
+        if len(impact.losing) > 50:
+            console.print(f"    … and {len(impact.losing) - 50:,} more", highlight=False)
+    else:
+        console.print("  proposals: no proposal loses an asset", highlight=False)
+
+
 def register(cli: typer.Typer) -> None:
     @cli.command("import")
     def import_command(
@@ -67,7 +88,13 @@ def register(cli: typer.Typer) -> None:
         skip_invalid: bool = typer.Option(False, "--skip-invalid",
                                           help="Import the valid rows and skip the rejected ones."),
         bands: str | None = typer.Option(None, "--bands", help="Pavement band scheme: astm7 (default) or mtc4."),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Check the source and report; write nothing."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Check the source and report what it would do to "
+                                                              "the layer and to proposals; write nothing."),
+        allow_unlinking: bool = typer.Option(False, "--allow-unlinking",
+                                             help="Import even though submitted (or later) proposals lose assets "
+                                                  "(they keep what they covered as submitted)."),
+        new_area: bool = typer.Option(False, "--new-area", help="Import data that lies outside the city's "
+                                                                "current area (a city replacing the demo city)."),
     ) -> None:
         """Import a condition layer from a file or URL: all of it, or nothing."""
         if units not in (None, "feet", "metres"):
@@ -78,9 +105,18 @@ def register(cli: typer.Typer) -> None:
         settings = get_settings()
         try:
             if dry_run:
-                with tempfile.TemporaryDirectory(prefix="groundwork-dry-run-") as scratch:
-                    result = preview(source, options, settings=settings.imports, work_dir=Path(scratch))
+                with tempfile.TemporaryDirectory(prefix="groundwork-dry-run-") as scratch, \
+                        new_session() as session:
+                    result = preview(source, options, session=session, settings=settings.imports,
+                                     work_dir=Path(scratch), new_area=new_area)
                 print_report(result.report)
+                if result.impact is not None:
+                    print_impact(result.impact)
+                    if result.impact.needs_agreement and not allow_unlinking:
+                        console.print(f"[bold yellow]Needs --allow-unlinking:[/] {unlinking_refusal(result.impact)}",
+                                      highlight=False)
+                if result.place_problem:
+                    console.print(f"[bold red]Refused:[/] {result.place_problem}", highlight=False)
                 console.print("Dry run: nothing was written.")
                 return
             with _progress() as (progress, tasks), new_session() as session:
@@ -88,12 +124,15 @@ def register(cli: typer.Typer) -> None:
                     progress.update(tasks[name], completed=done, total=total)
 
                 outcome = import_layer(session=session, source=source, options=options, actor=None,
-                                       settings=settings.imports, stage=stage)
+                                       settings=settings.imports, stage=stage, allow_unlinking=allow_unlinking,
+                                       new_area=new_area)
         except ImportFailed as error:
             if error.report is not None:
                 print_report(error.report)
             raise fail(str(error)) from error
         print_report(outcome.report)
+        if outcome.impact is not None:
+            print_impact(outcome.impact)
         console.print(f"[bold green]Imported[/] {outcome.report.valid:,} features into {kind.title} "
                       f"(revision {outcome.layer.revision}, {outcome.layer.feature_count:,} features in the layer).",
                       highlight=False)

@@ -55,6 +55,7 @@ class Checked:
     report: ImportReport
     mapping: dict[str, str]
     crs: CRS
+    keyed: bool = True  # every record has its own, unique id from the source (else: match by geometry)
 
 
 def check(table: SourceTable, options: ImportOptions, *, progress: Progress | None = None) -> Checked:
@@ -72,6 +73,10 @@ def check(table: SourceTable, options: ImportOptions, *, progress: Progress | No
     _check_geometry_types(table, kind, report)
     metres_per_width_unit = _width_units(mapping, crs, options, report)
     readers = {spec.name: spec for spec in fields.specs(kind)}
+    own_export = fields.is_own_export(table.columns)
+    if own_export:
+        report.note("This is a Groundwork export: its source_id column keeps every feature's identity and its "
+                    "src_ columns are the source's own attributes.")
     records: list[FeatureRecord] = []
     total = len(table.rows)
     for index, (row, geometry) in enumerate(zip(table.rows, table.geometries, strict=True)):
@@ -79,12 +84,43 @@ def check(table: SourceTable, options: ImportOptions, *, progress: Progress | No
         record = _check_row(kind, row, geometry, label, mapping, readers, constants, crs,
                             metres_per_width_unit, report)
         if record is not None:
-            record.source_id = _source_id(row, mapping, table.name, index)
+            if own_export:
+                record.attributes = fields.own_attributes(row)
+            record.source_id = _source_id(row, mapping)
             records.append(record)
         if progress and (index % 500 == 0 or index == total - 1):
             progress(index + 1, total)
     report.valid = len(records)
-    return Checked(records, report, mapping, crs)
+    keyed = _keys_usable(records, mapping.get("source_id"), report)
+    if not keyed and not kind.is_asset:  # boundaries and addresses: numbered, not matched
+        stem = table.name.rsplit("/", 1)[-1].rsplit(".", 1)[0][:100]
+        for index, record in enumerate(records):
+            record.source_id = record.source_id or f"{stem}#{index + 1}"
+    return Checked(records, report, mapping, crs, keyed)
+
+
+def _keys_usable(records: list[FeatureRecord], column: str | None, report: ImportReport) -> bool:
+    """Whether every record has an id of its own from the source. When not, the import matches
+    features to the layer's current ones by geometry instead, and says why."""
+    if column is None:
+        report.note("The source has no id column; features are matched to the current layer by geometry "
+                    "(same place, similar shape, same street name).")
+        return False
+    counts = Counter(record.source_id for record in records)
+    blank = counts.pop(None, 0)
+    repeated = [(key, n) for key, n in counts.most_common(3) if n > 1]
+    if not blank and not repeated:
+        return True
+    why = []
+    if blank:
+        why.append(f"{blank:,} rows have no {column}")
+    if repeated:
+        why.append(", ".join(f"{column} {key} appears {n:,} times" for key, n in repeated))
+    report.note(f"{'; '.join(why)}, so {column} cannot tell features apart: features are matched to the current "
+                "layer by geometry instead (same place, similar shape, same street name).")
+    for record in records:
+        record.source_id = None
+    return False
 
 
 def _constants(kind: LayerKind, given: dict[str, str], report: ImportReport) -> dict[str, Any]:
@@ -179,15 +215,14 @@ def _label(row: dict[str, Any], mapping: dict[str, str], index: int) -> str:
     return f"{column} {value}" if value not in (None, "") else f"row {index + 1}"
 
 
-def _source_id(row: dict[str, Any], mapping: dict[str, str], name: str, index: int) -> str:
+def _source_id(row: dict[str, Any], mapping: dict[str, str]) -> str | None:
     column = mapping.get("source_id")
     value = row.get(column) if column else None
     if isinstance(value, float) and value == int(value):
         value = int(value)
-    if value not in (None, ""):
-        return str(value)[:120]
-    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return f"{stem[:100]}#{index + 1}"
+    if value is None or not str(value).strip():
+        return None
+    return str(value).strip()[:120]
 
 
 def _check_row(kind: LayerKind, row: dict[str, Any], geometry: BaseGeometry | None, label: str,

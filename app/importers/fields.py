@@ -84,11 +84,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from app.spreadsheet import restored_cell
 from models.layers import LayerKind
 
 STREET = ("Street", "STREETNAME", "ST_NAME", "STREET_NAME", "FULLNAME", "Label", "Name")
 WIDTH = ("Width", "WIDTH_FT", "WIDTH_M", "PavementWi", "PAVEMENT_WIDTH", "PAVE_WIDTH", "PAVEWIDTH", "ST_WIDTH")
 GENERIC_IDS = ("ID", "OBJECTID", "FID", "GlobalID")
+# Groundwork's own exports (/data, `groundwork export`): its columns by name, the stable key in
+# ``source_id`` (``id`` is only Groundwork's row number), the source's columns as ``src_<name>``.
+OWN_KEY = "source_id"
+OWN_SOURCE_PREFIX = "src_"
+_OWN_COLUMN = {"width": "width_m"}
 
 
 class ValueProblem(ValueError):
@@ -429,13 +435,29 @@ def detect_mapping(kind: LayerKind, columns: list[str], overrides: dict[str, str
             raise ValueError(f"--map {name}={column}: the source has no column {column!r}; "
                              f"its columns are {', '.join(columns) or '(none)'}")
     mapping: dict[str, str] = {}
-    candidates = {spec.name: spec.columns for spec in FIELDS[kind]}
-    candidates["source_id"] = SOURCE_IDS.get(kind, ()) + GENERIC_IDS
+    if is_own_export(columns):
+        candidates = {spec.name: (_OWN_COLUMN.get(spec.name, spec.name), *spec.columns) for spec in FIELDS[kind]}
+        candidates["source_id"] = (OWN_KEY,)
+    else:
+        candidates = {spec.name: spec.columns for spec in FIELDS[kind]}
+        candidates["source_id"] = SOURCE_IDS.get(kind, ()) + GENERIC_IDS
     for name, names in candidates.items():
         found = overrides[name] if name in overrides else _find(columns, names)
         if found:
             mapping[name] = found
     return mapping
+
+
+def is_own_export(columns: list[str]) -> bool:
+    """A file Groundwork wrote: its own ``id`` and ``source_id`` columns side by side."""
+    return "id" in columns and OWN_KEY in columns
+
+
+def own_attributes(row: dict[str, Any]) -> dict[str, Any]:
+    """The source's own columns of a row of Groundwork's export, under their original names
+    (a CSV export's formula guard, a leading apostrophe, taken off again)."""
+    return {column[len(OWN_SOURCE_PREFIX):]: restored_cell(value) for column, value in row.items()
+            if column.startswith(OWN_SOURCE_PREFIX)}
 
 
 def width_unit_from_name(column: str) -> str | None:

@@ -1,8 +1,11 @@
 """Importing a layer: read the source, check every row, and write it — or write nothing.
 
-``preview`` reads and checks without writing (the staff page shows it before confirming);
-``import_layer`` does the same and then stores the layer in one unit of work. Rows that fail
-their checks are imported around only when the user agrees (``skip_invalid``).
+``preview`` reads and checks without writing (the staff page shows it before confirming), and
+works out what the import does to the layer and to proposals (``impact``) and whether the data is
+where the city is (``place``); ``import_layer`` does the same and then stores the layer in one
+unit of work. Rows that fail their checks are imported around only when the user agrees
+(``skip_invalid``); so is taking assets away from submitted proposals (``allow_unlinking``) and
+data far from the city (``new_area``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from typing import Any
 import httpx
 from sqlmodel import Session, col, select
 
+from app.importers import place
 from app.importers.checks import Checked, ImportOptions, check
+from app.importers.impact import ImportImpact, assess
 from app.importers.report import ImportFailed, ImportReport
 from app.importers.sources import SourceTable, read_source
 from app.layers.bands import scheme
@@ -35,22 +40,43 @@ class Preview:
     columns: list[str]
     sample: list[dict[str, Any]]  # the first rows as read
     mapping: dict[str, str]
+    impact: ImportImpact | None = None
+    place_problem: str | None = None  # why the data is refused as out of place, when it is
+    records: list[Any] | None = None  # the checked features, for the preview's map
 
 
 @dataclass
 class ImportResult:
     layer: Layer
     report: ImportReport
+    impact: ImportImpact | None = None
 
     @property
     def links_note(self) -> str | None:
-        """What the import took off proposals: assets they covered that the new data no longer has."""
-        lost = int((self.layer.report or {}).get("proposal_links_removed", 0))
-        if not lost:
-            return None
-        assets = "asset" if lost == 1 else "assets"
-        return (f"{lost:,} {assets} that proposals covered are no longer in the layer and were taken off "
-                "those proposals; review their estimates.")
+        """What the import did to proposals' assets: links now missing, links restored."""
+        report = self.layer.report or {}
+        missing, restored = int(report.get("proposal_links_missing", 0)), int(report.get("proposal_links_restored", 0))
+        notes = []
+        if missing:
+            notes.append(f"{missing:,} {'asset' if missing == 1 else 'assets'} that proposals covered "
+                         f"{'is' if missing == 1 else 'are'} no longer in the layer; those proposals keep what "
+                         "they covered as submitted and are marked for review.")
+        if restored:
+            notes.append(f"{restored:,} {'asset' if restored == 1 else 'assets'} that an earlier import had "
+                         "removed from proposals came back and cover those proposals again.")
+        return " ".join(notes) or None
+
+
+def unlinking_refusal(impact: ImportImpact) -> str:
+    """Why an import that takes assets away from submitted proposals needs agreement, naming them."""
+    losses = impact.protected_losses
+    named = "; ".join(f"“{loss.title}” ({loss.state_label.lower()}, {loss.lost:,} of {loss.covered:,})"
+                      for loss in losses[:5])
+    more = f" and {len(losses) - 5:,} more" if len(losses) > 5 else ""
+    return (f"This import removes assets from {len(losses):,} submitted or later "
+            f"{'proposal' if len(losses) == 1 else 'proposals'}: {named}{more}. Nothing was written. If that is "
+            "right, confirm it (--allow-unlinking on the command line, or the confirmation on the preview); "
+            "the proposals keep what they covered as submitted.")
 
 
 def _read_and_check(source: str, options: ImportOptions, *, settings: ImportSettings, work_dir: Path,
@@ -73,20 +99,50 @@ def _read_and_check(source: str, options: ImportOptions, *, settings: ImportSett
     return table, checked
 
 
+def _band_scheme(session: Session, options: ImportOptions) -> None:
+    """A re-import keeps the layer's band scheme unless another one is asked for."""
+    if options.band_scheme is None:
+        layer = session.get(Layer, options.kind.value)
+        options.band_scheme = layer.band_scheme if layer is not None else None
+
+
 def preview(source: str, options: ImportOptions, *, settings: ImportSettings, work_dir: Path,
-            transport: httpx.BaseTransport | None = None, name: str | None = None) -> Preview:
-    """What an import would do, without writing anything."""
+            session: Session | None = None, transport: httpx.BaseTransport | None = None, name: str | None = None,
+            new_area: bool = False) -> Preview:
+    """What an import would do, without writing anything. With a ``session`` it also says what it does
+    to the layer and its proposals, and whether the data lies where the city is."""
+    if session is not None:
+        _band_scheme(session, options)
     table, checked = _read_and_check(source, options, settings=settings, work_dir=work_dir, transport=transport,
                                      stage=None, name=name)
-    return Preview(checked.report, table.columns, table.rows[:PREVIEW_ROWS], checked.mapping)
+    result = Preview(checked.report, table.columns, table.rows[:PREVIEW_ROWS], checked.mapping,
+                     records=checked.records)
+    if session is None:
+        return result
+    try:
+        place.check_place(session=session, kind=options.kind, records=checked.records, report=checked.report,
+                          new_area=new_area)
+    except ImportFailed as problem:
+        result.place_problem = str(problem)
+    result.impact = assess(session=session, kind=options.kind, checked=checked, append=options.append)
+    if result.impact.matched_by_geometry:
+        checked.report.note(f"{result.impact.matched_by_geometry:,} features were matched to the current layer by "
+                            "geometry.")
+    return result
 
 
 def import_layer(*, session: Session, source: str, options: ImportOptions, actor: User | None,
                  settings: ImportSettings, work_dir: Path | None = None,
                  transport: httpx.BaseTransport | None = None, stage: Stage | None = None,
-                 name: str | None = None) -> ImportResult:
+                 name: str | None = None, allow_unlinking: bool = False, expected_unlinking: int | None = None,
+                 new_area: bool = False) -> ImportResult:
     """Import ``source`` as the ``options.kind`` layer: all of it, or nothing (raises ImportFailed).
-    ``name`` is the source as the layer records it (default: the URL or file name)."""
+    ``name`` is the source as the layer records it (default: the URL or file name).
+
+    When the import would take assets away from submitted (or later) proposals it is refused unless
+    ``allow_unlinking``; ``expected_unlinking`` (the count the user saw and agreed to) must then
+    still be the count. Data mostly outside the city is refused unless ``new_area``."""
+    _band_scheme(session, options)
     with tempfile.TemporaryDirectory(prefix="groundwork-import-") as scratch:
         _, checked = _read_and_check(source, options, settings=settings, work_dir=work_dir or Path(scratch),
                                      transport=transport, stage=stage, name=name)
@@ -103,18 +159,37 @@ def import_layer(*, session: Session, source: str, options: ImportOptions, actor
                            "nothing was changed.", report)
     if report.rejected_count:
         report.note(f"{report.rejected_count} rows were skipped at the importer's request.")
+    place.check_place(session=session, kind=options.kind, records=checked.records, report=report,
+                      new_area=new_area)
+    impact = assess(session=session, kind=options.kind, checked=checked, append=options.append)
+    if impact.matched_by_geometry:
+        report.note(f"{impact.matched_by_geometry:,} features were matched to the current layer by geometry.")
+    if impact.needs_agreement:
+        if not allow_unlinking:
+            raise ImportFailed(unlinking_refusal(impact), report)
+        if expected_unlinking is not None and expected_unlinking != impact.needs_agreement:
+            raise ImportFailed(f"The layer or the proposals changed since the preview: this import now removes "
+                               f"assets from {impact.needs_agreement:,} submitted or later proposals, not "
+                               f"{expected_unlinking:,}. Nothing was written; check the preview again.", report)
     if stage:
         stage("writing", 0, 1)
     try:
         layer = write_layer(session=session, kind=options.kind, records=checked.records, source=report.source,
                             actor=actor, mode="append" if options.append else "replace",
                             source_crs=report.crs, field_map=checked.mapping, band_scheme=options.band_scheme,
-                            report=report.as_dict())
+                            report={**report.as_dict(), "impact": _summary(impact)})
     except (LayerWriteError, ValueError) as error:
         raise ImportFailed(str(error), report) from error
     if stage:
         stage("writing", 1, 1)
-    return ImportResult(layer, report)
+    return ImportResult(layer, report, impact)
+
+
+def _summary(impact: ImportImpact) -> dict[str, Any]:
+    """What the layer's stored report keeps of the impact (the proposals by id, not their titles)."""
+    summary = impact.as_dict()
+    summary["losing"] = [{"id": loss.id, "state": loss.state, "lost": loss.lost} for loss in impact.losing]
+    return summary
 
 
 def layers(*, session: Session) -> list[tuple[Layer, str | None]]:

@@ -99,22 +99,25 @@ def write_layer(
     if kind.in_areas:  # found before the rows are inserted: no second pass to update them
         for row, (district_id, tract_id) in zip(rows, _locate(session, [r.geometry for r in records]), strict=True):
             row["district_id"], row["tract_id"] = district_id, tract_id
-    rows = _uniform(rows, FEATURE_TABLES[kind])
     try:
         with session.begin_nested():
-            linked = _linked_source_ids(session, kind) if kind.is_asset else {}
+            _keep_row_ids(session, kind, rows)
             if mode == "replace":
                 session.execute(delete(table))
             else:
                 incoming = [r["source_id"] for r in rows if r["source_id"] is not None]
                 for start in range(0, len(incoming), _BATCH):
                     session.execute(delete(table).where(table.c.source_id.in_(incoming[start:start + _BATCH])))
-            for start in range(0, len(rows), _BATCH):
-                session.execute(insert(table), rows[start:start + _BATCH])
+            for group in (
+                [r for r in rows if "id" in r], [r for r in rows if "id" not in r]):  # a batch needs one shape
+                group = _uniform(group, FEATURE_TABLES[kind])
+                for start in range(0, len(group), _BATCH):
+                    session.execute(insert(table), group[start:start + _BATCH])
             if kind.is_asset:
-                lost = _relink_proposals(session, kind, linked)
-                if lost:
-                    report = {**(report or {}), "proposal_links_removed": lost}
+                missing, restored = _refresh_links(session, kind)
+                if missing or restored:
+                    report = {**(report or {}), "proposal_links_missing": missing,
+                              "proposal_links_restored": restored}
             if not kind.in_areas:  # new boundaries: every asset's and address's district or tract may change
                 located = [k for k in LayerKind if k.in_areas]
                 _assign_areas(session, located)
@@ -152,41 +155,52 @@ def _touch_layer(session: Session, kind: LayerKind, *, source: str, actor: User 
     return layer
 
 
-def _linked_source_ids(session: Session, kind: LayerKind) -> dict[int, str | None]:
-    """Source ids of the assets proposals cover, read before the layer's rows are replaced."""
+def _keep_row_ids(session: Session, kind: LayerKind, rows: list[dict[str, Any]]) -> None:
+    """An asset keeps its row id across imports: rows whose key the layer already has take that id,
+    so proposals' links, shared links and cached references still point at the same asset."""
+    table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
+    keys = [r["source_id"] for r in rows if r.get("source_id") is not None]
+    known: dict[str, int] = {}
+    for start in range(0, len(keys), _BATCH):
+        found = session.execute(select(table.c.source_id, table.c.id)
+                                .where(table.c.source_id.in_(keys[start:start + _BATCH])))
+        known.update({key: int(row_id) for key, row_id in found})
+    taken: set[int] = set()
+    for row in rows:
+        row_id = known.get(row.get("source_id"))  # type: ignore[arg-type]
+        if row_id is not None and row_id not in taken:  # a key given twice: the first keeps the id
+            row["id"] = row_id
+            taken.add(row_id)
+
+
+def _refresh_links(session: Session, kind: LayerKind) -> tuple[int, int]:
+    """Mark links to assets the layer no longer has as missing, and bring back links whose asset
+    (by its key) is in the layer again. Returns (newly missing, restored).
+
+    A missing link's ``asset_id`` becomes minus the link's own id: unique, and never the id of
+    another asset that a later import might give the freed number to."""
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
     links = ProposalAsset.__table__  # type: ignore[attr-defined]
-    query = (select(links.c.asset_id, table.c.source_id).join(table, table.c.id == links.c.asset_id)
-             .where(links.c.layer == kind.value).distinct())
-    return {int(asset_id): source_id for asset_id, source_id in session.execute(query)}
-
-
-def _relink_proposals(session: Session, kind: LayerKind, linked: dict[int, str | None]) -> int:
-    """Point proposals at the new rows of the assets they covered (new ids, same source id).
-
-    Links to assets the new data no longer has are removed; the count goes in the layer's
-    import report so staff see it. Returns that count."""
-    if not linked:
-        return 0
-    table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
-    links = ProposalAsset.__table__  # type: ignore[attr-defined]
-    wanted = [source for source in set(linked.values()) if source is not None]
-    new_ids: dict[str, int] = {}
-    for start in range(0, len(wanted), _BATCH):
-        rows = session.execute(select(table.c.source_id, table.c.id)
-                               .where(table.c.source_id.in_(wanted[start:start + _BATCH])))
-        new_ids.update({source: int(asset_id) for source, asset_id in rows})
-    moves = [{"old_id": old, "new_id": new_ids[source]} for old, source in linked.items()
-             if source in new_ids and new_ids[source] != old]
-    gone = [old for old, source in linked.items() if source not in new_ids]
-    if gone:
-        session.execute(delete(links).where(links.c.layer == kind.value, links.c.asset_id.in_(gone)))
-    if moves:  # through a temporary negative id, so swapped ids never collide on the unique key
-        statement = update(links).where(links.c.layer == kind.value, links.c.asset_id == bindparam("old_id"))
-        session.connection().execute(statement.values(asset_id=-bindparam("new_id")), moves)
-        session.execute(update(links).where(links.c.layer == kind.value, links.c.asset_id < 0)
-                        .values(asset_id=-links.c.asset_id))
-    return len(gone)
+    present = select(table.c.id).where(table.c.id == links.c.asset_id).exists()
+    gone = session.execute(update(links).where(links.c.layer == kind.value, links.c.missing.is_(False), ~present)
+                           .values(missing=True, asset_id=-links.c.id))
+    back = (select(links.c.id, func.min(table.c.id))
+            .join(table, table.c.source_id == links.c.source_key)
+            .where(links.c.layer == kind.value, links.c.missing.is_(True))
+            .group_by(links.c.id))
+    taken = {(p, a) for p, a in session.execute(select(links.c.proposal_id, links.c.asset_id)
+                                                 .where(links.c.layer == kind.value, links.c.missing.is_(False)))}
+    owners = dict(session.execute(select(links.c.id, links.c.proposal_id)
+                                  .where(links.c.layer == kind.value, links.c.missing.is_(True))).all())
+    restores = []
+    for link_id, asset_id in session.execute(back):
+        if (owners[link_id], asset_id) not in taken:  # the proposal already covers it again: leave this one
+            restores.append({"link_id": link_id, "new_id": int(asset_id)})
+            taken.add((owners[link_id], asset_id))
+    if restores:
+        statement = update(links).where(links.c.id == bindparam("link_id"))
+        session.connection().execute(statement.values(asset_id=bindparam("new_id"), missing=False), restores)
+    return int(gone.rowcount or 0), len(restores)  # type: ignore[attr-defined]
 
 
 def bump_revision(*, session: Session, kinds: Sequence[LayerKind]) -> None:

@@ -1,0 +1,93 @@
+"""Which incoming features are the layer's current assets, for a source with no ids of its own.
+
+A feature matches a current asset of the same kind when it lies in the same place and has a similar
+shape: points within ``POINT_TOLERANCE_M``; lines whose Hausdorff distance is within
+``LINE_TOLERANCE_M`` and whose lengths differ by less than ``LENGTH_TOLERANCE``; and, where both
+have a street name, the same street. Each current asset matches at most one feature (the closest
+first). A matched feature takes the asset's key, so the asset keeps its row and every proposal
+that covers it; an unmatched one gets a key made from its geometry, the same on every import of
+the same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from app.geometry import to_local_metres
+from app.layers.store import FeatureRecord
+
+POINT_TOLERANCE_M = 5.0
+LINE_TOLERANCE_M = 12.0
+LENGTH_TOLERANCE = 0.25  # a re-surveyed segment may be split or extended by a quarter of its length
+
+
+@dataclass(frozen=True)
+class CurrentAsset:
+    key: str | None
+    geometry: BaseGeometry
+    street: str | None
+
+
+def geometry_key(geometry: BaseGeometry) -> str:
+    """A key for a feature without an id: its coordinates to about 1 cm, hashed."""
+    rounded = shapely.set_precision(geometry, 1e-7)
+    return "geom:" + hashlib.sha256(shapely.to_wkb(rounded, hex=True).encode()).hexdigest()[:20]
+
+
+def _street(name: object) -> str | None:
+    text = " ".join(str(name).lower().split()) if name else ""
+    return text or None
+
+
+def match_by_geometry(records: Sequence[FeatureRecord], current: Sequence[CurrentAsset]) -> int:
+    """Give every record a key: the matching current asset's, or its own geometry key. Returns how
+    many matched."""
+    matched = 0
+    usable = [asset for asset in current if asset.key is not None]
+    if records and usable:
+        centre = shapely.union_all([asset.geometry.envelope for asset in usable]).centroid
+        ours = to_local_metres([r.geometry for r in records], (centre.x, centre.y))
+        theirs = to_local_metres([a.geometry for a in usable], (centre.x, centre.y))
+        points = records[0].geometry.geom_type == "Point"
+        tolerance = POINT_TOLERANCE_M if points else LINE_TOLERANCE_M
+        tree = shapely.STRtree(theirs)
+        mine, other = tree.query(ours, predicate="dwithin", distance=tolerance)
+        pairs: list[tuple[float, int, int]] = []
+        for i, j in zip(mine.tolist(), other.tolist(), strict=True):
+            a, b = ours[i], theirs[j]
+            assert a is not None and b is not None
+            street_a, street_b = _street(records[i].fields.get("street_name")), _street(usable[j].street)
+            if street_a and street_b and street_a != street_b:
+                continue
+            if points:
+                pairs.append((float(a.distance(b)), i, j))
+                continue
+            longer = max(a.length, b.length)
+            if longer and abs(a.length - b.length) / longer > LENGTH_TOLERANCE:
+                continue
+            apart = float(shapely.hausdorff_distance(a, b))
+            if apart <= tolerance:
+                pairs.append((apart, i, j))
+        taken_records: set[int] = set()
+        taken_assets: set[int] = set()
+        for _, i, j in sorted(pairs):
+            if i in taken_records or j in taken_assets:
+                continue
+            records[i].source_id = usable[j].key
+            taken_records.add(i)
+            taken_assets.add(j)
+        matched = len(taken_records)
+    seen: set[str] = {r.source_id for r in records if r.source_id}
+    for record in records:
+        if record.source_id is None:
+            key = geometry_key(record.geometry)
+            while key in seen:  # two features in the very same place
+                key += "+"
+            record.source_id = key
+            seen.add(key)
+    return matched

@@ -1,0 +1,86 @@
+"""The preview's small map: the incoming data drawn over the city's districts, as inline SVG.
+
+No map service and no JavaScript: the page shows at a glance whether the data lies where the city
+is (or 1,500 km away, or on the equator because its coordinates were read in the wrong system).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlmodel import Session
+
+from app.importers import place
+from app.layers.store import FeatureRecord
+from models.layers import LayerKind
+
+WIDTH = 480
+MAX_FEATURES = 2_000  # drawn; a larger file is sampled (the same sample on every preview)
+_PAD = 12
+
+
+@dataclass(frozen=True)
+class PreviewMap:
+    width: int
+    height: int
+    city: list[str]  # SVG path data, one per district (or the extent's box)
+    lines: list[str]  # the data's lines and polygons as path data
+    points: list[tuple[float, float]]  # the data's points
+    city_label: str
+    drawn: int
+    total: int
+
+
+def preview_map(*, session: Session, kind: LayerKind, records: Sequence[FeatureRecord]) -> PreviewMap | None:
+    area = place.city_area(session=session, kind=kind)
+    if not records:
+        return None
+    sample = list(records)
+    if len(sample) > MAX_FEATURES:
+        sample = random.Random(0).sample(sample, MAX_FEATURES)  # noqa: S311 - a drawing sample, not a secret
+    city = area.outline if area else []
+    shapes: list[BaseGeometry] = [r.geometry for r in sample] + city
+    minx, miny, maxx, maxy = shapely.total_bounds(shapes)
+    stretch = math.cos(math.radians((miny + maxy) / 2)) or 1.0
+    span_x, span_y = max((maxx - minx) * stretch, 1e-6), max(maxy - miny, 1e-6)
+    scale = (WIDTH - 2 * _PAD) / max(span_x, span_y * 1.0)
+    height = min(int(span_y * scale) + 2 * _PAD, WIDTH)
+    scale = min(scale, (height - 2 * _PAD) / span_y)
+
+    def xy(x: float, y: float) -> tuple[float, float]:
+        return round(_PAD + (x - minx) * stretch * scale, 1), round(height - _PAD - (y - miny) * scale, 1)
+
+    tolerance = 1.0 / scale  # one pixel
+    return PreviewMap(
+        width=WIDTH, height=height,
+        city=[_path(shapely.simplify(g, tolerance), xy) for g in city],
+        lines=[_path(shapely.simplify(r.geometry, tolerance), xy) for r in sample if r.geometry.geom_type != "Point"],
+        points=[xy(r.geometry.x, r.geometry.y) for r in sample if r.geometry.geom_type == "Point"],  # type: ignore[attr-defined]
+        city_label=area.described_as if area else "",
+        drawn=len(sample), total=len(records),
+    )
+
+
+def _path(geometry: BaseGeometry, xy: Callable[[float, float], tuple[float, float]]) -> str:
+    parts: list[str] = []
+    for ring in _rings(geometry):
+        coords = [xy(x, y) for x, y in ring]
+        parts.append("M" + " L".join(f"{x} {y}" for x, y in coords))
+    return " ".join(parts)
+
+
+def _rings(geometry: BaseGeometry) -> list[list[tuple[float, float]]]:
+    if geometry.is_empty:
+        return []
+    if geometry.geom_type in ("MultiLineString", "MultiPolygon", "GeometryCollection"):
+        return [ring for part in geometry.geoms for ring in _rings(part)]  # type: ignore[attr-defined]
+    if geometry.geom_type == "Polygon":
+        return [list(geometry.exterior.coords)] + [list(r.coords) for r in geometry.interiors]  # type: ignore[attr-defined]
+    if geometry.geom_type == "LineString":
+        return [list(geometry.coords)]
+    return []
