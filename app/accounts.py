@@ -1,4 +1,4 @@
-"""Accounts: registration, sign-in with a database-backed rate limit, roles, password reset.
+"""Accounts: registration by mailed link, sign-in with database-backed throttling, roles, password reset.
 
 Every function here is a unit of work: it validates, writes, and commits, or raises
 ``AccountError`` having written nothing.
@@ -6,14 +6,16 @@ Every function here is a unit of work: it validates, writes, and commits, or rai
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from app import audit, mail
+from app import audit, mail, sessions
 from app.i18n import gettext as _
 from app.security import (
     burn_password_check,
@@ -23,7 +25,7 @@ from app.security import (
     verify_password,
 )
 from app.settings import Settings
-from models.accounts import LoginAttempt, PasswordReset, Role, User
+from models.accounts import LoginAttempt, PasswordReset, PendingRegistration, Role, User
 from models.base import utcnow
 
 
@@ -36,7 +38,11 @@ class AccountError(ValueError):
 
 
 class TooManySignIns(AccountError):
-    """Sign-in is locked for a while after repeated failures (HTTP 429)."""
+    """This address must wait before trying again (HTTP 429 with Retry-After)."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 def normalize_email(email: str) -> str:
@@ -60,6 +66,33 @@ def find_by_email(*, session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email.strip().lower())).first()
 
 
+def _check_new_account(settings: Settings, email: str, password: str, display_name: str) -> tuple[str, str]:
+    """The normalized address and display name, or AccountError; says nothing about existing accounts."""
+    address = normalize_email(email)
+    check_password_rules(password, settings)
+    name = display_name.strip() or address.split("@")[0]
+    if len(name) > 120:
+        raise AccountError(_("Keep the display name under 120 characters."), field="display_name")
+    return address, name
+
+
+def _insert_user(session: Session, *, address: str, name: str, password_hash: str, role: Role,
+                 actor: User | None) -> User:
+    if find_by_email(session=session, email=address):
+        raise AccountError(_("An account with that email already exists. Sign in or reset the password."),
+                           field="email")
+    user = User(email=address, display_name=name, password_hash=password_hash, role=role)
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as error:  # a concurrent registration of the same address
+        session.rollback()
+        raise AccountError(_("An account with that email already exists."), field="email") from error
+    audit.record(session=session, actor=actor or user, action="user.create", object_type="user",
+                 object_id=user.id, after={"email": address, "role": role.value})
+    return user
+
+
 def create_user(
     *,
     session: Session,
@@ -70,31 +103,75 @@ def create_user(
     role: Role = Role.resident,
     actor: User | None = None,
 ) -> User:
-    address = normalize_email(email)
-    check_password_rules(password, settings)
-    name = display_name.strip() or address.split("@")[0]
-    if len(name) > 120:
-        raise AccountError(_("Keep the display name under 120 characters."), field="display_name")
+    """An account made by staff tools (CLI, demo): no mailed link."""
+    address, name = _check_new_account(settings, email, password, display_name)
+    user = _insert_user(session, address=address, name=name, password_hash=hash_password(password), role=role,
+                        actor=actor)
+    session.commit()
+    return user
+
+
+def register(*, session: Session, settings: Settings, email: str, password: str, display_name: str = "") -> str:
+    """Registration from the public page. Answers the same whether or not the address has an account:
+    a new address gets a link that makes the account; an address with an account gets a message
+    telling its holder so. Returns the normalized address the mail went to."""
+    address, name = _check_new_account(settings, email, password, display_name)
+    password_hash = hash_password(password)  # hashed either way, so both answers take as long
+    site, base = settings.site_name, settings.base_url.rstrip("/")
     if find_by_email(session=session, email=address):
-        raise AccountError(_("An account with that email already exists. Sign in or reset the password."),
-                           field="email")
-    user = User(email=address, display_name=name, password_hash=hash_password(password), role=role)
-    session.add(user)
-    try:
-        session.flush()
-    except IntegrityError as error:  # a concurrent registration of the same address
-        session.rollback()
-        raise AccountError(_("An account with that email already exists."), field="email") from error
-    audit.record(session=session, actor=actor or user, action="user.create", object_type="user",
-                 object_id=user.id, after={"email": address, "role": role.value})
+        mail.send(session=session, settings=settings, recipient=address,
+                  subject=_("Someone tried to create a {site} account with your email").format(site=site),
+                  body=_("Hello,\n\nSomeone (we hope you) tried to create a {site} account with this address, "
+                         "but it already has one. Sign in at {base}/signin, or choose a new password at "
+                         "{base}/password/forgot.\n\nIf it was not you, ignore this message; nothing changed.\n"
+                         ).format(site=site, base=base))
+    else:
+        token = new_token()
+        hours = settings.security.registration_ttl_s // 3600
+        session.add(PendingRegistration(email=address, display_name=name, password_hash=password_hash,
+                                        token_hash=token_digest(token),
+                                        expires_at=utcnow() + timedelta(seconds=settings.security.registration_ttl_s)))
+        mail.send(session=session, settings=settings, recipient=address,
+                  subject=_("Finish creating your {site} account").format(site=site),
+                  body=_("Hello {name},\n\nOpen this link within {hours} hours to finish creating your {site} "
+                         "account:\n\n{link}\n\nIf it was not you, ignore this message; no account is made.\n"
+                         ).format(name=name, hours=hours, site=site, link=f"{base}/register/confirm/{token}"))
+    session.commit()
+    return address
+
+
+def _valid_registration(session: Session, token: str) -> PendingRegistration:
+    pending = session.exec(select(PendingRegistration)
+                           .where(PendingRegistration.token_hash == token_digest(token))).first()
+    if pending is None:
+        raise AccountError(_("This link is not valid or was already used. Register again."))
+    if pending.expires_at < utcnow():
+        raise AccountError(_("This link has expired. Register again."))
+    return pending
+
+
+def check_registration_token(*, session: Session, token: str) -> str:
+    """The address a registration link is for, or AccountError."""
+    return _valid_registration(session, token).email
+
+
+def confirm_registration(*, session: Session, token: str) -> User:
+    """Make the account a mailed registration link stands for (once)."""
+    pending = _valid_registration(session, token)
+    user = _insert_user(session, address=pending.email, name=pending.display_name,
+                        password_hash=pending.password_hash, role=Role.resident, actor=None)
+    session.exec(delete(PendingRegistration).where(col(PendingRegistration.email) == pending.email))
     session.commit()
     return user
 
 
 def set_role(*, session: Session, user: User, role: Role, actor: User | None) -> User:
+    """Change the role; the account's sessions end, so it signs in again under the new role."""
     before = user.role
     user.role = role
     session.add(user)
+    if before != role and user.id is not None:
+        sessions.end_all(session=session, user_id=user.id, commit=False)
     audit.record(session=session, actor=actor, action="user.role", object_type="user", object_id=user.id,
                  before={"role": str(before)}, after={"role": role.value})
     session.commit()
@@ -107,31 +184,70 @@ def set_locale(*, session: Session, user: User, locale: str) -> None:
     session.commit()
 
 
-def _recent_failures(session: Session, settings: Settings, column: object, value: str) -> int:
-    since = utcnow() - timedelta(seconds=settings.security.login_window_s)
-    query = select(func.count()).select_from(LoginAttempt).where(column == value, LoginAttempt.at >= since)
-    return int(session.exec(query).one())
+_KEEP_ATTEMPTS = timedelta(days=30)
+
+
+def _failures(session: Session, since: datetime, *conditions: Any) -> tuple[int, datetime | None]:
+    query = (select(func.count(), func.max(LoginAttempt.at))
+             .where(col(LoginAttempt.succeeded).is_(False), LoginAttempt.at >= since, *conditions))
+    count, latest = session.exec(query).one()
+    return int(count), latest
+
+
+def signin_wait_s(*, session: Session, settings: Settings, email: str, ip: str) -> int:
+    """Seconds this address must still wait before trying this account again (0: go ahead).
+
+    Only failures from the same address count: per (account, address) since that pair's last
+    success, and per address for any accounts. So nobody elsewhere can lock an account out, and
+    the right password from an address that has not been failing always works."""
+    limits = settings.security
+    now = utcnow()
+    since = now - timedelta(seconds=limits.login_window_s)
+    last_success = session.exec(select(func.max(LoginAttempt.at)).where(
+        LoginAttempt.email == email, LoginAttempt.ip == ip, col(LoginAttempt.succeeded).is_(True))).one()
+    pair_since = max(since, last_success) if last_success else since
+    wait = 0.0
+    pair = _failures(session, pair_since, LoginAttempt.email == email, LoginAttempt.ip == ip)
+    by_address = _failures(session, since, LoginAttempt.ip == ip)
+    for (count, latest), free in ((pair, limits.login_free_failures), (by_address, limits.login_free_failures_per_ip)):
+        if latest is not None and count >= free:
+            delay = min(limits.login_delay_base_s * 2 ** min(count - free, 30), limits.login_delay_max_s)
+            wait = max(wait, (latest + timedelta(seconds=delay) - now).total_seconds())
+    return math.ceil(wait) if wait > 0 else 0
+
+
+def _wait_message(seconds: int) -> str:
+    if seconds < 120:
+        return _("Too many failed sign-ins from your address. Try again in {seconds} seconds, or reset your "
+                 "password.").format(seconds=seconds)
+    return _("Too many failed sign-ins from your address. Try again in {minutes} minutes, or reset your "
+             "password.").format(minutes=math.ceil(seconds / 60))
 
 
 def authenticate(*, session: Session, settings: Settings, email: str, password: str, ip: str) -> User:
-    """The user for these credentials, or AccountError. Failures count towards a lock-out."""
-    address = email.strip().lower()
-    limits = settings.security
-    if (_recent_failures(session, settings, LoginAttempt.email, address) >= limits.login_failures_per_account
-            or _recent_failures(session, settings, LoginAttempt.ip, ip) >= limits.login_failures_per_ip):
-        minutes = limits.login_window_s // 60
-        raise TooManySignIns(_("Too many failed sign-ins. Wait {minutes} minutes or reset your password.").format(
-            minutes=minutes))
+    """The user for these credentials, or AccountError. Failures slow down the address they come
+    from (``TooManySignIns`` carries the seconds to wait); every attempt is kept for staff."""
+    address = email.strip().lower()[:320]
+    ip = ip[:64]
+    wait = signin_wait_s(session=session, settings=settings, email=address, ip=ip)
+    if wait:
+        raise TooManySignIns(_wait_message(wait), retry_after_s=wait)
     user = find_by_email(session=session, email=address)
     if user is None:
         burn_password_check(password)
-    if user is None or not verify_password(password, user.password_hash) or not user.is_active:
-        session.add(LoginAttempt(email=address[:320], ip=ip[:64]))
-        session.commit()
-        raise AccountError(_("That email and password do not match an account."))
-    session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == address))
+    succeeded = user is not None and verify_password(password, user.password_hash) and user.is_active
+    session.add(LoginAttempt(email=address, ip=ip, succeeded=succeeded))
+    session.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < utcnow() - _KEEP_ATTEMPTS))
     session.commit()
+    if not succeeded or user is None:
+        raise AccountError(_("That email and password do not match an account."))
     return user
+
+
+def recent_attempts(*, session: Session, limit: int = 100) -> list[LoginAttempt]:
+    """The latest sign-in attempts, newest first (the staff page)."""
+    return list(session.exec(select(LoginAttempt).order_by(col(LoginAttempt.at).desc(), col(LoginAttempt.id).desc())
+                             .limit(limit)))
 
 
 def request_password_reset(*, session: Session, settings: Settings, email: str) -> None:
@@ -177,10 +293,11 @@ def reset_password(*, session: Session, settings: Settings, token: str, password
     if user is None:
         raise AccountError(_("This reset link is not valid. Ask for a new one."))
     user.password_hash = hash_password(password)
-    user.session_version += 1  # every existing session of this account ends
     reset.used_at = utcnow()
     session.add_all([user, reset])
-    session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == user.email))
+    sessions.end_all(session=session, user_id=user.id or 0, commit=False)  # every device signs in again
+    session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == user.email,  # its delays end too
+                                            col(LoginAttempt.succeeded).is_(False)))
     audit.record(session=session, actor=user, action="user.password_reset", object_type="user", object_id=user.id)
     session.commit()
     return user

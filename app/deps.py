@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from app import sessions
 from app.db import get_session
 from app.settings import Settings
 from models.accounts import Role, User
@@ -32,14 +33,12 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def load_viewer(request: Request, session: SessionDep) -> User | None:
-    """The signed-in user, if the session cookie still matches the account's session version."""
-    user_id, version = request.session.get("uid"), request.session.get("sv")
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.is_active or user.session_version != version:
-        if user_id is not None:
-            request.session.pop("uid", None)
-            request.session.pop("sv", None)
-        user = None
+    """The signed-in user, if the cookie's session is still live on the server (``app.sessions``)."""
+    token = request.session.get(sessions.COOKIE_KEY)
+    user = (sessions.user_of(session=session, settings=request.app.state.settings, token=token)
+            if isinstance(token, str) else None)
+    if user is None and token is not None:
+        request.session.pop(sessions.COOKIE_KEY, None)
     request.state.user = user
     return user
 

@@ -1,15 +1,17 @@
-"""Passwords, the signing secret, and CSRF tokens.
+"""Passwords, the signing secret, CSRF tokens, and the client's address behind proxies.
 
-Sessions are Starlette's signed cookies (HttpOnly, SameSite=Lax, Secure behind HTTPS);
-they hold only the user id, the user's session version and the CSRF token, so any worker
-can serve any request.
+The session cookie is Starlette's signed cookie (HttpOnly, SameSite=Lax, Secure behind HTTPS);
+it holds the CSRF token and a session token whose digest ``app.sessions`` keeps in the database,
+so any worker can serve any request and a session can be ended on the server.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 from pwdlib import PasswordHash
@@ -62,3 +64,31 @@ def signing_secret(settings: Settings) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _in_networks(address: str, networks: Sequence[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for network in networks:
+        try:
+            if ip in ipaddress.ip_network(network, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted_proxies: Sequence[str]) -> str:
+    """The address a request came from. ``X-Forwarded-For`` is believed only when the peer is one of
+    ``trusted_proxies``, and then read from the right: the first hop that is not a trusted proxy
+    (the left end is whatever the client wrote)."""
+    address = peer or "unknown"
+    if not forwarded_for or not _in_networks(address, trusted_proxies):
+        return address
+    for hop in reversed([part.strip() for part in forwarded_for.split(",") if part.strip()]):
+        if not _in_networks(hop, trusted_proxies):
+            return hop[:64]
+        address = hop
+    return address

@@ -29,14 +29,31 @@ class MailSettings(BaseModel):
 
 
 class SecuritySettings(BaseModel):
+    """Sessions, sign-in throttling, proxies. A session ends after ``session_idle_s`` without a
+    request, and ``session_max_age_s`` after sign-in whatever happens.
+
+    Sign-in failures slow down the address they come from, never the account everywhere: after
+    ``login_free_failures`` for one account from one address (or ``login_free_failures_per_ip`` for
+    any accounts from one address) within ``login_window_s``, each further attempt waits
+    ``login_delay_base_s`` doubled per failure, up to ``login_delay_max_s``.
+
+    ``trusted_proxies`` (addresses or networks, e.g. ``["10.0.0.2", "10.1.0.0/16"]``) are the only
+    peers whose ``X-Forwarded-For`` is believed; by default, nobody's."""
+
     session_cookie: str = "groundwork_session"
     session_max_age_s: int = 14 * 24 * 3600
+    session_idle_s: int = 24 * 3600
     https_only_cookies: bool = False
     password_reset_ttl_s: int = 3600
-    login_failures_per_account: int = 8
-    login_failures_per_ip: int = 40
-    login_window_s: int = 15 * 60
+    registration_ttl_s: int = 24 * 3600
+    login_free_failures: int = 5
+    login_free_failures_per_ip: int = 40
+    login_delay_base_s: int = 2
+    login_delay_max_s: int = 15 * 60
+    login_window_s: int = 24 * 3600
     min_password_length: int = 10
+    trusted_proxies: list[str] = []
+    allow_public_bind_in_development: bool = False
 
 
 class TileSettings(BaseModel):
@@ -61,6 +78,11 @@ class ImportSettings(BaseModel):
     arcgis_page_size: int = 1000
     work_dir: str = str(Path(tempfile.gettempdir()) / "groundwork-imports")
     work_max_age_s: int = 24 * 3600
+    max_features: int = 1_000_000
+    max_json_depth: int = 40
+    private_hosts_allowed: list[str] = Field(
+        default=[], description="Host names an import by URL may fetch although they resolve to a private, "
+                                "loopback or link-local address (an internal GIS server). Empty: none.")
 
 
 class MapSettings(BaseModel):
@@ -112,9 +134,9 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @property
-    def outbox_is_public(self) -> bool:
-        """In development, anyone may read the outbox page to follow mailed links."""
-        return self.environment == "development" and not self.mail.smtp_host
+    def outbox_available(self) -> bool:
+        """With no mail server, admins read mailed links on the outbox page (no one else ever does)."""
+        return not self.mail.smtp_host
 
 
 @lru_cache

@@ -3,7 +3,17 @@
 Importing this package registers every table on ``SQLModel.metadata`` (Alembic's target).
 """
 
-from models.accounts import Group, GroupMembership, GroupRole, LoginAttempt, PasswordReset, Role, User
+from models.accounts import (
+    Group,
+    GroupMembership,
+    GroupRole,
+    LoginAttempt,
+    PasswordReset,
+    PendingRegistration,
+    Role,
+    User,
+    UserSession,
+)
 from models.audit import AuditEvent
 from models.costs import CatalogVersion, Treatment
 from models.groups import GroupInvite, GroupListShare
@@ -36,6 +46,7 @@ __all__ = [
     "LoginAttempt",
     "OutboxMessage",
     "PasswordReset",
+    "PendingRegistration",
     "Phase",
     "Program",
     "Proposal",
@@ -58,4 +69,5 @@ __all__ = [
     "Tier",
     "Treatment",
     "User",
+    "UserSession",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, String, UniqueConstraint
+from sqlalchemy import Boolean, Column, String, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, utcnow
@@ -38,7 +38,7 @@ class User(UserBase, table=True):
     password_hash: str = Field(max_length=255)
     role: Role = Field(default=Role.resident, sa_column=Column(String(16), nullable=False))
     is_active: bool = True
-    session_version: int = Field(default=1, description="Bumped on password change: old sessions end.")
+    session_version: int = Field(default=1, description="Unused since migration 0011: sessions live in user_session.")
     locale: str = Field(default="en", max_length=8)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -81,7 +81,8 @@ class PasswordReset(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
-    """Failed sign-ins, kept in the database so every worker sees the same rate limit."""
+    """Sign-in attempts, kept in the database so every worker sees the same throttle and staff see
+    who tried; failures since the last success from the same address set the delays."""
 
     __tablename__ = "login_attempt"
 
@@ -89,3 +90,35 @@ class LoginAttempt(SQLModel, table=True):
     email: str = Field(max_length=320, index=True)
     ip: str = Field(max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    succeeded: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so the
+    session can be ended on the server (sign-out, all devices, password or role change, time-outs)."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, description="The absolute time-out.")
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=200)
+
+
+class PendingRegistration(SQLModel, table=True):
+    """A registration waiting for its mailed link: the account is made when the link is opened,
+    so the registration page answers the same whether or not the address has an account."""
+
+    __tablename__ = "pending_registration"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, index=True)
+    display_name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    token_hash: str = Field(max_length=64, unique=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONType, UTCDateTime, utcnow
@@ -48,6 +48,7 @@ class ProposalState(StrEnum):
 
 class Proposal(SQLModel, table=True):
     __tablename__ = "proposal"
+    __table_args__ = (Index("uq_proposal_group_position", "group_id", "position", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="community_group.id", index=True, ondelete="CASCADE")

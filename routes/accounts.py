@@ -1,4 +1,5 @@
-"""Register, sign in and out, reset a password, and (in development) read the outbox."""
+"""Register (by mailed link), sign in and out (here or on every device), reset a password, and, while
+no mail server is set, let admins read the outbox."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
-from app import accounts, mail
+from app import accounts, mail, sessions
 from app.accounts import AccountError, TooManySignIns
-from app.deps import SessionDep, SettingsDep, ViewerDep
+from app.deps import CurrentUser, SessionDep, SettingsDep, ViewerDep
 from app.i18n import gettext as _
-from app.security import CSRF_SESSION_KEY, new_token
+from app.security import CSRF_SESSION_KEY, client_address, new_token
+from app.settings import Settings
 from app.web import flash, render, use_viewer_language
+from models.accounts import Role, User
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
 
@@ -24,19 +28,22 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _client_ip(request: Request, settings: Settings) -> str:
+    return client_address(request.client.host if request.client else None, request.headers.get("x-forwarded-for"),
+                          settings.security.trusted_proxies)
 
 
-def _start_session(request: Request, user_id: int, version: int) -> None:
-    """A fresh session on sign-in: no fixation, a new CSRF token."""
+def _start_session(request: Request, session: Session, settings: Settings, user: User) -> None:
+    """A fresh session on sign-in: a new server-side session (no fixation) and a new CSRF token."""
+    token = sessions.start(session=session, settings=settings, user=user, ip=_client_ip(request, settings),
+                           user_agent=request.headers.get("user-agent", ""))
     request.session.clear()
-    request.session.update({"uid": user_id, "sv": version, CSRF_SESSION_KEY: new_token()})
+    request.session.update({sessions.COOKIE_KEY: token, CSRF_SESSION_KEY: new_token()})
 
 
 @router.get("/register", response_class=HTMLResponse)
 def register_form(request: Request) -> HTMLResponse:
-    return render(request, "accounts/register.html", {"form": {}, "errors": {}})
+    return render(request, "accounts/register.html", {"form": {}, "errors": {}, "sent_to": None})
 
 
 @router.post("/register", response_model=None)
@@ -49,14 +56,32 @@ def register(
     display_name: Annotated[str, Form(max_length=120)] = "",
 ) -> Response:
     try:
-        user = accounts.create_user(session=session, settings=settings, email=email, password=password,
+        sent_to = accounts.register(session=session, settings=settings, email=email, password=password,
                                     display_name=display_name)
     except AccountError as error:
         return render(request, "accounts/register.html",
-                      {"form": {"email": email, "display_name": display_name},
+                      {"form": {"email": email, "display_name": display_name}, "sent_to": None,
                        "errors": {error.field or "form": str(error)}}, status_code=400)
-    assert user.id is not None
-    _start_session(request, user.id, user.session_version)
+    return render(request, "accounts/register.html", {"form": {}, "errors": {}, "sent_to": sent_to})
+
+
+@router.get("/register/confirm/{token}", response_class=HTMLResponse)
+def confirm_form(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+    """The mailed link opens a page with one button, so a mail scanner following links makes nothing."""
+    try:
+        email = accounts.check_registration_token(session=session, token=token)
+    except AccountError as error:
+        return render(request, "accounts/confirm.html", {"token": None, "error": str(error)}, status_code=400)
+    return render(request, "accounts/confirm.html", {"token": token, "email": email, "error": None})
+
+
+@router.post("/register/confirm/{token}", response_model=None)
+def confirm(request: Request, session: SessionDep, settings: SettingsDep, token: str) -> Response:
+    try:
+        user = accounts.confirm_registration(session=session, token=token)
+    except AccountError as error:
+        return render(request, "accounts/confirm.html", {"token": None, "error": str(error)}, status_code=400)
+    _start_session(request, session, settings, user)
     flash(request, _("Welcome, {name}. Your account is ready.").format(name=user.display_name), "success")
     return RedirectResponse("/", status_code=303)
 
@@ -77,23 +102,41 @@ def signin(
 ) -> Response:
     try:
         user = accounts.authenticate(session=session, settings=settings, email=email, password=password,
-                                     ip=_client_ip(request))
+                                     ip=_client_ip(request, settings))
     except AccountError as error:
-        status = 429 if isinstance(error, TooManySignIns) else 400
+        wait = error.retry_after_s if isinstance(error, TooManySignIns) else None
         return render(request, "accounts/signin.html",
                       {"form": {"email": email}, "next": _safe_next(next), "error": str(error)},
-                      status_code=status)
-    assert user.id is not None
-    _start_session(request, user.id, user.session_version)
+                      status_code=400 if wait is None else 429,
+                      headers=None if wait is None else {"Retry-After": str(wait)})
+    _start_session(request, session, settings, user)
     flash(request, _("Signed in as {name}.").format(name=user.display_name), "success")
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/signout")
-def signout(request: Request) -> RedirectResponse:
+def signout(request: Request, session: SessionDep) -> RedirectResponse:
+    """Ends the session on the server too: a copy of the cookie stops working."""
+    token = request.session.get(sessions.COOKIE_KEY)
+    if isinstance(token, str):
+        sessions.end(session=session, token=token)
     request.session.clear()
     flash(request, _("You are signed out."), "info")
     return RedirectResponse("/", status_code=303)
+
+
+@router.post("/signout/everywhere")
+def signout_everywhere(request: Request, session: SessionDep, user: CurrentUser) -> RedirectResponse:
+    sessions.end_all(session=session, user_id=user.id or 0)
+    request.session.clear()
+    flash(request, _("You are signed out on every device."), "info")
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> HTMLResponse:
+    live = sessions.live_sessions(session=session, settings=settings, user_id=user.id or 0)
+    return render(request, "accounts/account.html", {"sessions": live})
 
 
 @router.get("/password/forgot", response_class=HTMLResponse)
@@ -126,7 +169,7 @@ def reset(request: Request, session: SessionDep, settings: SettingsDep, token: s
         still_valid = error.field == "password"
         return render(request, "accounts/reset.html", {"token": token if still_valid else None,
                                                        "error": str(error)}, status_code=400)
-    request.session.clear()
+    request.session.clear()  # the reset ended every session of the account (app.accounts.reset_password)
     flash(request, _("Password changed for {email}. Sign in with the new password.").format(email=user.email),
           "success")
     return RedirectResponse("/signin", status_code=303)
@@ -134,8 +177,7 @@ def reset(request: Request, session: SessionDep, settings: SettingsDep, token: s
 
 @router.get("/outbox", response_class=HTMLResponse)
 def outbox(request: Request, session: SessionDep, settings: SettingsDep, viewer: ViewerDep) -> HTMLResponse:
-    """Development mail: open to all while no SMTP server is set; admins only otherwise."""
-    is_admin = viewer is not None and viewer.role == "admin"
-    if not (settings.outbox_is_public or is_admin):
+    """Mail kept while no SMTP server is set, for signed-in admins only: it holds reset links."""
+    if not (settings.outbox_available and viewer is not None and viewer.role == Role.admin):
         raise HTTPException(404, _("There is no such page."))
     return render(request, "accounts/outbox.html", {"messages": mail.outbox(session=session)})

@@ -1,4 +1,4 @@
-"""Admin pages: users and their roles, and the audit log (browse and export)."""
+"""Admin pages: users and their roles, the audit log (browse and export); and for staff, recent sign-in attempts."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlmodel import col, select
 
 from app import accounts, audit
-from app.deps import AdminUser, SessionDep
+from app.deps import AdminUser, SessionDep, SettingsDep, StaffUser
 from app.navigation import NavEntry
 from app.spreadsheet import safe_cell
 from app.web import flash, render
 from models.accounts import Role, User
 
 router = APIRouter(include_in_schema=False)
-NAV = [NavEntry("Audit log", "/staff/audit", "admin", order=90),
+NAV = [NavEntry("Sign-ins", "/staff/sign-ins", "staff", order=88),
+       NavEntry("Audit log", "/staff/audit", "admin", order=90),
        NavEntry("Users", "/admin/users", "admin", order=95)]
 
 
@@ -39,8 +40,18 @@ def change_role(request: Request, session: SessionDep, admin: AdminUser, user_id
         flash(request, "You cannot remove your own admin role; ask another admin.", "error")
         return RedirectResponse("/admin/users", status_code=303)
     accounts.set_role(session=session, user=user, role=role, actor=admin)
-    flash(request, f"{user.email} is now {role.value}.", "success")
+    flash(request, f"{user.email} is now {role.value}; their sessions ended, so they sign in again.", "success")
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/staff/sign-ins", response_class=HTMLResponse)
+def sign_ins(request: Request, session: SessionDep, settings: SettingsDep, _: StaffUser) -> HTMLResponse:
+    """Recent sign-in attempts, and which addresses are being made to wait."""
+    attempts = accounts.recent_attempts(session=session)
+    pairs = {(a.email, a.ip) for a in attempts if not a.succeeded}
+    waiting = {(email, ip): accounts.signin_wait_s(session=session, settings=settings, email=email, ip=ip)
+               for email, ip in pairs}
+    return render(request, "admin/sign_ins.html", {"attempts": attempts, "waiting": waiting})
 
 
 @router.get("/staff/audit", response_class=HTMLResponse)

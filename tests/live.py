@@ -8,6 +8,7 @@ Debian's Chromium driven by Playwright, never a downloaded browser.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -21,10 +22,11 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.db import make_engine
 from app.main import create_app
+from models.outbox import OutboxMessage
 from tests.conftest import fresh_database, make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,6 +51,23 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def register_in_browser(page: Any, server: LiveServer, email: str, password: str) -> None:
+    """Register as a resident does: the form, then the link mailed to the outbox, then its button."""
+    page.goto(server.url + "/register")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_text("We have sent a message to").wait_for()
+    with server.session() as session:
+        mail = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == email)
+                            .order_by(col(OutboxMessage.id).desc())).first()
+    link = re.search(r"/register/confirm/\S+", mail.body if mail else "")
+    assert link, f"no registration mail to {email}"
+    page.goto(server.url + link.group(0))
+    page.get_by_role("button", name="Create my account").click()
+    page.wait_for_url(server.url + "/")
 
 
 @contextmanager

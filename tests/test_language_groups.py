@@ -14,12 +14,13 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app import groups, i18n
 from app.proposals import editor
 from app.proposals.editor import ProposalInput
 from app.proposals.selection import AssetKey
+from models.outbox import OutboxMessage
 from models.proposals import Proposal
 from tests.conftest import PASSWORD, csrf_of, make_user, post_form, sign_in
 from tests.proposal_city import build_city
@@ -70,7 +71,7 @@ def _group_with_draft(session: Session, settings, city):  # type: ignore[no-unty
 
 # -- the pages -----------------------------------------------------------------------------------
 
-def test_register_in_spanish_with_a_form_error_and_a_welcome(client, settings):
+def test_register_in_spanish_with_a_form_error_and_a_welcome(client, session: Session, settings):
     choose_spanish(client)
     page = client.get("/register").text
     assert '<html lang="es">' in page
@@ -80,8 +81,14 @@ def test_register_in_spanish_with_a_form_error_and_a_welcome(client, settings):
     minimum = settings.security.min_password_length
     assert short.status_code == 400
     assert f"Use una contraseña de al menos {minimum} caracteres." in short.text
-    created = post_form(client, "/register", {"email": "ana@example.org", "password": PASSWORD,
-                                              "display_name": "Ana"}, page="/register")
+    sent = post_form(client, "/register", {"email": "ana@example.org", "password": PASSWORD,
+                                           "display_name": "Ana"}, page="/register")
+    assert sent.status_code == 200 and "Hemos enviado un mensaje a ana@example.org" in sent.text
+    mail = session.exec(select(OutboxMessage)).one()
+    assert mail.subject == "Termine de crear su cuenta de Groundwork"
+    link = re.search(r"http://testserver(/register/confirm/\S+)", mail.body)
+    assert link and "Crear mi cuenta" in client.get(link.group(1)).text
+    created = post_form(client, link.group(1), {}, page=link.group(1))
     assert created.status_code == 303
     assert "Le damos la bienvenida, Ana. Su cuenta está lista." in client.get("/").text
 

@@ -7,7 +7,7 @@ import pytest
 from app import accounts
 from models.accounts import Role
 from tests.conftest import make_settings
-from tests.live import axe_violations, launch_chromium, live_server, screenshot
+from tests.live import axe_violations, launch_chromium, live_server, register_in_browser, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -29,11 +29,7 @@ def browser():
 
 def test_resident_registers_then_admin_signs_in_and_sees_staff_navigation(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(server.url + "/register")
-    page.get_by_label("Email").fill("ana@example.org")
-    page.get_by_label("Password").fill("a-good-password")
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(server.url + "/")
+    register_in_browser(page, server, "ana@example.org", "a-good-password")
     assert page.get_by_role("button", name="Sign out").is_visible()
     assert page.locator("nav[aria-label=Staff], ul[aria-label=Staff]").count() == 0
     screenshot(page, f"home-resident-{server.kind}")

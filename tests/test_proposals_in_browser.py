@@ -9,7 +9,7 @@ import pytest
 
 from app import accounts, groups
 from tests.conftest import make_settings
-from tests.live import launch_chromium, live_server, screenshot
+from tests.live import launch_chromium, live_server, register_in_browser, screenshot
 from tests.proposal_city import build_city, segment_line
 
 pytestmark = pytest.mark.browser
@@ -73,11 +73,7 @@ def test_a_new_member_drafts_three_proposals_on_the_map_and_submits(server, brow
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(server.url + "/register")
-    page.get_by_label("Email").fill(f"member-{server.kind}@example.org")
-    page.get_by_label("Password").fill("a-good-password")
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(server.url + "/")
+    register_in_browser(page, server, f"member-{server.kind}@example.org", "a-good-password")
     page.goto(server.invite)
     page.get_by_role("button", name=re.compile("Join Friends of Main Street")).click()
     page.wait_for_url(re.compile(r".*/groups/\d+$"))

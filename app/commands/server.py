@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import typer
 import uvicorn
 
 from app import migrate
-from app.commands import fail
+from app.commands import console, fail
 from app.db import SpatiaLiteMissing, make_engine
-from app.settings import get_settings
+from app.settings import Settings, get_settings
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def development_exposure(settings: Settings) -> list[str]:
+    """What a development server shows to whoever can reach it, in plain words."""
+    exposed = ["the demo accounts `groundwork demo` makes, whose password is published in the docs"]
+    if not settings.secret_key:
+        exposed.append("sessions signed with the generated key in .groundwork-secret, not GROUNDWORK_SECRET_KEY")
+    if not settings.security.https_only_cookies:
+        exposed.append("session cookies sent over plain HTTP (GROUNDWORK_SECURITY__HTTPS_ONLY_COOKIES is off)")
+    if settings.outbox_available:
+        exposed.append("mail is not sent (no GROUNDWORK_MAIL__SMTP_HOST): reset and registration links wait in "
+                       "the admins' /outbox instead of reaching people")
+    return exposed
 
 
 def register(cli: typer.Typer) -> None:
@@ -18,12 +42,27 @@ def register(cli: typer.Typer) -> None:
         port: int = typer.Option(8000, help="Port."),
         workers: int = typer.Option(1, help="Worker processes (use PostGIS for more than one busy writer)."),
         reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+        expose_development: bool = typer.Option(
+            False, "--expose-development",
+            help="Serve a development-mode server on an address other than loopback (it warns what is exposed)."),
     ) -> None:
         """Run the web server (default http://127.0.0.1:8000)."""
         settings = get_settings()
+        if settings.environment == "development" and not is_loopback(host):
+            exposed = "; ".join(development_exposure(settings))
+            if not (expose_development or settings.security.allow_public_bind_in_development):
+                raise fail(f"refusing to serve development mode on {host}: others could reach {exposed}. "
+                           "Set GROUNDWORK_ENVIRONMENT=production (see docs/DEPLOY.md), listen on 127.0.0.1, "
+                           "or pass --expose-development if you mean it.")
+            console.print(f"[bold yellow]warning:[/] development mode on {host}:{port} exposes {exposed}.",
+                          highlight=False)
         try:
             migrate.ensure_current(make_engine(settings.database_url))
         except (migrate.SchemaOutOfDate, SpatiaLiteMissing) as error:
             raise fail(str(error)) from error
+        trusted = settings.security.trusted_proxies
+        # Proxy headers are read by the application (app.security.client_address), only from trusted_proxies;
+        # uvicorn itself must not rewrite the client address from whatever header a client sends.
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                    reload=reload, log_level=settings.log_level, proxy_headers=True, forwarded_allow_ips="*")
+                    reload=reload, log_level=settings.log_level, proxy_headers=False,
+                    forwarded_allow_ips=",".join(trusted) or None)

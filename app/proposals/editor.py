@@ -32,7 +32,7 @@ from app.proposals.selection import (
     parse_geometry,
     storable,
 )
-from models.accounts import User
+from models.accounts import Group, User
 from models.base import utcnow
 from models.proposals import Proposal, ProposalAsset, ProposalState
 
@@ -231,6 +231,9 @@ def create_proposal(*, session: Session, group_id: int, actor: User, data: Propo
     prepared = prepare(session=session, group_id=group_id, proposal_id=None, data=data)
     last = session.exec(select(func.max(Proposal.position)).where(Proposal.group_id == group_id)).one()
     proposal = Proposal(group_id=group_id, position=(last or 0) + 1, created_by_id=actor.id, updated_by_id=actor.id,
+    # One creation at a time per group (a row lock on PostGIS; SQLite has one writer anyway), so two
+    # new drafts never take the same place; uq_proposal_group_position is the backstop.
+    session.exec(select(Group.id).where(Group.id == group_id).with_for_update())
                         **prepared.values)
     session.add(proposal)
     session.flush()

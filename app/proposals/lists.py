@@ -156,10 +156,14 @@ def move(*, session: Session, group_id: int, proposal_id: int, actor: User, dire
             raise ProposalError(_("“{title}” was submitted; its place in the list is fixed.").format(title=p.title),
                                 field="direction")
     proposals[index], proposals[other] = proposals[other], proposals[index]
-    for position, p in enumerate(proposals, start=1):
-        if p.position != position:
-            p.position = position
-            session.add(p)
+    moved = [(position, p) for position, p in enumerate(proposals, start=1) if p.position != position]
+    for _position, p in moved:  # out of the way first: (group, position) is unique at every statement
+        p.position = -(p.id or 0)
+        session.add(p)
+    session.flush()
+    for position, p in moved:
+        p.position = position
+        session.add(p)
     session.commit()
 
 
