@@ -33,6 +33,15 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PASSWORD = "a-long-test-password"
 
 
+@pytest.fixture(autouse=True)
+def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remote imports resolve host names before fetching (SSRF guard); tests never use the real DNS:
+    every name is a public address unless a test puts its own resolver in ``remote.resolve``."""
+    from app.importers import remote
+
+    monkeypatch.setattr(remote, "resolve", lambda host, port: ["93.184.215.14"])
+
+
 @dataclass
 class Database:
     kind: str  # "spatialite" | "postgis"

@@ -4,13 +4,22 @@
 Every request has the configured timeout and is retried with backoff on network errors and
 5xx/429 answers. HTML pages and ArcGIS error payloads (``{"error": {...}}``, sent with HTTP 200)
 are reported as such. The result is saved as a GeoJSON file for the file reader.
+
+Only public addresses are fetched: every request (the first and each redirect) resolves its host
+and is refused when any address is loopback, private, link-local (cloud metadata), multicast or
+reserved, unless the host is named in ``imports.private_hosts_allowed``; the connection then goes
+to the address that was checked (no second lookup to rebind). A failed connection is reported in
+one message whatever the cause, so the importer does not tell which internal ports answer.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
+import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +30,61 @@ from app.settings import ImportSettings
 
 ARCGIS_LAYER = re.compile(r"^(?P<layer>.+/(?:FeatureServer|MapServer)/\d+)(?:/query)?/?$", re.IGNORECASE)
 _RETRY_STATUS = {429, 500, 502, 503, 504}
+Resolver = Callable[[str, int], list[str]]
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (the operating system's resolver)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return []
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+resolve: Resolver = system_resolver  # tests put a fake resolver here
+
+
+class AddressRefused(Exception):
+    """The host resolves to an address imports may not fetch."""
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_private or ip.is_link_local)
+
+
+class _PublicOnly(httpx.BaseTransport):
+    """Checks each request's host (redirects included) before it is sent; with the real network,
+    connects to the checked address so a second DNS answer cannot point elsewhere."""
+
+    def __init__(self, inner: httpx.BaseTransport, *, allowed_hosts: list[str], pin: bool) -> None:
+        self.inner, self.pin = inner, pin
+        self.allowed = {host.strip().lower().rstrip(".") for host in allowed_hosts}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host.lower().rstrip(".")
+        if request.url.scheme not in ("http", "https"):
+            raise AddressRefused(host)
+        port = request.url.port or (443 if request.url.scheme == "https" else 80)
+        try:
+            addresses = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            addresses = resolve(host, port)
+        if not addresses:
+            raise httpx.ConnectError("no address", request=request)
+        if host not in self.allowed and not all(is_public(a) for a in addresses):
+            raise AddressRefused(host)
+        if self.pin and addresses[0] != host:
+            if request.url.scheme == "https":
+                request.extensions = {**request.extensions, "sni_hostname": host}
+            request.url = request.url.copy_with(host=addresses[0])
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def fetch(url: str, directory: Path, *, settings: ImportSettings,
@@ -29,7 +93,9 @@ def fetch(url: str, directory: Path, *, settings: ImportSettings,
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / "download.geojson"
     timeout = httpx.Timeout(settings.http_timeout_s)
-    with httpx.Client(transport=transport, timeout=timeout, follow_redirects=True,
+    guarded = _PublicOnly(transport or httpx.HTTPTransport(), allowed_hosts=settings.private_hosts_allowed,
+                          pin=transport is None)
+    with httpx.Client(transport=guarded, timeout=timeout, follow_redirects=True, max_redirects=5,
                       headers={"User-Agent": "Groundwork importer"}) as client:
         match = ARCGIS_LAYER.match(url.split("?", 1)[0])
         if match:
@@ -107,12 +173,18 @@ def _get(client: httpx.Client, url: str, settings: ImportSettings,
                         if len(body) > limit:
                             raise ImportFailed(f"{url} sent more than {settings.max_upload_mb} MB; it was not read.")
                     return response.status_code, response.headers.get("content-type", ""), bytes(body)
+        except AddressRefused as error:
+            raise ImportFailed(f"{url} was not fetched: imports read only public internet addresses, and {error} "
+                               "(or a page it redirects to) is not one. An administrator can allow a named internal "
+                               "host with GROUNDWORK_IMPORTS__PRIVATE_HOSTS_ALLOWED.") from None
         except httpx.TimeoutException as error:
             if last:
                 raise ImportFailed(f"{url} did not answer within {settings.http_timeout_s:g} s "
                                    f"({attempts} attempts).") from error
+        except httpx.TooManyRedirects as error:
+            raise ImportFailed(f"{url} redirects too many times.") from error
         except httpx.HTTPError as error:
-            if last:
-                raise ImportFailed(f"{url} could not be reached: {error} ({attempts} attempts).") from error
+            if last:  # one message whatever failed (refused, reset, closed port, TLS, unknown host): no port scan
+                raise ImportFailed(f"{url} could not be reached ({attempts} attempts).") from error
         time.sleep(settings.http_backoff_s * 2 ** attempt)
     raise AssertionError("unreachable")
