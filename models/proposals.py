@@ -76,6 +76,9 @@ class Proposal(SQLModel, table=True):
     submitted_snapshot: dict[str, Any] | None = Field(default=None, sa_type=JSONType,
                                                       description="Frozen at submission.")
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    asset_snapshot: dict[str, Any] | None = Field(
+        default=None, sa_type=JSONType,
+        description="The assets as submitted (app.proposals.snapshots): geometry, condition, cost inputs.")
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")

@@ -153,3 +153,5 @@ class PublishedItem(SQLModel, table=True):
     tier: int
     cost_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
     score: float = 0.0
+    snapshot: dict[str, Any] | None = Field(default=None, sa_type=JSONType,
+                                            description="The item as published, with its assets; never updated.")

@@ -15,7 +15,17 @@ from app.costing.arithmetic import dollars, parse_dollars
 from app.deps import CurrentUser, SessionDep
 from app.i18n import N_
 from app.i18n import gettext as _
-from app.proposals import ProposalError, ProposalNotFound, VersionConflict, editor, history, lists, states, workbench
+from app.proposals import (
+    ProposalError,
+    ProposalNotFound,
+    VersionConflict,
+    editor,
+    history,
+    lists,
+    snapshots,
+    states,
+    workbench,
+)
 from app.proposals.editor import ProposalInput
 from app.proposals.selection import parse_asset_keys
 from app.web import flash, is_htmx, render, use_viewer_language
@@ -99,6 +109,7 @@ def _editor_page(request: Request, session: SessionDep, viewer: CurrentUser, pro
         "revisions": history.revisions(session=session, proposal_id=proposal.id or 0)[:20],
         "allowed": states.allowed_next(proposal.state, staff=False),
         "map_bounds": workbench.city_bounds(session=session),
+        "comparison": snapshots.comparison(session=session, proposal=proposal),
     }, status_code=status_code)
 
 

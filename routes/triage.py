@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.costing.arithmetic import parse_dollars
 from app.deps import SessionDep, StaffUser
 from app.navigation import NavEntry
-from app.proposals import ProposalError, ProposalNotFound
+from app.proposals import ProposalError, ProposalNotFound, snapshots
 from app.triage import ReviewConflict, TriageError, board, overlaps, review, scoring
 from app.web import flash, is_htmx, render
 from models.proposals import ProposalState
@@ -101,6 +101,7 @@ def _review_context(session: SessionDep, proposal_id: int, **extra: Any) -> dict
     return {"page": page, "geojson": json.dumps(shape), "bounds": json.dumps(bounds), "card": card,
             "criteria": criteria, "reviewers": review.staff_members(session=session),
             "merged_into": overlaps.merged_into(session=session, proposal_id=proposal_id),
+            "links": snapshots.link_status(session=session, proposal=page.proposal),
             "notes_form": None, "conflict": None, **extra}
 
 

@@ -23,6 +23,7 @@ from app.groups import GroupNotFound
 from app.i18n import N_, number
 from app.i18n import gettext as _
 from app.proposals import ProposalError, ProposalNotFound, VersionConflict, history
+from app.proposals.frozen import refuse_if_published
 from app.proposals.selection import (
     AssetKey,
     check_assets_exist,
@@ -282,6 +283,7 @@ def update_proposal(*, session: Session, group_id: int, proposal_id: int, actor:
                     data: ProposalInput) -> Proposal:
     """Save the group's changes if nobody saved since ``expected_version``; else ``VersionConflict``."""
     proposal = get_for_member(session=session, group_id=group_id, proposal_id=proposal_id, viewer=actor)
+    refuse_if_published(session=session, proposal_ids=[proposal_id])
     check_editable(proposal)
     prepared = prepare(session=session, group_id=group_id, proposal_id=proposal_id, data=data)
     result = session.execute(
@@ -302,6 +304,7 @@ def update_proposal(*, session: Session, group_id: int, proposal_id: int, actor:
 
 def delete_draft(*, session: Session, group_id: int, proposal_id: int, actor: User) -> None:
     proposal = get_for_member(session=session, group_id=group_id, proposal_id=proposal_id, viewer=actor)
+    refuse_if_published(session=session, proposal_ids=[proposal_id])
     if proposal.state != ProposalState.draft:
         raise ProposalError(_("Only drafts can be deleted; withdraw a submitted proposal instead."), field="state")
     session.execute(update(Proposal).where(col(Proposal.alternate_of_id) == proposal_id).values(alternate_of_id=None))

@@ -23,11 +23,10 @@ from app.geometry import bounds
 from app.impact.deterioration import pci_at_age, project_pci
 from app.layers.legend import UNRATED, pavement_entries
 from app.layers.summary import loaded_layers, pavement_scheme
-from app.proposals import ProposalNotFound, states
-from app.proposals.editor import asset_keys
-from app.proposals.selection import AssetKey, ConditionSummary, condition_summary, features
+from app.proposals import ProposalNotFound, snapshots, states
+from app.proposals.selection import AssetKey, ConditionSummary, features
 from models.accounts import Group
-from models.layers import District, LayerKind, PavementSegment
+from models.layers import District, LayerKind
 from models.proposals import Proposal, ProposalAsset, ProposalState
 
 PUBLIC_STATES = tuple(s.value for s in ProposalState if s is not ProposalState.draft)
@@ -213,6 +212,7 @@ class PublicProposal:
     bounds: tuple[float, float, float, float] | None
     supports: int
     map_config: dict[str, Any] = field(default_factory=dict)
+    comparison: snapshots.Comparison = field(default_factory=snapshots.Comparison)
 
 
 def get_public(*, session: Session, proposal_id: int) -> Proposal:
@@ -223,8 +223,8 @@ def get_public(*, session: Session, proposal_id: int) -> Proposal:
     return proposal
 
 
-def _collection(session: Session, proposal: Proposal, keys: Any) -> dict[str, Any]:
-    collection = features(session=session, keys=keys)
+def _collection(proposal: Proposal, assets: list[dict[str, Any]]) -> dict[str, Any]:
+    collection = snapshots.feature_collection(assets)
     if proposal.geom is not None:
         collection["features"].insert(0, {"type": "Feature", "id": f"proposal:{proposal.id}",
                                           "geometry": mapping(to_shape(proposal.geom)),
@@ -233,16 +233,13 @@ def _collection(session: Session, proposal: Proposal, keys: Any) -> dict[str, An
     return collection
 
 
-def impact_of(*, session: Session, keys: Any, years: int, condition: ConditionSummary) -> Impact:
-    """Length-weighted PCI along the project now, after ``years`` untouched, and after ``years`` if
-    treated now (the deterioration curve); gaps closed, lights and ramps fixed."""
-    ids = [k.id for k in keys if k.layer == "pavement"]
+def impact_of(*, rows: list[tuple[float, float, str]], years: int, condition: ConditionSummary) -> Impact:
+    """Length-weighted PCI along the project (``rows``: length, PCI, functional class of each rated
+    segment) as covered, after ``years`` untouched, and after ``years`` if treated now (the
+    deterioration curve); gaps closed, lights and ramps fixed."""
     now = untreated = treated = None
     length = 0.0
-    if ids:
-        rows = [(m, pci, fc) for m, pci, fc in session.exec(
-            select(PavementSegment.length_m, PavementSegment.pci, PavementSegment.functional_class)
-            .where(col(PavementSegment.id).in_(ids))) if pci is not None]
+    if rows:
         length = sum(m for m, _, _ in rows)
         if length > 0:
             now = sum(m * pci for m, pci, _ in rows) / length
@@ -255,9 +252,9 @@ def impact_of(*, session: Session, keys: Any, years: int, condition: ConditionSu
 
 def project_page(*, session: Session, proposal_id: int) -> PublicProposal:
     proposal = get_public(session=session, proposal_id=proposal_id)
-    keys = asset_keys(session=session, proposal_id=proposal.id or 0)
+    assets = snapshots.covered_assets(session=session, proposal=proposal)  # as submitted
     view = programs.program_view(session=session)
-    condition = condition_summary(session=session, keys=keys, band_scheme=view.program.band_scheme if view else None)
+    condition = snapshots.condition_summary(assets, view.program.band_scheme if view else None)
     years = view.program.collection_years if view else 5
     group = session.get(Group, proposal.group_id)
     district = session.get(District, proposal.district_id) if proposal.district_id else None
@@ -266,18 +263,19 @@ def project_page(*, session: Session, proposal_id: int) -> PublicProposal:
     history = [PublicStatus(t.at, t.from_state, t.to_state, t.actor if t.actor == "City staff" else group_name,
                             t.public_note)
                for t in states.transitions(session=session, proposal_id=proposal.id or 0, for_staff=False)]
-    collection = _collection(session, proposal, keys)
+    collection = _collection(proposal, assets)
     shapes = [shape(f["geometry"]) for f in collection["features"] if f.get("geometry")]
     return PublicProposal(
         proposal=proposal, group=group.name if group else "", category=_chip(category_chips(session=session),
                                                                                proposal.category_key),
         district=district.name if district else None, state_label=ProposalState(proposal.state).label,
         estimate=proposal.estimate, condition=condition, history=history,
-        impact=impact_of(session=session, keys=keys, years=years, condition=condition),
+        impact=impact_of(rows=snapshots.pavement_rows(assets), years=years, condition=condition),
         features=collection, bounds=bounds(shapes) if shapes else None,
         supports=participation.support_count(session=session, proposal_id=proposal.id or 0),
         map_config=map_config(session=session, collection=collection,
-                              box=bounds(shapes) if shapes else None))
+                              box=bounds(shapes) if shapes else None),
+        comparison=snapshots.compare(session=session, assets=assets))
 
 
 def map_config(*, session: Session, collection: dict[str, Any], box: Any) -> dict[str, Any]:
@@ -305,8 +303,8 @@ def _geometry_of(session: Session, proposal: Proposal, asset_shapes: dict[int, l
 
 def map_features(*, session: Session, bbox: tuple[float, float, float, float] | None,
                  category: str = "", status: str = "", district: str = "") -> dict[str, Any]:
-    """Public proposals meeting ``bbox`` as GeoJSON (drawn location, else their assets), with the
-    category's colour and name so the map colours them and says what they are in words."""
+    """Public proposals meeting ``bbox`` as GeoJSON (drawn location, else their assets as submitted),
+    with the category's colour and name so the map colours them and says what they are in words."""
     chips = category_chips(session=session)
     query = select(Proposal, Group.name).join(Group, col(Group.id) == Proposal.group_id).where(
         col(Proposal.state).in_(PUBLIC_STATES))
@@ -317,10 +315,14 @@ def map_features(*, session: Session, bbox: tuple[float, float, float, float] | 
     if district.isdigit():
         query = query.where(col(Proposal.district_id) == int(district))
     found = list(session.exec(query.order_by(col(Proposal.id)).limit(MAX_MAP_FEATURES)))
-    ids = [p.id or 0 for p, _ in found]
     asset_shapes: dict[int, list[BaseGeometry]] = {}
-    if ids:
-        links = list(session.exec(select(ProposalAsset).where(col(ProposalAsset.proposal_id).in_(ids))))
+    for proposal, _group in found:  # the assets as submitted, whatever the layers hold now
+        if proposal.geom is None and proposal.asset_snapshot is not None:
+            asset_shapes[proposal.id or 0] = [shape(a["geometry"]) for a in proposal.asset_snapshot.get("assets", [])]
+    ids = [p.id or 0 for p, _ in found if p.geom is None and p.asset_snapshot is None]
+    if ids:  # submitted before snapshots existed: the assets the layers still have
+        links = list(session.exec(select(ProposalAsset).where(col(ProposalAsset.proposal_id).in_(ids),
+                                                              col(ProposalAsset.missing).is_(False))))
         by_key: dict[str, list[int]] = {}
         for link in links:
             by_key.setdefault(f"{link.layer}:{link.asset_id}", []).append(link.proposal_id)

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from app import audit, groups, program
 from app.i18n import gettext as _
-from app.proposals import ProposalError, ProposalNotFound, history
+from app.proposals import ProposalError, ProposalNotFound, history, snapshots
 from app.proposals.editor import asset_keys, conflict, get_for_member
 from models.accounts import Role, User
 from models.base import utcnow
@@ -115,6 +115,8 @@ def transition(*, session: Session, proposal: Proposal, to: ProposalState, actor
     if rule.public_note_required and not public_note:
         raise ProposalError(f"Write the note the group will see when you {rule.verb}.", field="public_note")
     _check_phase(session, frm, to, today)
+    if to in (S.shortlisted, S.on_ballot):
+        snapshots.check_not_lost(session=session, proposal=proposal)
     version = proposal.version if expected_version is None else expected_version
     values: dict[str, object] = {"state": to.value, "version": version + 1, "updated_by_id": actor.id,
                                  "updated_at": utcnow()}
@@ -122,7 +124,11 @@ def transition(*, session: Session, proposal: Proposal, to: ProposalState, actor
         _check_complete(session, proposal)
         keys = asset_keys(session=session, proposal_id=proposal.id or 0)
         values["submitted_snapshot"] = history.snapshot(proposal, keys)
+        values["asset_snapshot"] = snapshots.take(session=session, proposal=proposal, keys=keys)
         values["submitted_at"] = utcnow()
+    elif proposal.asset_snapshot is None and to in (S.shortlisted, S.on_ballot):  # submitted before snapshots
+        keys = asset_keys(session=session, proposal_id=proposal.id or 0)
+        values["asset_snapshot"] = snapshots.take(session=session, proposal=proposal, keys=keys)
     result = session.execute(update(Proposal).where(col(Proposal.id) == proposal.id, col(Proposal.version) == version,
                                                     col(Proposal.state) == frm.value).values(**values))
     if result.rowcount != 1:  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from app import audit, mail
 from app import program as programs
 from app.layers import summary
-from app.proposals import states
+from app.proposals import snapshots, states
 from app.scenarios import ScenarioError, compare, scenarios
 from app.settings import Settings
 from app.triage import review, scoring
@@ -75,6 +75,7 @@ def readiness(*, session: Session, scenario_id: int) -> Readiness:
                         + ", ".join(f"#{u.id} “{u.title}”" for u in p.unpriced) + ".")
     problems += [f"It breaks a rule: {v.message}" for v in outcome.violations]
     chosen = outcome.ids
+    problems += snapshots.lost_problems(session=session, proposals=[p.proposals[k] for k in sorted(chosen, key=int)])
     missing = [prop for key, prop in p.proposals.items() if key not in chosen
                and not review.review_of(session=session, proposal_id=prop.id or 0).public_notes.strip()]
     if missing:
@@ -136,7 +137,9 @@ def _publish(session: Session, settings: Settings, actor: User, scenario_id: int
         session.add(PublishedItem(published_list_id=published.id or 0, proposal_id=item["proposal_id"],
                                   title=item["title"], category_key=item["category"], district=item["district"],
                                   tier=item["tier"], cost_cents=item["cost_cents"],
-                                  score=scores[str(item["proposal_id"])]))
+                                  score=scores[str(item["proposal_id"])],
+                                  snapshot=snapshots.for_ballot(session=session,
+                                                                proposal=p.proposals[str(item["proposal_id"])])))
     _notify(session, settings, p.proposals, selection, reasons)
     audit.record(session=session, actor=actor, action="ballot.publish", object_type="published_list",
                  object_id=published.id, after={"version": version, "hash": published.content_hash,

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app import audit, geometry
+from app.proposals.frozen import refuse_if_published
 from app.triage import TriageError
 from models.accounts import User
 from models.base import utcnow
@@ -117,6 +118,7 @@ def mark_alternates(*, session: Session, actor: User, proposal_ids: list[int]) -
     ids = sorted(set(proposal_ids))
     if len(ids) < 2:
         raise TriageError("Choose at least two proposals to mark as alternates.", field="ids")
+    refuse_if_published(session=session, proposal_ids=ids)
     for pid in ids:
         proposal = session.get(Proposal, pid)
         if proposal is None or proposal.state not in ACTIVE:
@@ -139,6 +141,7 @@ def merge(*, session: Session, actor: User, keep_id: int, merged_id: int, public
     supporters stay with their proposals (resident supports do not exist yet)."""
     if keep_id == merged_id:
         raise TriageError("Choose two different proposals to merge.", field="ids")
+    refuse_if_published(session=session, proposal_ids=[keep_id, merged_id])  # neither gains nor loses anything
     keep, merged = session.get(Proposal, keep_id), session.get(Proposal, merged_id)
     for p, pid in ((keep, keep_id), (merged, merged_id)):
         if p is None or p.state not in ACTIVE:
