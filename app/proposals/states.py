@@ -26,6 +26,7 @@ from app import audit, groups, program
 from app.i18n import gettext as _
 from app.proposals import ProposalError, ProposalNotFound, history, snapshots
 from app.proposals.editor import asset_keys, conflict, get_for_member
+from app.proposals.frozen import refuse_if_published
 from models.accounts import Role, User
 from models.base import utcnow
 from models.program import PhaseKey
@@ -61,6 +62,9 @@ TRANSITIONS: dict[tuple[ProposalState, ProposalState], Rule] = {
     (S.shortlisted, S.not_selected): Rule(Who.staff, "not select", public_note_required=True),
 }
 STAFF_RESUME = (S.needs_info, S.under_review)  # staff may also resume a review without the group
+# An amendment of the published list (app.scenarios.amend) adds and removes projects, with its public reason.
+AMENDMENT_MOVES = {(S.feasible, S.on_ballot), (S.shortlisted, S.on_ballot), (S.not_selected, S.on_ballot),
+                   (S.on_ballot, S.not_selected)}
 WITHDRAWABLE = [s for s in ProposalState if not s.is_final]
 PUBLISHED_PHASES = (PhaseKey.published, PhaseKey.vote)
 SUBMIT_PHASES = (PhaseKey.accepting_proposals,)
@@ -97,12 +101,21 @@ def _rule(frm: ProposalState, to: ProposalState, actor_is_staff: bool) -> Rule:
 
 def transition(*, session: Session, proposal: Proposal, to: ProposalState, actor: User, reason: str = "",
                public_note: str = "", expected_version: int | None = None, today: date | None = None,
-               commit: bool = True) -> Proposal:
+               commit: bool = True, amending: bool = False) -> Proposal:
     """Move the proposal to ``to`` if the rules allow it; one unit of work, unless ``commit=False``
-    makes it part of the caller's (publishing moves many proposals, all or none)."""
+    makes it part of the caller's (publishing moves many proposals, all or none). A proposal on a
+    published list is refused (``PublishedProposal``) unless ``amending``: an amendment
+    moves its proposals after writing the new version, the one change the database allows."""
     frm = ProposalState(proposal.state)
     is_staff = Role(actor.role).is_staff
-    rule = _rule(frm, to, is_staff)
+    if amending:
+        if (frm, to) not in AMENDMENT_MOVES:
+            raise ProposalError(f"An amendment cannot move a proposal that is “{frm.label}” to “{to.label}”.",
+                                field="state")
+        rule = Rule(Who.staff, "amend the ballot list", public_note_required=True)
+    else:
+        refuse_if_published(session=session, proposal_ids=[proposal.id or 0])
+        rule = _rule(frm, to, is_staff)
     if rule.who is Who.staff and not is_staff:
         raise ProposalError(f"Only staff can {rule.verb}.", field="state")
     if rule.who is Who.group and not _is_member(session, proposal, actor):

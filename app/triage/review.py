@@ -17,6 +17,7 @@ from app import audit, geometry
 from app.costing.arithmetic import round_half_up
 from app.proposals import ProposalError, ProposalNotFound, states
 from app.proposals.editor import asset_keys
+from app.proposals.frozen import refuse_if_published
 from app.proposals.selection import ConditionSummary, condition_summary, features, geometry_geojson
 from app.triage import ReviewConflict, TriageError
 from models.accounts import Group, Role, User
@@ -125,6 +126,7 @@ def revise_estimate(*, session: Session, actor: User, proposal_id: int, revision
     """Staff's estimate: the group's lines with revised quantities or unit costs. The markups
     (design, contingency, escalation) keep the group's ratio of total to construction."""
     proposal = staff_proposal(session=session, proposal_id=proposal_id)
+    refuse_if_published(session=session, proposal_ids=[proposal_id])
     reason = reason.strip()
     if not reason:
         raise TriageError("Give a reason for revising the estimate.", field="reason")
@@ -184,6 +186,7 @@ def decide(*, session: Session, actor: User, proposal_id: int, to: ProposalState
            public_note: str = "", expected_version: int | None = None) -> Proposal:
     """Move a proposal (a submitted one is taken under review first). ProposalError when not allowed."""
     proposal = staff_proposal(session=session, proposal_id=proposal_id)
+    refuse_if_published(session=session, proposal_ids=[proposal_id])
     if proposal.state == S.submitted and to not in (S.under_review,):
         proposal = states.start_review(session=session, proposal_id=proposal_id, actor=actor,
                                        expected_version=expected_version)
