@@ -116,3 +116,18 @@ def test_the_real_network_connects_to_the_checked_address(monkeypatch: pytest.Mo
     assert seen[0].url.host == "93.184.215.14" and seen[0].headers["host"] == "data.city.gov"
     assert seen[0].extensions["sni_hostname"] == "data.city.gov"
     assert json.loads((tmp_path / "download.geojson").read_text())["features"][0]["properties"]["POLE_ID"] == "P1"
+
+
+def test_an_arcgis_layer_that_never_ends_is_stopped_at_the_feature_limit(session: Session, settings, dns):
+    dns["services.city.gov"] = ["93.184.215.14"]
+    layer = "https://services.city.gov/arcgis/rest/services/Lights/FeatureServer/0"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/query"):  # always "more to come"
+            return httpx.Response(200, json={"type": "FeatureCollection", "exceededTransferLimit": True,
+                                             "features": LIGHTS["features"] * 2})
+        return httpx.Response(200, json={"name": "Lights", "maxRecordCount": 2})
+
+    with pytest.raises(ImportFailed, match="has more than 5 features .*it was not read further"):
+        _import(session, settings, layer, handler, max_features=5)
+    assert session.get(Layer, "streetlight") is None

@@ -124,6 +124,9 @@ def _arcgis_features(client: httpx.Client, layer_url: str, url: str,
         batch = page.get("features") or []
         features.extend(batch)
         pages += 1
+        if len(features) > settings.max_features:
+            raise ImportFailed(f"{layer_url} has more than {settings.max_features:,} features (the limit, "
+                               "GROUNDWORK_IMPORTS__MAX_FEATURES); it was not read further. Nothing was imported.")
         more = page.get("exceededTransferLimit") or (page.get("properties") or {}).get("exceededTransferLimit")
         if not batch or (not more and len(batch) < page_size):
             break

@@ -3,8 +3,10 @@ GeoPackage (with pyogrio/GDAL), and http(s) URLs (see ``remote``)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,14 +66,70 @@ def read_file(path: Path, *, work_dir: Path, settings: ImportSettings, layer: st
         inner_layer = None if layer in (data_file.stem, data_file.name) else layer
         return read_file(data_file, work_dir=work_dir, settings=settings, layer=inner_layer, display_name=name)
     if suffix == ".csv":
-        columns, rows, geometries, notes = csv_files.read_csv(path)
+        data = path.read_bytes()
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ImportFailed(f"{name} is UTF-16 text; save it as CSV (UTF-8) and try again.")
+        if b"\x00" in data:
+            raise ImportFailed(f"{name} contains NUL bytes, so it is not a text CSV file (is it a spreadsheet "
+                               "saved as .csv?). Export it as CSV (UTF-8) and try again.")
+        try:
+            columns, rows, geometries, notes = csv_files.read_csv(path)
+        except csv.Error as error:  # e.g. a field over the csv module's size limit
+            raise ImportFailed(f"{name} could not be read as CSV: {error}.") from error
+        _check_feature_count(len(rows), name, settings)
         return SourceTable(name, "csv", columns, rows, geometries, None, notes)
     if suffix == ".shp":
         _check_shapefile(path, name)
+    elif suffix in GEOJSON:
+        data = path.read_bytes()
+        _check_json_depth(data, name, settings.max_json_depth)
+        _check_declared_crs(data, name)
     elif suffix not in READABLE:
         raise ImportFailed(f"{name}: cannot read {suffix or 'files without an extension'}; give a GeoJSON, CSV, "
                            "Shapefile (.shp or .zip) or GeoPackage (.gpkg).")
-    return _read_with_gdal(path, name, layer)
+    return _read_with_gdal(path, name, layer, settings)
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+
+
+def _check_json_depth(data: bytes, name: str, max_depth: int) -> None:
+    """Refuse JSON nested deeper than ``max_depth`` before any parser recurses into it. Strings are
+    blanked, everything but brackets dropped, then innermost pairs peeled off one level per pass
+    (each pass at C speed); a GeoJSON feature collection is about eight levels deep."""
+    brackets = _JSON_STRING.sub(b'""', data).translate(None, _NOT_BRACKETS)
+    for _ in range(max_depth):
+        peeled = _INNERMOST.sub(b"", brackets)
+        if not peeled or peeled == brackets:
+            return  # within the limit, or unbalanced: the reader reports malformed JSON
+        brackets = peeled
+    raise ImportFailed(f"{name} is nested more than {max_depth} levels deep; GeoJSON needs about 8. "
+                       "Nothing was imported.")
+
+
+_DECLARED_CRS = re.compile(rb'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"name"\s*:\s*"([^"]{1,200})"')
+
+
+def _check_declared_crs(data: bytes, name: str) -> None:
+    """GDAL reads a GeoJSON whose ``crs`` it does not know as longitude/latitude without a word;
+    refuse it instead, naming the CRS (the legacy ``crs`` member comes before the features)."""
+    match = _DECLARED_CRS.search(data[:65_536])
+    if match:
+        declared = match.group(1).decode("utf-8", "replace")
+        try:
+            parse_crs(declared)
+        except GeometryError as error:
+            raise ImportFailed(f"{name} declares the coordinate reference system {declared!r}, which is not "
+                               "known; give it with --crs (e.g. EPSG:2249) or export the file as "
+                               "longitude/latitude (EPSG:4326).") from error
+
+
+def _check_feature_count(count: int, name: str, settings: ImportSettings) -> None:
+    if count > settings.max_features:
+        raise ImportFailed(f"{name} has {count:,} features, more than the limit of {settings.max_features:,} "
+                           "(GROUNDWORK_IMPORTS__MAX_FEATURES). Split it, or raise the limit. Nothing was imported.")
 
 
 def choose_data_file(files: list[Path], name: str, layer: str | None) -> Path:
@@ -105,7 +163,7 @@ def _check_shapefile(path: Path, name: str) -> None:
                                ".dbf side by side (zip them together with the .prj to upload).")
 
 
-def _read_with_gdal(path: Path, name: str, layer: str | None) -> SourceTable:
+def _read_with_gdal(path: Path, name: str, layer: str | None, settings: ImportSettings) -> SourceTable:
     notes: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the M-coordinates warning is reported once, below
@@ -120,10 +178,14 @@ def _read_with_gdal(path: Path, name: str, layer: str | None) -> SourceTable:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            info = pyogrio.read_info(path, layer=layer)
+            info = pyogrio.read_info(path, layer=layer, force_feature_count=True)
+            _check_feature_count(int(info.get("features") or 0), name, settings)
             meta, _, wkb, values = pyogrio.raw.read(path, layer=layer, datetime_as_string=True)
         except (DataSourceError, DataLayerError) as error:
             raise _unreadable(path, name, error) from error
+        except UnicodeDecodeError as error:
+            raise ImportFailed(f"{name} has text that is not UTF-8 ({error.reason} at byte {error.start}); "
+                               "save it as UTF-8 and try again.") from error
     if any("Measured (M)" in str(w.message) for w in caught):
         notes.append("Measured (M) coordinates were dropped.")
     columns = [str(c) for c in meta["fields"]]
@@ -166,7 +228,14 @@ def _unreadable(path: Path, name: str, error: Exception) -> ImportFailed:
                 json.load(handle)
         except json.JSONDecodeError as bad:
             return ImportFailed(f"{name} is not valid JSON: {bad.msg} at line {bad.lineno}, column {bad.colno}.")
+        except RecursionError:
+            return ImportFailed(f"{name} is nested too deeply to be GeoJSON.")
         except UnicodeDecodeError:
             return ImportFailed(f"{name} is not UTF-8 text, so it is not GeoJSON.")
-        return ImportFailed(f"{name} is JSON but not GeoJSON that GDAL can read ({error}).")
-    return ImportFailed(f"{name} could not be read: {error}")
+        return ImportFailed(f"{name} is JSON but not GeoJSON that GDAL can read ({_without_path(error, path, name)}).")
+    return ImportFailed(f"{name} could not be read: {_without_path(error, path, name)}")
+
+
+def _without_path(error: Exception, path: Path, name: str) -> str:
+    """GDAL's message with the server's file path replaced by the file's name."""
+    return str(error).replace(f"'{path}'", name).replace(str(path), name)
