@@ -97,7 +97,8 @@ def _editor_page(request: Request, session: SessionDep, viewer: CurrentUser, pro
     try:
         bench = workbench.build(session=session, proposal=proposal, data=_input_of(form))
     except ProposalError as error:
-        bench = workbench.build(session=session, proposal=proposal, data=None, error=str(error))
+        bench = workbench.build(session=session, proposal=proposal, data=None, error=str(error),
+                                sent_assets=form.assets)
     return render(request, template, {
         "proposal": proposal, "form": form, "bench": bench,
         "categories": view.categories if view else [],
@@ -254,20 +255,23 @@ def preview(request: Request, session: SessionDep, viewer: CurrentUser, group_id
             category_key: FormText = "", scheduled_year: FormText = "", geometry: GeometryText = "",
             assets: GeometryText = "", override_amount: FormText = "", override_reason: FormText = "",
             alternate_of_id: FormText = "", take: Annotated[str, Form(max_length=20)] = "",
-            street: FormText = "", pci_below: FormText = "",
+            take_mode: Annotated[str, Form(max_length=20)] = "add", street: FormText = "", pci_below: FormText = "",
             remove: Annotated[str, Form(max_length=40)] = "") -> HTMLResponse:
     """The live side panel: selection, quantities, condition, estimate and budget — nothing is saved.
-    ``take`` adds segments (inside the drawn area, along the drawn line, on a street); ``remove``
-    drops one selected asset (the side panel's "Remove" buttons)."""
+    ``take`` adds segments (inside the drawn area, along the drawn line, on a street) or, with
+    ``take_mode=replace``, replaces the selection with them; ``remove`` drops one selected asset (the
+    side panel's "Remove" buttons). The answer replaces the editor's selection only when the action
+    changed it; one that takes nothing leaves it as it was."""
     proposal = _load(session, viewer, group_id, proposal_id)
     form = _editor_form(version, title, description, category_key, scheduled_year, geometry, assets,
                         override_amount, override_reason, alternate_of_id)
     try:
         data = _input_of(form)
-        bench = workbench.build(session=session, proposal=proposal, data=data, take=take, street=street,
-                                pci_below=pci_below, remove=remove)
+        bench = workbench.build(session=session, proposal=proposal, data=data, take=take, take_mode=take_mode,
+                                street=street, pci_below=pci_below, remove=remove)
     except ProposalError as error:
-        bench = workbench.build(session=session, proposal=proposal, data=None, error=str(error))
+        bench = workbench.build(session=session, proposal=proposal, data=None, error=str(error),
+                                sent_assets=form.assets)
     return render(request, "proposals/_workbench.html", {"proposal": proposal, "bench": bench, "oob": True})
 
 

@@ -170,7 +170,7 @@ def test_the_editor_side_panel_answers_in_spanish(client, session, settings, cit
     headers = {"HX-Request": "true", "X-CSRF-Token": csrf_of(client, "/groups")}
     response = client.post(f"/groups/{group.id}/proposals/{proposal.id}/preview", headers=headers,
                            data={"title": "x", "scheduled_year": "2027", "take": "street", "street": "Oak Street"})
-    assert "No hay tramos de pavimento en «Oak Street»." in response.text
+    assert "No hay tramos de pavimento en «Oak Street»; su selección no cambia." in response.text
 
 
 def test_error_pages_in_spanish(client, resident):

@@ -144,7 +144,7 @@ def test_preview_adds_street_segments_and_refuses_an_empty_area(client, session,
     assert f"pavement:{city.segments[1]}" in response.text and "Estimate" in response.text
     empty = '{"type":"Polygon","coordinates":[[[-83.39,33.941],[-83.389,33.941],[-83.389,33.942],[-83.39,33.941]]]}'
     response = client.post(path, headers=headers, data={"title": "x", "take": "inside", "geometry": empty})
-    assert "no segments inside that area" in response.text
+    assert "No segments lie inside this area; your selection is unchanged." in response.text
     session.refresh(proposal)
     assert proposal.version == 1
 

@@ -74,7 +74,7 @@ def test_selection_by_area_and_by_street_filter(session, city):
         segments_on_street(session=session, street="Elm Street", pci_below=None)
     empty = json.dumps({"type": "Polygon", "coordinates": [[[-83.39, 33.941], [-83.389, 33.941], [-83.389, 33.942],
                                                             [-83.39, 33.941]]]})
-    with pytest.raises(ProposalError, match="no segments inside"):
+    with pytest.raises(ProposalError, match="No segments lie inside this area; your selection is unchanged"):
         assets_inside(session=session, area=parse_geometry(empty))
 
 
@@ -87,7 +87,7 @@ def test_selection_along_a_line_takes_main_street_and_not_the_cross_street(sessi
     assert not {AssetKey("pavement", i) for i in oak} & set(along)
     # 30 m off the street is not along it; an area is not a line
     away = parse_geometry(json.dumps({"type": "LineString", "coordinates": [[-83.405, 33.9503], [-83.401, 33.9503]]}))
-    with pytest.raises(ProposalError, match="no segments along that line"):
+    with pytest.raises(ProposalError, match="No segments lie along this line; your selection is unchanged"):
         assets_along(session=session, line=away)
     ring = [[-83.4055, 33.949], [-83.4005, 33.949], [-83.4005, 33.951], [-83.4055, 33.949]]
     with pytest.raises(ProposalError, match="Draw a line first"):

@@ -83,8 +83,12 @@ def _district(ref: RuleRef, text: str, rules: Rules, totals, addable: list[Candi
     balance = district_balance(used, totals.total, share)
     slack = balance // BPS  # district spending above the minimum, in cents
     limit = -(-share * totals.total // BPS)
-    drop = [c.cost_cents * (BPS - share) for c in removable if c.district == ref.key]
-    add = [c.cost_cents * share for c in addable if c.district != ref.key]
+
+    def gain(c: Candidate) -> int:  # what the candidate adds to the balance (its share of it counts)
+        return BPS * c.cost_by_district.get(ref.key, 0) - share * c.cost_cents
+
+    drop = [gain(c) for c in removable if gain(c) > 0]
+    add = [-gain(c) for c in addable if gain(c) < 0]
     tight = balance < min(drop, default=0) or balance < min(add, default=0)
     if tight:
         sentence = _("{rule} binds: {district} gets {used}, {slack} above its minimum, so dropping its cheapest "

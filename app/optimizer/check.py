@@ -28,8 +28,8 @@ def spending(placed: Iterable[tuple[Candidate, int]]) -> Spending:
         total += cost
         totals.by_tier[tier] = totals.by_tier.get(tier, 0) + cost
         totals.by_category[candidate.category] = totals.by_category.get(candidate.category, 0) + cost
-        if candidate.district is not None:
-            totals.by_district[candidate.district] = totals.by_district.get(candidate.district, 0) + cost
+        for district, cents in candidate.cost_by_district.items():  # a proposal spanning districts: by share
+            totals.by_district[district] = totals.by_district.get(district, 0) + cents
     return Spending(total, totals.by_tier, totals.by_category, totals.by_district)
 
 

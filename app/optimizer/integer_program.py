@@ -8,8 +8,10 @@ The best list is found in two exact steps (docs/OPTIMIZER.md, "The integer progr
    Constraints (each belongs to one rule group, so any of them can be dropped):
      Σ_i cost_i · y[i] ≤ Σ_t budget_t                 all tier budgets together
      Σ_{i ∈ category} cost_i · y[i] ≤ cap             category cap   (≥ floor for a floor)
-     Σ_i cost_i · (1[i ∈ d] − share_d) · y[i] ≥ 0     district minimum share (the linear form of
-                                                     spending_d ≥ share_d × total spending)
+     Σ_i (cost_{i,d} − share_d · cost_i) · y[i] ≥ 0  district minimum share (the linear form of
+                                                     spending_d ≥ share_d × total spending; cost_{i,d}
+                                                     is the part of i's cost counted to district d,
+                                                     all of it or its share when i spans districts)
      Σ_{i ∈ group} y[i] ≤ 1                           alternates
      y[i] = 1 (must include) or y[i] = 0 (must exclude)  locks
 2. **The tiers.** The chosen proposals are placed in tiers so each tier fits its own budget and
@@ -133,12 +135,9 @@ def _list_program(candidates: tuple[Candidate, ...], rules: Rules, force: frozen
         total = sum(rules.tier_budget_cents(t) for t in tiers) - margins.get(_ALL_TIERS, 0)
         rows.append(_Row(_ALL_TIERS, -INF, total, everyone, cost))
     by_category: dict[str, list[int]] = {}
-    by_district: dict[str, list[int]] = {}
     by_group: dict[str, list[int]] = {}
     for i, c in enumerate(candidates):
         by_category.setdefault(c.category, []).append(i)
-        if c.district is not None:
-            by_district.setdefault(c.district, []).append(i)
         if c.alternate_group is not None:
             by_group.setdefault(c.alternate_group, []).append(i)
     for rule in rules.categories:
@@ -153,9 +152,8 @@ def _list_program(candidates: tuple[Candidate, ...], rules: Rules, force: frozen
         ref = RuleRef(RuleKind.DISTRICT_MINIMUM, minimum.district)
         if ref not in force:
             continue
-        inside = np.zeros(n)
-        inside[by_district.get(minimum.district, [])] = 1.0
-        rows.append(_Row(ref, margins.get(ref, 0), INF, everyone, cost * (inside - minimum.min_share_bps / BPS)))
+        inside = np.array([c.cost_by_district.get(minimum.district, 0) for c in candidates], dtype=float)
+        rows.append(_Row(ref, margins.get(ref, 0), INF, everyone, inside - cost * (minimum.min_share_bps / BPS)))
     for group, members in sorted(by_group.items()):
         ref = RuleRef(RuleKind.ALTERNATES, group)
         if ref in force and len(members) > 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 BPS = 10_000  # basis points in 100 %
 SCORE_UNITS_PER_POINT = 1_000  # score resolution: 0.001 points
@@ -25,21 +26,42 @@ class Lock(StrEnum):
 
 @dataclass(frozen=True)
 class Candidate:
-    """One feasible or shortlisted proposal the optimizer may choose."""
+    """One feasible or shortlisted proposal the optimizer may choose.
+
+    A proposal in one district names it (``district``); one spanning districts gives each
+    district's share of it in basis points (``shares``, e.g. ``(("6", 7000), ("5", 3000))``), and its
+    cost counts to each district by that share. Shares may add up to less than 100 %: the rest lies
+    outside every district and counts in the total only, like a citywide proposal."""
 
     id: str
     cost_cents: int
     score: float
     category: str
-    district: str | None = None
+    district: str | None = None  # the district holding the largest share (for display when shares are given)
     alternate_group: str | None = None  # at most one candidate per group is chosen
     lock: Lock | None = None
     equity: float | None = None  # e.g. poverty rate of the tracts under the project
     title: str = ""
+    shares: tuple[tuple[str, int], ...] = ()  # (district, share_bps); empty: all of it in `district`
 
     @property
     def name(self) -> str:
         return f"{self.id} ({self.title})" if self.title else self.id
+
+    @cached_property
+    def cost_by_district(self) -> dict[str, int]:
+        """The cost counted to each district, in whole cents. Split by cumulative rounding, so the
+        parts add up exactly to the cost × the sum of the shares, rounded down."""
+        if not self.shares:
+            return {self.district: self.cost_cents} if self.district is not None else {}
+        parts: dict[str, int] = {}
+        reached = counted = 0
+        for district, share_bps in self.shares:
+            reached += share_bps
+            upto = self.cost_cents * reached // BPS
+            parts[district] = parts.get(district, 0) + upto - counted
+            counted = upto
+        return parts
 
 
 @dataclass(frozen=True)
@@ -137,6 +159,11 @@ def validate(candidates: tuple[Candidate, ...] | list[Candidate], rules: Rules) 
             problems.append(f"Proposal {c.id} has no usable score.")
         if c.lock is not None and not isinstance(c.lock, Lock):
             problems.append(f"Proposal {c.id} has an unknown lock {c.lock!r}.")
+        named = [district for district, _share in c.shares]
+        if len(set(named)) != len(named) or any(not isinstance(b, int) or b <= 0 for _d, b in c.shares) \
+                or sum(b for _d, b in c.shares) > BPS:
+            problems.append(f"Proposal {c.id} has invalid district shares (each district once, positive basis "
+                            "points adding up to at most 100 %).")
     if not isinstance(rules.revenue_cents, int) or rules.revenue_cents < 0:
         problems.append("The revenue must be whole cents, not negative.")
     if not 0 <= rules.program_management_bps < BPS:

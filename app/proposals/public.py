@@ -24,7 +24,7 @@ from app.impact.deterioration import pci_at_age, project_pci
 from app.layers.legend import UNRATED, pavement_entries
 from app.layers.summary import loaded_layers, pavement_scheme
 from app.proposals import ProposalNotFound, snapshots, states
-from app.proposals.selection import AssetKey, ConditionSummary, features
+from app.proposals.selection import AssetKey, ConditionSummary, DistrictShare, district_shares, features
 from models.accounts import Group
 from models.layers import District, LayerKind
 from models.proposals import Proposal, ProposalAsset, ProposalState
@@ -213,6 +213,7 @@ class PublicProposal:
     supports: int
     map_config: dict[str, Any] = field(default_factory=dict)
     comparison: snapshots.Comparison = field(default_factory=snapshots.Comparison)
+    districts: tuple[DistrictShare, ...] = ()  # each district's share, when it spans more than one
 
 
 def get_public(*, session: Session, proposal_id: int) -> Proposal:
@@ -275,7 +276,8 @@ def project_page(*, session: Session, proposal_id: int) -> PublicProposal:
         supports=participation.support_count(session=session, proposal_id=proposal.id or 0),
         map_config=map_config(session=session, collection=collection,
                               box=bounds(shapes) if shapes else None),
-        comparison=snapshots.compare(session=session, assets=assets))
+        comparison=snapshots.compare(session=session, assets=assets),
+        districts=district_shares(session=session, proposal_ids=[proposal.id or 0]).get(proposal.id or 0, ()))
 
 
 def map_config(*, session: Session, collection: dict[str, Any], box: Any) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from app.i18n import number
 from app.layers.bands import BandScheme, scheme
 from app.proposals import ProposalError
 from models.layers import CurbRamp, District, Layer, LayerKind, PavementSegment, SidewalkSegment, Streetlight
+from models.proposals import Proposal, ProposalAsset
 
 ASSET_TABLES: dict[str, Any] = {
     LayerKind.pavement.value: PavementSegment,
@@ -42,6 +43,7 @@ DRAWN_TYPES = {"Point": "POINT", "LineString": "MULTILINESTRING", "MultiLineStri
                "Polygon": "MULTIPOLYGON", "MultiPolygon": "MULTIPOLYGON"}
 MAX_VERTICES = 5_000
 POOR_BANDS_FROM = "poor"
+BPS = 10_000  # district shares are basis points: 10,000 is the whole proposal
 
 
 @dataclass(frozen=True, order=True)
@@ -72,18 +74,27 @@ def parse_asset_keys(value: str | list[str] | None) -> list[AssetKey]:
     return list(keys)
 
 
-def check_assets_exist(*, session: Session, keys: list[AssetKey]) -> None:
+def existing_assets(*, session: Session, keys: list[AssetKey]) -> list[AssetKey]:
+    """The keys whose assets are still in their layers, in order."""
     by_layer: dict[str, set[int]] = {}
     for key in keys:
         by_layer.setdefault(key.layer, set()).add(key.id)
-    missing: list[str] = []
+    found: set[AssetKey] = set()
     for layer, ids in by_layer.items():
         table = ASSET_TABLES[layer]
-        found = set(session.exec(select(table.id).where(col(table.id).in_(ids))))
-        missing += [f"{layer} {i}" for i in sorted(ids - found)]
-    if missing:
-        raise ProposalError(_("These assets do not exist (any more): {assets}.").format(assets=", ".join(missing[:10])),
-                            field="assets")
+        found |= {AssetKey(layer, i) for i in session.exec(select(table.id).where(col(table.id).in_(ids)))}
+    return [k for k in keys if k in found]
+
+
+def gone_message(missing: list[AssetKey]) -> str:
+    return _("These assets do not exist (any more): {assets}.").format(
+        assets=", ".join(f"{k.layer} {k.id}" for k in sorted(missing)[:10]))
+
+
+def check_assets_exist(*, session: Session, keys: list[AssetKey]) -> None:
+    found = set(existing_assets(session=session, keys=keys))
+    if missing := [k for k in keys if k not in found]:
+        raise ProposalError(gone_message(missing), field="assets")
 
 
 def parse_geometry(value: str | dict[str, Any] | None) -> BaseGeometry | None:
@@ -155,8 +166,7 @@ def assets_inside(*, session: Session, area: BaseGeometry,
         raise ProposalError(_("Draw an area (a polygon) first, then take the segments inside it."), field="geometry")
     found = _mostly_within(session=session, area=area, layers=layers)
     if not found:
-        raise ProposalError(_("There are no segments inside that area. Draw it over the streets you mean."),
-                            field="geometry")
+        raise ProposalError(_("No segments lie inside this area; your selection is unchanged."), field="geometry")
     if len(found) > MAX_SELECTION:
         raise ProposalError(_("That area holds {count} assets; draw a smaller one (at most {most}).").format(
             count=number(len(found)), most=number(MAX_SELECTION)), field="geometry")
@@ -172,8 +182,7 @@ def assets_along(*, session: Session, line: BaseGeometry,
     corridor = buffer_m(line, ALONG_BUFFER_M)
     found = _mostly_within(session=session, area=corridor, layers=layers)
     if not found:
-        raise ProposalError(_("There are no segments along that line. Draw it over the streets you mean."),
-                            field="geometry")
+        raise ProposalError(_("No segments lie along this line; your selection is unchanged."), field="geometry")
     if len(found) > MAX_SELECTION:
         raise ProposalError(_("That line runs along {count} assets; draw a shorter one (at most {most}).").format(
             count=number(len(found)), most=number(MAX_SELECTION)), field="geometry")
@@ -193,9 +202,10 @@ def segments_on_street(*, session: Session, street: str, pci_below: float | None
     found = [AssetKey(LayerKind.pavement.value, i) for i in session.exec(query.order_by(col(PavementSegment.id)))]
     if not found:
         if pci_below is None:
-            raise ProposalError(_("No pavement segments on “{street}”.").format(street=name), field="street")
-        raise ProposalError(_("No pavement segments on “{street}” with PCI below {pci}.").format(
-            street=name, pci=f"{pci_below:g}"), field="street")
+            raise ProposalError(_("No pavement segments on “{street}”; your selection is unchanged.").format(
+                street=name), field="street")
+        raise ProposalError(_("No pavement segments on “{street}” with PCI below {pci}; your selection is "
+                              "unchanged.").format(street=name, pci=f"{pci_below:g}"), field="street")
     return found
 
 
@@ -226,30 +236,139 @@ def storable(geometry: BaseGeometry | None) -> Any:
     return None if geometry is None else from_shape(geometry, srid=4326)
 
 
-def district_for(*, session: Session, geometry: BaseGeometry | None, keys: list[AssetKey]) -> int | None:
-    """The district holding most of the project: of the drawn location if there is one, else of the
-    selected assets (weighted by length for segments, one each for points)."""
-    if geometry is not None:
-        best: tuple[float, int] | None = None
-        query = select(District.id, District.geom).where(
-            func.ST_Intersects(District.geom, func.ST_GeomFromText(geometry.wkt, 4326)))
-        for district_id, geom in session.exec(query):
-            share = share_inside(geometry, to_shape(geom))
-            if best is None or share > best[0]:
-                best = (share, district_id)
-        if best is not None:
-            return best[1]
-    weights: dict[int, float] = {}
+@dataclass(frozen=True)
+class DistrictShare:
+    """The part of a proposal in one district, in basis points; ``district_id`` None is the part
+    outside every district."""
+
+    district_id: int | None
+    name: str
+    share_bps: int
+
+    @property
+    def percent(self) -> float:
+        return self.share_bps / BPS
+
+
+Weights = dict[str, dict[int | None, float]]  # asset family ("segments" | "points") → district → weight
+
+
+def _family(table: Any) -> str:
+    return "segments" if hasattr(table, "length_m") else "points"
+
+
+def _in_bps(weights: dict[int | None, float]) -> dict[int | None, int]:
+    """Weights as basis points adding up to exactly 100 % (largest remainders get the odd points)."""
+    total = sum(w for w in weights.values() if w > 0)
+    if total <= 0:
+        return {}
+    exact = {d: BPS * w / total for d, w in weights.items() if w > 0}
+    whole = {d: int(v) for d, v in exact.items()}
+    left = BPS - sum(whole.values())
+    for d in sorted(exact, key=lambda d: (whole[d] - exact[d], d is None, d or 0))[:left]:
+        whole[d] += 1
+    return {d: v for d, v in whole.items() if v > 0}
+
+
+def combine(weights: Weights, counts: dict[str, int]) -> dict[int | None, int]:
+    """Segments weigh by length, points (lights, ramps) one each; a proposal with both weighs each
+    family by its number of assets."""
+    assets = sum(counts.values())
+    mixed: dict[int | None, float] = {}
+    for family, by_district in weights.items():
+        total = sum(by_district.values())
+        for district, weight in by_district.items():
+            share = weight / total if total > 0 else 1 / len(by_district)
+            mixed[district] = mixed.get(district, 0.0) + share * counts.get(family, 0) / assets
+    return _in_bps(mixed)
+
+
+def _drawn_shares(session: Session, geometry: BaseGeometry) -> dict[int | None, int]:
+    """A drawn location's share in each district it crosses (by length, area, or the point's district)."""
+    inside: dict[int | None, float] = {}
+    query = select(District.id, District.geom).where(
+        func.ST_Intersects(District.geom, func.ST_GeomFromText(geometry.wkt, 4326)))
+    for district_id, geom in session.exec(query):
+        if share := share_inside(geometry, to_shape(geom)):
+            inside[district_id] = share
+    if not inside:
+        return {}
+    inside[None] = max(0.0, 1.0 - sum(inside.values()))
+    return _in_bps(inside)
+
+
+def _named(session: Session, shares: dict[int | None, int]) -> tuple[DistrictShare, ...]:
+    ids = [d for d in shares if d is not None]
+    names = {i: n for i, n in session.exec(select(District.id, District.name).where(col(District.id).in_(ids)))} \
+        if ids else {}
+    found = [DistrictShare(d, names.get(d, "") if d is not None else "", bps) for d, bps in shares.items()]
+    return tuple(sorted(found, key=lambda s: (s.district_id is None, -s.share_bps, s.name)))
+
+
+def shares_of(*, session: Session, geometry: BaseGeometry | None, keys: list[AssetKey]) -> tuple[DistrictShare, ...]:
+    """Each district's share of a selection: from its assets (segments by length, points one
+    each); the drawn location counts only when no asset is selected, so a line drawn to take
+    segments never moves the proposal. Largest share first; the part outside every district last."""
+    weights: Weights = {}
+    counts: dict[str, int] = {}
     for layer, table in ASSET_TABLES.items():
         ids = [k.id for k in keys if k.layer == layer]
         if not ids:
             continue
-        length = table.length_m if hasattr(table, "length_m") else None
-        query = select(table.district_id, func.sum(length) if length is not None else func.count()).where(
-            col(table.id).in_(ids), col(table.district_id).is_not(None)).group_by(table.district_id)
-        for district_id, weight in session.exec(query):
-            weights[district_id] = weights.get(district_id, 0.0) + float(weight or 0)
-    return max(weights, key=lambda d: (weights[d], -d)) if weights else None
+        family = _family(table)
+        weight = func.sum(table.length_m) if family == "segments" else func.count()
+        query = select(table.district_id, weight, func.count()).where(col(table.id).in_(ids)).group_by(
+            table.district_id)
+        for district_id, w, n in session.exec(query):
+            by_district = weights.setdefault(family, {})
+            by_district[district_id] = by_district.get(district_id, 0.0) + float(w or 0)
+            counts[family] = counts.get(family, 0) + n
+    if counts:
+        return _named(session, combine(weights, counts))
+    return _named(session, _drawn_shares(session, geometry)) if geometry is not None else ()
+
+
+def district_shares(*, session: Session, proposal_ids: list[int]) -> dict[int, tuple[DistrictShare, ...]]:
+    """Each stored proposal's district shares (as ``shares_of``), computed from its linked assets as
+    they are now, so a re-imported layer or redrawn districts are reflected; links to assets a
+    re-import removed are left out. Proposals in no district are absent."""
+    weights: dict[int, Weights] = {}
+    counts: dict[int, dict[str, int]] = {}
+    for start in range(0, len(proposal_ids), 500):
+        chunk = proposal_ids[start:start + 500]
+        for layer, table in ASSET_TABLES.items():
+            family = _family(table)
+            weight = func.sum(table.length_m) if family == "segments" else func.count()
+            query = (select(ProposalAsset.proposal_id, table.district_id, weight, func.count())
+                     .join(table, col(table.id) == col(ProposalAsset.asset_id))
+                     .where(ProposalAsset.layer == layer, col(ProposalAsset.proposal_id).in_(chunk),
+                            col(ProposalAsset.missing).is_(False))
+                     .group_by(col(ProposalAsset.proposal_id), table.district_id))
+            for proposal_id, district_id, w, n in session.exec(query):
+                by_district = weights.setdefault(proposal_id, {}).setdefault(family, {})
+                by_district[district_id] = by_district.get(district_id, 0.0) + float(w or 0)
+                counted = counts.setdefault(proposal_id, {})
+                counted[family] = counted.get(family, 0) + n
+    found = {pid: combine(weights[pid], counts[pid]) for pid in counts}
+    drawn = [pid for pid in proposal_ids if pid not in counts]
+    for start in range(0, len(drawn), 500):
+        query = select(Proposal.id, Proposal.geom).where(col(Proposal.id).in_(drawn[start:start + 500]),
+                                                         col(Proposal.geom).is_not(None))
+        for proposal_id, geom in session.exec(query):
+            found[proposal_id] = _drawn_shares(session, to_shape(geom))
+    return {pid: named for pid, shares in found.items() if (named := _named(session, shares))
+            and any(s.district_id is not None for s in named)}
+
+
+def main_district(shares: tuple[DistrictShare, ...]) -> int | None:
+    """The district holding the largest share (the lower id on a tie)."""
+    inside = [s for s in shares if s.district_id is not None]
+    return min(inside, key=lambda s: (-s.share_bps, s.district_id)).district_id if inside else None
+
+
+def district_for(*, session: Session, geometry: BaseGeometry | None, keys: list[AssetKey]) -> int | None:
+    """The district holding most of the project: of its assets, or of its drawn location when it has none."""
+    return main_district(shares_of(session=session, geometry=geometry, keys=keys))
 
 
 @dataclass(frozen=True)

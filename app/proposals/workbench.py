@@ -5,6 +5,7 @@ without writing anything."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,14 +21,17 @@ from app.proposals.selection import (
     ASSET_TABLES,
     AssetKey,
     ConditionSummary,
+    DistrictShare,
     assets_along,
     assets_inside,
-    check_assets_exist,
     condition_summary,
+    existing_assets,
     features,
+    gone_message,
     parse_asset_keys,
     parse_geometry,
     segments_on_street,
+    shares_of,
 )
 from models.layers import Layer
 from models.proposals import Proposal
@@ -54,10 +58,18 @@ class Workbench:
     error: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     selected: list[SelectedAsset] = field(default_factory=list)
+    sent_value: str = ""  # the selection as the editor sent it, before this answer's action
+    districts: tuple[DistrictShare, ...] = ()
 
     @property
     def assets_value(self) -> str:
         return ",".join(str(k) for k in self.keys)
+
+    @property
+    def changed(self) -> bool:
+        """The answer changed the selection (a take or a removal): the editor takes the new one and
+        can undo back to ``sent_value``. Otherwise the editor's own selection field is left alone."""
+        return self.assets_value != self.sent_value
 
 
 def asset_name(key: AssetKey) -> str:
@@ -66,52 +78,99 @@ def asset_name(key: AssetKey) -> str:
     return f"{layers.get(key.layer, key.layer)} {key.id}"
 
 
-def _take(session: Session, data: ProposalInput, take: str, street: str, pci_below: str) -> tuple[list[AssetKey], str]:
+TAKE_MODES = ("add", "replace")  # what "take" does with the segments found: add them, or replace the selection
+
+
+def _found(session: Session, data: ProposalInput, take: str, street: str, pci_below: str) -> list[AssetKey]:
+    """The segments an area, a line or the street filter takes; ``ProposalError`` when it takes none."""
     if take == "inside":
         area = parse_geometry(data.geometry)
         if area is None:
             raise ProposalError(_("Draw an area (a polygon) first, then take the segments inside it."),
                                 field="geometry")
-        found = assets_inside(session=session, area=area)
-        return found, ngettext("Added {count} segment inside the area.", "Added {count} segments inside the area.",
-                               len(found)).format(count=len(found))
+        return assets_inside(session=session, area=area)
     if take == "along":
         line = parse_geometry(data.geometry)
         if line is None:
             raise ProposalError(_("Draw a line first, then take the segments along it."), field="geometry")
-        found = assets_along(session=session, line=line)
-        return found, ngettext("Added {count} segment along the line.", "Added {count} segments along the line.",
-                               len(found)).format(count=len(found))
+        return assets_along(session=session, line=line)
     if take == "street":
         try:
             below = float(pci_below) if pci_below.strip() else None
         except ValueError:
             raise ProposalError(_("PCI must be a number between 0 and 100."), field="pci_below") from None
-        found = segments_on_street(session=session, street=street, pci_below=below)
-        return found, ngettext("Added {count} segment on {street}.", "Added {count} segments on {street}.",
-                               len(found)).format(count=len(found), street=street.strip())
+        return segments_on_street(session=session, street=street, pci_below=below)
     raise ProposalError(_("Choose how to add segments."), field="take")
 
 
-def build(*, session: Session, proposal: Proposal, data: ProposalInput | None, take: str = "", street: str = "",
-          pci_below: str = "", remove: str = "", error: str | None = None) -> Workbench:
+def _taken(take: str, count: int, street: str, *, replaced: bool) -> str:
+    """What a take did, e.g. "Added 2 segments along the line."."""
+    if replaced:
+        if take == "inside":
+            text = ngettext("Replaced the selection with {count} segment inside the area.",
+                            "Replaced the selection with {count} segments inside the area.", count)
+        elif take == "along":
+            text = ngettext("Replaced the selection with {count} segment along the line.",
+                            "Replaced the selection with {count} segments along the line.", count)
+        else:
+            text = ngettext("Replaced the selection with {count} segment on {street}.",
+                            "Replaced the selection with {count} segments on {street}.", count)
+    elif take == "inside":
+        text = ngettext("Added {count} segment inside the area.", "Added {count} segments inside the area.", count)
+    elif take == "along":
+        text = ngettext("Added {count} segment along the line.", "Added {count} segments along the line.", count)
+    else:
+        text = ngettext("Added {count} segment on {street}.", "Added {count} segments on {street}.", count)
+    return text.format(count=count, street=" ".join(street.split()))
+
+
+def _apply(session: Session, data: ProposalInput, keys: list[AssetKey], *, take: str, take_mode: str, street: str,
+           pci_below: str, remove: str) -> tuple[list[AssetKey], str | None]:
+    """The selection after one action (a removal or a take) and what it did. An action that takes
+    nothing raises ``ProposalError`` and the caller keeps the selection as it was: never replaced
+    by an empty one."""
+    message = None
+    if remove:
+        gone = set(parse_asset_keys(remove)) & set(keys)
+        if gone:
+            message = _("Removed {asset}.").format(asset=", ".join(asset_name(k) for k in sorted(gone)))
+        keys = [k for k in keys if k not in gone]
+    if take:
+        if take_mode not in TAKE_MODES:
+            raise ProposalError(_("Choose whether to add the segments to the selection or replace it."),
+                                field="take_mode")
+        found = _found(session, data, take, street, pci_below)
+        if take_mode == "replace":
+            return found, _taken(take, len(found), street, replaced=True)
+        new = [k for k in found if k not in set(keys)]
+        if not new:
+            return keys, ngettext("The {count} segment it takes is already selected; your selection is unchanged.",
+                                  "The {count} segments it takes are already selected; your selection is unchanged.",
+                                  len(found)).format(count=len(found))
+        keys, message = keys + new, _taken(take, len(new), street, replaced=False)
+    return keys, message
+
+
+def build(*, session: Session, proposal: Proposal, data: ProposalInput | None, take: str = "", take_mode: str = "add",
+          street: str = "", pci_below: str = "", remove: str = "", error: str | None = None,
+          sent_assets: str | None = None) -> Workbench:
+    """The side panel for the editor's input after one optional action (``remove``, or ``take``
+    with ``take_mode``). Without input (``data`` None: the form could not be read), the stored
+    proposal, with the selection as sent (``sent_assets``) when it can be read."""
     message = None
     if data is None:
         data = editor.input_of(session=session, proposal=proposal)
-    keys = list(dict.fromkeys(data.assets))
+        with contextlib.suppress(ProposalError):  # unreadable: the stored selection is shown, the field left alone
+            data.assets = parse_asset_keys(sent_assets) if sent_assets is not None else data.assets
+    sent = list(dict.fromkeys(data.assets))
+    keys = existing_assets(session=session, keys=sent)
+    if len(keys) < len(sent):
+        error = error or gone_message([k for k in sent if k not in set(keys)])
     try:
-        if remove:
-            gone = set(parse_asset_keys(remove))
-            if gone & set(keys):
-                message = _("Removed {asset}.").format(asset=", ".join(asset_name(k) for k in sorted(gone & set(keys))))
-            keys = [k for k in keys if k not in gone]
-        if take:
-            found, message = _take(session, data, take, street, pci_below)
-            keys = list(dict.fromkeys(keys + found))
-        check_assets_exist(session=session, keys=keys)
+        keys, message = _apply(session, data, keys, take=take, take_mode=take_mode, street=street,
+                               pci_below=pci_below, remove=remove)
     except ProposalError as problem:
         error, message = str(problem), None
-        keys = [k for k in keys if k in set(editor.asset_keys(session=session, proposal_id=proposal.id or 0))]
     view = program.program_view(session=session)
     summary = condition_summary(session=session, keys=keys, band_scheme=view.program.band_scheme if view else None)
     estimate, note, override_ok = None, None, True
@@ -121,6 +180,10 @@ def build(*, session: Session, proposal: Proposal, data: ProposalInput | None, t
         estimate, note = priced.estimate, priced.note
     except ProposalError as problem:
         error, override_ok = error or str(problem), False
+    try:
+        drawn = parse_geometry(data.geometry)
+    except ProposalError:
+        drawn = None
     projected = Proposal(
         id=proposal.id, group_id=proposal.group_id, title=proposal.title, state=proposal.state,
         category_key=data.category_key or None, alternate_of_id=data.alternate_of_id,
@@ -135,7 +198,9 @@ def build(*, session: Session, proposal: Proposal, data: ProposalInput | None, t
                      estimate=estimate, estimate_note=note,
                      budget=lists.budget(session=session, group_id=proposal.group_id, projected=projected),
                      final_cents=projected.final_cents, message=message, error=error, counts=counts,
-                     selected=[SelectedAsset(k, streets.get(str(k))) for k in keys])
+                     selected=[SelectedAsset(k, streets.get(str(k))) for k in keys],
+                     sent_value=",".join(str(k) for k in sent),
+                     districts=shares_of(session=session, geometry=drawn, keys=keys))
 
 
 def city_bounds(*, session: Session) -> list[float] | None:

@@ -1,9 +1,10 @@
 """Scenarios: named working lists, optimized by app.optimizer under the program's rules.
 
 The candidates are the feasible and shortlisted proposals. Each carries its score (app.triage.scoring),
-its cost (staff's estimate if revised, else the group's), its category, its district (matched to the
-program's district shares by code, else name), its equity measure, its alternates set and the
-scenario's lock on it. Tier 1 weighs 1.0 and each later tier half the one before, so the best
+its cost (staff's estimate if revised, else the group's), its category, each district's share of it
+(from its assets, app.proposals.selection.district_shares; districts matched to the program's
+district shares by code, else name), its equity measure, its alternates set and the scenario's lock
+on it. Tier 1 weighs 1.0 and each later tier half the one before, so the best
 proposals land in Tier 1.
 """
 
@@ -18,6 +19,7 @@ from app import program as programs
 from app.optimizer import Candidate, Lock, Outcome, Rules
 from app.optimizer.model import DEFAULT_TIERS
 from app.optimizer.results import summarize
+from app.proposals.selection import district_shares, main_district
 from app.scenarios import ScenarioError
 from app.triage import overlaps, review, scoring
 from models.accounts import User
@@ -113,6 +115,7 @@ def pool(*, session: Session, scenario_id: int) -> Pool:
     cards = scoring.score_cards(session=session, proposals=proposals, staff_totals=totals)
     alternates = overlaps.alternate_groups(session=session)
     districts = _district_keys(session, rules)
+    shares = district_shares(session=session, proposal_ids=[p.id or 0 for p in proposals])
     candidates, by_id, unpriced = [], {}, []
     for p in proposals:
         cost = scoring.cost_of(p, totals)
@@ -121,9 +124,12 @@ def pool(*, session: Session, scenario_id: int) -> Pool:
             continue
         item = items.get(p.id or 0)
         key = str(p.id)
+        spread = shares.get(p.id or 0, ())
+        main = main_district(spread)
         candidates.append(Candidate(
             id=key, cost_cents=cost, score=cards[p.id or 0].total, category=p.category_key or "uncategorized",
-            district=districts.get(p.district_id) if p.district_id else None,
+            district=districts.get(main) if main is not None else None,
+            shares=tuple((districts[s.district_id], s.share_bps) for s in spread if s.district_id in districts),
             alternate_group=alternates.get(p.id or 0), lock=Lock(item.lock) if item and item.lock else None,
             equity=cards[p.id or 0].raw("equity"), title=p.title))
         by_id[key] = p

@@ -1,6 +1,81 @@
+/* The selection's history, for the page's life: every change — a click on the map, Clear selection
+   (both through remember()), or a server answer that took segments or removed one (its side panel
+   carries data-selection-before) — is a step the Undo button or Ctrl+Z takes back (not while typing
+   in a text field). It works without the map, like the side panel's Remove buttons. */
+(function () {
+  "use strict";
+  var form = document.getElementById("proposal-form");
+  var container = document.getElementById("editor-map");
+  if (!form) { return; }
+  var status = document.getElementById("draw-status");
+  var messages = {};
+  try { messages = JSON.parse((container && container.dataset.messages) || "{}"); } catch (e) { messages = {}; }
+  function message(key, fallback, values) {
+    return (messages[key] || fallback).replace(/\{(\w+)\}/g, function (all, name) {
+      return values && name in values ? String(values[name]) : all;
+    });
+  }
+  function assetsField() { return document.getElementById("assets-field"); }
+  function changed() { if (window.htmx) { window.htmx.trigger(form, "gw-changed"); } }
+  function say(text) { if (status) { status.textContent = text; } }
+
+  // -- undo: each step is the selection before a change and what the change was --------------
+  var steps = [];
+  var undoButton = document.getElementById("undo-button");
+  var undoSteps = document.getElementById("undo-steps");
+
+  function showSteps() {
+    if (undoButton) { undoButton.setAttribute("aria-disabled", steps.length ? "false" : "true"); }
+    if (undoSteps) {
+      undoSteps.textContent = steps.length === 0
+        ? message("stepsNone", "Nothing to undo yet.")
+        : steps.length === 1 ? message("stepsOne", "1 change can be undone (Ctrl+Z).")
+          : message("stepsMany", "{count} changes can be undone (Ctrl+Z).", { count: steps.length });
+    }
+  }
+
+  function remember(before, what) {
+    steps.push({ value: before, what: what });
+    showSteps();
+  }
+
+  function undo() {
+    var step = steps.pop();
+    if (!step) { say(message("nothingToUndo", "Nothing to undo.")); return; }
+    assetsField().value = step.value;
+    showSteps();
+    say(message("undone", "Undone: {action}", { action: step.what }));
+    changed();
+  }
+
+  if (undoButton) { undoButton.addEventListener("click", undo); }
+
+  document.addEventListener("keydown", function (event) {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey || (event.key || "").toLowerCase() !== "z") { return; }
+    var target = event.target;
+    var typing = target && (target.isContentEditable || /^(TEXTAREA|SELECT)$/.test(target.tagName) ||
+      (target.tagName === "INPUT" && !/^(button|submit|reset|radio|checkbox|range|color|file|image)$/i.test(target.type)));
+    if (typing) { return; } // the field's own undo
+    event.preventDefault();
+    undo();
+  });
+
+  document.body.addEventListener("htmx:afterSettle", function () {
+    // an answer whose action changed the selection (a take, a removal) is one step, counted once
+    var bench = document.getElementById("workbench");
+    if (bench && bench.dataset.selectionBefore !== undefined && !bench.dataset.remembered) {
+      bench.dataset.remembered = "true";
+      remember(bench.dataset.selectionBefore, bench.dataset.selectionAction || "");
+    }
+  });
+  showSteps();
+  window.groundworkSelectionHistory = { remember: remember, undo: undo };
+})();
+
 /* The proposal editor's map: click assets to add or remove them, draw a line, an area or a point.
    The form's hidden fields (assets, geometry) hold the state; every change asks the server for a
-   fresh side panel (selection, quantities, estimate, budget) with the "gw-changed" htmx trigger. */
+   fresh side panel (selection, quantities, estimate, budget) with the "gw-changed" htmx trigger.
+   Its changes to the selection go through the selection history above, so they can be undone. */
 (function () {
   "use strict";
   var container = document.getElementById("editor-map");
@@ -9,6 +84,7 @@
   // the assets field is replaced by each server answer (hx-swap-oob), so look it up every time
   function assetsField() { return document.getElementById("assets-field"); }
   var geometryField = document.getElementById("geometry-field");
+  var selectionHistory = window.groundworkSelectionHistory;
   var status = document.getElementById("draw-status");
   var LAYERS = (container.dataset.layers || "pavement").split(",");
   var CLICKABLE = [];
@@ -132,14 +208,20 @@
     });
   });
 
+  // a change made here is a step the selection history (above) can undo
+  function setSelection(list, what) {
+    selectionHistory.remember(assetsField().value, what);
+    assetsField().value = list.join(",");
+    say(what);
+    changed();
+  }
+
   function toggle(key) {
     var list = keys();
     var index = list.indexOf(key);
     var asset = { asset: key.replace(":", " ") };
-    if (index >= 0) { list.splice(index, 1); say(message("removed", "Removed {asset}.", asset)); }
-    else { list.push(key); say(message("added", "Added {asset}.", asset)); }
-    assetsField().value = list.join(",");
-    changed();
+    if (index >= 0) { list.splice(index, 1); setSelection(list, message("removed", "Removed {asset}.", asset)); }
+    else { list.push(key); setSelection(list, message("added", "Added {asset}.", asset)); }
   }
 
   map.on("click", function (event) {
@@ -206,19 +288,18 @@
       var action = button.dataset.action;
       if (action === "finish") { finish(); }
       if (action === "clear-drawing") { vertices = []; geometryField.value = ""; refresh(); changed(); say(message("drawingCleared", "Drawing cleared.")); }
-      if (action === "clear-selection") { assetsField().value = ""; changed(); say(message("selectionCleared", "Selection cleared.")); }
+      if (action === "clear-selection" && keys().length) { setSelection([], message("selectionCleared", "Selection cleared.")); }
     });
   });
 
-  // The street filter's inputs only parameterise "Add these segments": typing in them must not fire
-  // the form's preview, which could land after the button's request and replace what it added.
-  ["street", "pci_below"].forEach(function (id) {
-    var input = document.getElementById(id);
-    if (input) { input.addEventListener("change", function (event) { event.stopPropagation(); }); }
+  // The street filter's inputs and the add/replace choice only parameterise the take buttons: changing
+  // them must not fire the form's preview, which could land after the button's request.
+  form.querySelectorAll("#street, #pci_below, [name=take_mode]").forEach(function (input) {
+    input.addEventListener("change", function (event) { event.stopPropagation(); });
   });
 
-  document.body.addEventListener("htmx:afterSettle", function (event) {
-    if (event.target && (event.target.id === "workbench" || event.target.closest && event.target.closest("#workbench"))) { refresh(); }
+  document.body.addEventListener("htmx:afterSettle", function () {
+    // an answer whose action changed the selection (a take, a removal) is a step to undo, once
     refresh();
   });
 })();
