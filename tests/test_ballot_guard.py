@@ -74,7 +74,7 @@ def test_every_service_that_changes_a_proposal_refuses_a_ballot_item(client, ses
         lambda: states.transition(session=session, proposal=proposal, to=ProposalState.withdrawn, actor=resident),
         lambda: states.not_select(session=session, proposal_id=item, actor=staff, public_note="no"),
         lambda: review.decide(session=session, actor=staff, proposal_id=item, to=ProposalState.not_selected,
-                              public_note="no"),
+                              public_note="no", expected_version=proposal.version),
         lambda: review.revise_estimate(session=session, actor=staff, proposal_id=item, reason="cheaper",
                                        revisions=[review.LineRevision(0, "1", 1)]),
         lambda: overlaps.mark_alternates(session=session, actor=staff, proposal_ids=[item, ballot.on[1]]),

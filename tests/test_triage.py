@@ -72,7 +72,8 @@ def test_internal_notes_never_reach_the_group_or_residents(client, session, t, s
     p = t.proposals[0]
     review.save_review(session=session, actor=staff, proposal_id=p.id, expected_version=0,
                        internal_notes="SECRET-engineer-doubts", public_notes="Looks promising")
-    review.decide(session=session, actor=staff, proposal_id=p.id, to=S.needs_info, reason="INTERNAL-why",
+    review.decide(session=session, actor=staff, proposal_id=p.id,
+                  expected_version=_version(session, p.id), to=S.needs_info, reason="INTERNAL-why",
                   public_note="Please add the cross street")
     sign_in(client, staff.email)
     assert "SECRET-engineer-doubts" in client.get(f"/staff/triage/{p.id}").text
@@ -90,13 +91,15 @@ def test_internal_notes_never_reach_the_group_or_residents(client, session, t, s
 
 def test_needs_info_round_trip(session, t, staff):
     p = t.proposals[1]
-    review.decide(session=session, actor=staff, proposal_id=p.id, to=S.needs_info, public_note="Which blocks?")
+    review.decide(session=session, actor=staff, proposal_id=p.id,
+                  expected_version=_version(session, p.id), to=S.needs_info, public_note="Which blocks?")
     assert session.get(Proposal, p.id).state == "needs_info"
     answered = states.submit(session=session, group_id=t.group.id, proposal_id=p.id, actor=t.member,
                              expected_version=session.get(Proposal, p.id).version).proposal
     assert answered.state == "under_review"
     with pytest.raises(ProposalError):
-        review.decide(session=session, actor=staff, proposal_id=p.id, to=S.not_feasible, public_note="x")
+        review.decide(session=session, actor=staff, proposal_id=p.id,
+                      expected_version=_version(session, p.id), to=S.not_feasible, public_note="x")
 
 
 def test_two_staff_editing_one_review_get_a_conflict_and_nothing_is_lost(client, session, t, staff, settings):
@@ -206,7 +209,8 @@ def test_every_staff_action_is_audited_with_before_and_after(client, session, t,
     review.assign_reviewer(session=session, actor=staff, proposal_ids=[p.id], reviewer_id=staff.id)
     review.save_review(session=session, actor=staff, proposal_id=p.id, expected_version=1,
                        internal_notes="checked", public_notes="")
-    review.decide(session=session, actor=staff, proposal_id=p.id, to=S.feasible)
+    review.decide(session=session, actor=staff, proposal_id=p.id,
+                  expected_version=_version(session, p.id), to=S.feasible)
     overlaps.mark_alternates(session=session, actor=staff, proposal_ids=[t.proposals[1].id, t.proposals[2].id])
     events = session.exec(select(AuditEvent).where(AuditEvent.actor_id == staff.id)).all()
     actions = [e.action for e in events]
@@ -261,3 +265,31 @@ def test_resident_supports_feed_the_support_criterion(session, t, settings):
     assert (support[popular.id].raw, support[popular.id].value) == (3, 1.0)
     assert support[modest.id].value == pytest.approx(1 / 3)
     assert support[unloved.id].value == 0
+
+
+def _version(session, proposal_id: int) -> int:  # type: ignore[no-untyped-def]
+    """The version a staff member's page would have shown."""
+    proposal = session.get(Proposal, proposal_id)
+    session.refresh(proposal)
+    return proposal.version
+
+
+@pytest.mark.parametrize("version", [None, ""])
+def test_a_decision_without_a_version_is_refused_and_changes_nothing(client, session, t, staff, version):
+    """An empty or missing version used to skip the edit-conflict check and apply the decision."""
+    p = t.proposals[0]
+    before = _version(session, p.id)
+    sign_in(client, staff.email)
+    data = {"to": "under_review"} if version is None else {"to": "under_review", "version": version}
+    response = post_form(client, f"/staff/triage/{p.id}/decision", data, page=f"/staff/triage/{p.id}")
+    assert response.status_code == 303
+    page = client.get(f"/staff/triage/{p.id}").text
+    assert "came without the proposal&#39;s version" in page and "Reload the page" in page
+    assert session.get(Proposal, p.id).state == "submitted" and _version(session, p.id) == before
+    tampered = post_form(client, f"/staff/triage/{p.id}/decision", {"to": "under_review", "version": "abc"},
+                         page=f"/staff/triage/{p.id}")
+    assert tampered.status_code == 400 and "is not a whole number" in tampered.text
+    assert _version(session, p.id) == before
+    with_version = post_form(client, f"/staff/triage/{p.id}/decision", {"to": "under_review", "version": str(before)},
+                             page=f"/staff/triage/{p.id}")
+    assert with_version.status_code == 303 and _version(session, p.id) == before + 1

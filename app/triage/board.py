@@ -120,7 +120,7 @@ def bulk_move(*, session: Session, actor: User, proposal_ids: list[int], to: Pro
     for proposal in proposals:
         try:
             review.decide(session=session, actor=actor, proposal_id=proposal.id or 0, to=to, reason=reason,
-                          public_note=public_note)
+                          public_note=public_note, expected_version=proposal.version)  # the one just checked
         except ProposalError as error:  # a concurrent change since the check
             raise TriageError(f"#{proposal.id}: {error}", field="to") from error
     return len(proposals)

@@ -182,9 +182,15 @@ DECISIONS = {
 }
 
 
-def decide(*, session: Session, actor: User, proposal_id: int, to: ProposalState, reason: str = "",
-           public_note: str = "", expected_version: int | None = None) -> Proposal:
-    """Move a proposal (a submitted one is taken under review first). ProposalError when not allowed."""
+def decide(*, session: Session, actor: User, proposal_id: int, to: ProposalState, expected_version: int | None,
+           reason: str = "", public_note: str = "") -> Proposal:
+    """Move a proposal (a submitted one is taken under review first) if nobody changed it since
+    ``expected_version``. ProposalError when not allowed — also when the version is missing, so a
+    form without one cannot skip the edit-conflict check."""
+    if expected_version is None:
+        raise ProposalError("This decision came without the proposal's version, so it could not be checked "
+                            "against changes made since. Reload the page and decide again; nothing was changed.",
+                            field="version")
     proposal = staff_proposal(session=session, proposal_id=proposal_id)
     refuse_if_published(session=session, proposal_ids=[proposal_id])
     if proposal.state == S.submitted and to not in (S.under_review,):
