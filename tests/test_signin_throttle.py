@@ -116,6 +116,10 @@ def serve_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict]:  # type: ignore[
 def test_serve_believes_no_proxy_headers_unless_proxies_are_trusted(serve_calls, monkeypatch):
     assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
     assert serve_calls[0]["proxy_headers"] is False and serve_calls[0]["forwarded_allow_ips"] != "*"
+    monkeypatch.setenv("GROUNDWORK_SECURITY__TRUSTED_PROXIES", '["127.0.0.1", "10.0.0.0/8"]')
+    get_settings.cache_clear()
+    assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
+    assert serve_calls[1]["proxy_headers"] is True and serve_calls[1]["forwarded_allow_ips"] == "127.0.0.1,10.0.0.0/8"
 
 
 def test_development_server_on_a_public_address_refuses_unless_told(serve_calls):

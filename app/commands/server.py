@@ -61,8 +61,8 @@ def register(cli: typer.Typer) -> None:
         except (migrate.SchemaOutOfDate, SpatiaLiteMissing) as error:
             raise fail(str(error)) from error
         trusted = settings.security.trusted_proxies
-        # Proxy headers are read by the application (app.security.client_address), only from trusted_proxies;
-        # uvicorn itself must not rewrite the client address from whatever header a client sends.
+        # X-Forwarded-For/-Proto count only from GROUNDWORK_SECURITY__TRUSTED_PROXIES (none by default), for
+        # uvicorn (the scheme behind TLS) as for the application (app.security.client_address).
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                    reload=reload, log_level=settings.log_level, proxy_headers=False,
-                    forwarded_allow_ips=",".join(trusted) or None)
+                    reload=reload, log_level=settings.log_level, proxy_headers=bool(trusted),
+                    forwarded_allow_ips=",".join(trusted) if trusted else None)
