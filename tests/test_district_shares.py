@@ -5,10 +5,14 @@ the greedy list, the hand-edit check and the binding explanations."""
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from shapely.geometry import LineString, MultiLineString, Point
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from app import groups
+from app import groups, migrate
+from app import program as programs
+from app.db import make_engine
 from app.layers.store import FeatureRecord, write_layer
 from app.optimizer import Candidate, DistrictMinimum, Rules, greedy, optimize
 from app.optimizer.check import check
@@ -16,10 +20,13 @@ from app.optimizer.rulebook import RuleKind
 from app.proposals import editor
 from app.proposals.editor import ProposalInput
 from app.proposals.selection import AssetKey, district_shares, shares_of
+from app.scenarios import scenarios
+from app.triage import board
 from models.layers import District, LayerKind, PavementSegment, Streetlight
 from models.proposals import Proposal, ProposalAsset, ProposalState
-from tests.conftest import make_user
+from tests.conftest import fresh_database, make_settings, make_user
 from tests.proposal_city import build_city
+from tests.triage_data import small_program, submitted
 
 MILLION = 100_000_000  # $1M in cents
 
@@ -150,3 +157,58 @@ def test_the_public_project_page_shows_each_districts_share(client, session, set
     assert "East Ward: 75%, West Ward: 25%" in page
     assert session.exec(select(Proposal.district_id).where(col(Proposal.id) == proposal.id)).one() \
         == city.wards["East Ward"]
+
+
+# -- scenarios: the candidates carry their shares -----------------------------------------------------
+
+def test_a_scenario_counts_a_proposal_spanning_wards_by_its_shares(session, city, staff, resident):
+    group = groups.create_group(session=session, creator=resident, name="Friends of Elm Street")
+    spanning = submitted(session, group, resident, "Main and Elm",
+                         [AssetKey("pavement", city.segments[0]), AssetKey("pavement", city.elm)])
+    west = submitted(session, group, resident, "Mid Main", [AssetKey("pavement", city.segments[1])])
+    board.bulk_move(session=session, actor=staff, proposal_ids=[spanning.id, west.id], to=ProposalState.feasible)
+    small_program(session, staff, 10 * MILLION)
+    draft = programs.draft_of(programs.program_view(session=session))
+    draft.district_shares = [programs.DistrictShareDraft("East Ward", 7_000)]
+    programs.save_program(session=session, actor=staff, draft=draft)
+    scenario = scenarios.create_scenario(session=session, actor=staff, name="Both wards")
+    pool = scenarios.pool(session=session, scenario_id=scenario.id)
+    by_id = {c.id: c for c in pool.candidates}
+    assert by_id[str(spanning.id)].shares == (("East Ward", 7_500), ("West Ward", 2_500))
+    cost, other = by_id[str(spanning.id)].cost_cents, by_id[str(west.id)].cost_cents
+    # East Ward's 70 %: "Main and Elm" alone gives it 75 %; with "Mid Main" as well it gets less than 70 %
+    # by shares, though counted whole (all in the East, its largest share) the two together would pass
+    assert 0.75 * cost / (cost + other) < 0.7 <= cost / (cost + other)
+    result = scenarios.optimize_scenario(session=session, actor=staff, scenario_id=scenario.id)
+    assert result.optimum.ids == {str(spanning.id)}
+    assert result.optimum.by_district == {"East Ward": cost * 3 // 4, "West Ward": cost - cost * 3 // 4}
+    assert [v.rule.key for v in result.greedy.violations] == ["East Ward"]
+
+
+@pytest.mark.parametrize("kind", ["spatialite", "postgis"])
+def test_the_migration_puts_proposals_back_in_their_assets_district(kind, tmp_path, settings):
+    url, remove = fresh_database(kind, tmp_path)
+    engine = make_engine(url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            build_city(session)
+            write_layer(session=session, kind=LayerKind.pavement, source="elm", actor=None, mode="append", records=[
+                FeatureRecord(MultiLineString([LineString([(-83.392, 33.95), (-83.386, 33.95)])]),
+                              {"street_name": "Elm Street", "pci": 35.0}, source_id="elm-1")])
+            elm = session.exec(select(PavementSegment.id).where(PavementSegment.street_name == "Elm Street")).one()
+            wards = {d.name: d.id for d in session.exec(select(District))}
+            owner = make_user(session, make_settings(url), "owner@example.org")
+            group = groups.create_group(session=session, creator=owner, name="Friends of Elm Street")
+            proposal = editor.create_proposal(session=session, group_id=group.id, actor=owner, data=ProposalInput(
+                title="Repave Elm Street", assets=[AssetKey("pavement", elm)]))
+        with engine.begin() as connection:  # as the old code stored it: the district of a stray line
+            connection.execute(text("UPDATE proposal SET district_id = :d"), {"d": wards["West Ward"]})
+        command.downgrade(migrate.alembic_config(url), "0009_ballot_versions")
+        migrate.upgrade(url)
+        with engine.begin() as connection:
+            stored = connection.execute(text("SELECT district_id FROM proposal WHERE id = :p"),
+                                        {"p": proposal.id}).scalar_one()
+        assert stored == wards["East Ward"]
+    finally:
+        engine.dispose()
+        remove()  # type: ignore[operator]

@@ -1,7 +1,12 @@
 """The editor's live side panel: the selection (with area, line and street-filter additions, and
-removals from its list of selected assets — the keyboard's way to deselect), its quantities and
-condition, the estimate, and the list's budget with this proposal's unsaved changes — computed
-without writing anything."""
+removals from its list of selected assets — the keyboard's way to deselect), its quantities,
+condition and districts, the estimate, and the list's budget with this proposal's unsaved changes —
+computed without writing anything.
+
+A take adds to the selection, or replaces it when the member chose to; a take that finds nothing
+raises and leaves the selection exactly as sent — never replaced by an empty or the saved one. The
+panel says whether its action changed the selection (``Workbench.changed``) and what it was before
+(``sent_value``), so the editor takes the new selection only then, and can undo it."""
 
 from __future__ import annotations
 
