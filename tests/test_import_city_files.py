@@ -16,7 +16,9 @@ from sqlmodel import Session, func, select
 from app.importers.checks import ImportOptions
 from app.importers.report import ImportFailed
 from app.importers.service import import_layer
+from models.accounts import Group
 from models.layers import CensusTract, CurbRamp, District, Layer, LayerKind, PavementSegment, Streetlight
+from models.proposals import Proposal, ProposalAsset, ProposalState
 from tests.conftest import shared_file
 
 pytestmark = pytest.mark.filterwarnings("ignore:Measured \\(M\\) geometry types:UserWarning")
@@ -163,3 +165,41 @@ def test_cli_refuses_somerville_without_skip_invalid_then_imports_567(tmp_path):
     assert "Imported 567 features" in done.stderr and "revision 1" in done.stderr
     unknown = run("import", "pavement", str(path), "--map", "pci=NOPE")
     assert unknown.returncode == 1 and "no column 'NOPE'" in unknown.stderr and "OCI" in unknown.stderr
+
+
+def test_the_somerville_resurvey_keeps_every_link_and_updates_conditions(session, settings, tmp_path):
+    source = shared_file("somerville-2015-pavement", "BL_SEGMENTS_2015.shp")
+    first = import_layer(session=session, source=str(source), options=ImportOptions(kind=LayerKind.pavement,
+                         skip_invalid=True), actor=None, settings=settings.imports)
+    segments = {s.source_id: s for s in session.exec(select(PavementSegment))}
+    assert first.layer.feature_count == len(segments) == 567
+    group = Group(name="Somerville Streets")
+    session.add(group)
+    session.flush()
+    proposal = Proposal(group_id=group.id, title="Fix Broadway", state=ProposalState.shortlisted.value)
+    session.add(proposal)
+    session.flush()
+    chosen = sorted(segments)[:12]
+    session.add_all(ProposalAsset(proposal_id=proposal.id, layer="pavement", asset_id=segments[k].id,
+                                  source_key=k) for k in chosen)
+    session.commit()
+    before = {k: (segments[k].id, segments[k].pci) for k in chosen}
+    meta, _, geometry, fields = pyogrio.raw.read(source)
+    names = list(meta["fields"])
+    oci = names.index(next(n for n in names if n.upper() == "OCI"))
+    fields[oci] = fields[oci] - 5  # two years later, every street 5 points worse
+    fields[oci][fields[oci] < 0] = 0
+    resurvey = tmp_path / "somerville-2017.shp"
+    pyogrio.raw.write(resurvey, geometry, fields, fields=names, crs=meta["crs"], geometry_type=meta["geometry_type"],
+                      driver="ESRI Shapefile")
+    result = import_layer(session=session, source=str(resurvey), options=ImportOptions(kind=LayerKind.pavement,
+                          skip_invalid=True), actor=None, settings=settings.imports)
+    assert result.impact is not None and result.impact.removed == 0 and result.impact.added == 0
+    assert "PCI falls on" in result.impact.condition[0]
+    session.expire_all()
+    links = session.exec(select(ProposalAsset).where(ProposalAsset.proposal_id == proposal.id)).all()
+    assert len(links) == 12 and not any(link.missing for link in links)
+    for key in chosen:
+        segment = session.get(PavementSegment, before[key][0])
+        assert segment is not None and segment.source_id == key
+        assert segment.pci == pytest.approx(max(before[key][1] - 5, 0))

@@ -85,7 +85,7 @@ def check(table: SourceTable, options: ImportOptions, *, progress: Progress | No
                             metres_per_width_unit, report)
         if record is not None:
             if own_export:
-                record.attributes = fields.own_attributes(row)
+                record.attributes = fields.own_attributes(row, from_text=table.format == "csv")
             record.source_id = _source_id(row, mapping)
             records.append(record)
         if progress and (index % 500 == 0 or index == total - 1):

@@ -453,11 +453,34 @@ def is_own_export(columns: list[str]) -> bool:
     return "id" in columns and OWN_KEY in columns
 
 
-def own_attributes(row: dict[str, Any]) -> dict[str, Any]:
-    """The source's own columns of a row of Groundwork's export, under their original names
-    (a CSV export's formula guard, a leading apostrophe, taken off again)."""
-    return {column[len(OWN_SOURCE_PREFIX):]: restored_cell(value) for column, value in row.items()
-            if column.startswith(OWN_SOURCE_PREFIX)}
+def own_attributes(row: dict[str, Any], *, from_text: bool = False) -> dict[str, Any]:
+    """The source's own columns of a row of Groundwork's export, under their original names (a CSV
+    export's formula guard, a leading apostrophe, taken off again). ``from_text``: the values are a
+    CSV's text, so ``true``/``false`` and numbers written the way the export writes them are read back
+    as booleans and numbers."""
+    attributes = {}
+    for column, value in row.items():
+        if column.startswith(OWN_SOURCE_PREFIX):
+            value = restored_cell(value)
+            attributes[column[len(OWN_SOURCE_PREFIX):]] = _typed(value) if from_text else value
+    return attributes
+
+
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
+def _typed(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    if _INTEGER.fullmatch(value):
+        return int(value)
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return number if repr(number) == value else value
 
 
 def width_unit_from_name(column: str) -> str | None:

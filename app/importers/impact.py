@@ -165,8 +165,9 @@ def _condition_moves(kind: LayerKind, pairs: list[tuple[dict[str, Any], dict[str
         if fell:
             parts.append(f"PCI falls on {len(fell):,} {noun} (by {-sum(fell) / len(fell):.1f} points on average)")
         if rose:
-            parts.append(f"rises on {len(rose):,} (by {sum(rose) / len(rose):.1f} on average)")
-        return ["; ".join(parts).capitalize() + "."]
+            parts.append(f"{'it' if fell else 'PCI'} rises on {len(rose):,} {noun} "
+                         f"(by {sum(rose) / len(rose):.1f} points on average)")
+        return ["; ".join(parts) + "."]
     if kind in (LayerKind.sidewalk, LayerKind.ramp):
         worse = better = 0
         for old, new in pairs:
