@@ -297,11 +297,15 @@ def _drawn_shares(session: Session, geometry: BaseGeometry) -> dict[int | None, 
     return _in_bps(inside)
 
 
-def _named(session: Session, shares: dict[int | None, int]) -> tuple[DistrictShare, ...]:
-    ids = [d for d in shares if d is not None]
-    names = {i: n for i, n in session.exec(select(District.id, District.name).where(col(District.id).in_(ids)))} \
-        if ids else {}
-    found = [DistrictShare(d, names.get(d, "") if d is not None else "", bps) for d, bps in shares.items()]
+def _district_names(session: Session, ids: set[int | None]) -> dict[int | None, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return {i: n for i, n in session.exec(select(District.id, District.name).where(col(District.id).in_(wanted)))}
+
+
+def _named(shares: dict[int | None, int], names: dict[int | None, str]) -> tuple[DistrictShare, ...]:
+    found = [DistrictShare(d, names.get(d, ""), bps) for d, bps in shares.items()]
     return tuple(sorted(found, key=lambda s: (s.district_id is None, -s.share_bps, s.name)))
 
 
@@ -323,9 +327,8 @@ def shares_of(*, session: Session, geometry: BaseGeometry | None, keys: list[Ass
             by_district = weights.setdefault(family, {})
             by_district[district_id] = by_district.get(district_id, 0.0) + float(w or 0)
             counts[family] = counts.get(family, 0) + n
-    if counts:
-        return _named(session, combine(weights, counts))
-    return _named(session, _drawn_shares(session, geometry)) if geometry is not None else ()
+    shares = combine(weights, counts) if counts else _drawn_shares(session, geometry) if geometry is not None else {}
+    return _named(shares, _district_names(session, set(shares)))
 
 
 def district_shares(*, session: Session, proposal_ids: list[int]) -> dict[int, tuple[DistrictShare, ...]]:
@@ -356,8 +359,8 @@ def district_shares(*, session: Session, proposal_ids: list[int]) -> dict[int, t
                                                          col(Proposal.geom).is_not(None))
         for proposal_id, geom in session.exec(query):
             found[proposal_id] = _drawn_shares(session, to_shape(geom))
-    return {pid: named for pid, shares in found.items() if (named := _named(session, shares))
-            and any(s.district_id is not None for s in named)}
+    names = _district_names(session, {d for shares in found.values() for d in shares})
+    return {pid: _named(shares, names) for pid, shares in found.items() if any(d is not None for d in shares)}
 
 
 def main_district(shares: tuple[DistrictShare, ...]) -> int | None:
