@@ -120,12 +120,35 @@ async def scenario_item(request: Request, scenario_id: int, session: SessionDep,
     return RedirectResponse(f"/staff/scenarios/{scenario_id}", status_code=303)
 
 
+def _confirm_page(request: Request, session: SessionDep, scenario_id: int, status_code: int = 200,
+                  **extra: Any) -> Response:
+    p = _pool(session, scenario_id)
+    return render(request, "scenarios/publish_confirm.html",
+                  {"p": p, "plan": publish.plan(session=session, scenario_id=scenario_id),
+                   "readiness": publish.readiness(session=session, scenario_id=scenario_id), **extra},
+                  status_code=status_code)
+
+
+@router.get("/staff/scenarios/{scenario_id}/publish", response_class=HTMLResponse)
+def scenario_publish_confirm(request: Request, scenario_id: int, session: SessionDep, viewer: StaffUser) -> Response:
+    """The confirmation step: what publishing will do, and the button that does it."""
+    return _confirm_page(request, session, scenario_id)
+
+
 @router.post("/staff/scenarios/{scenario_id}/publish", response_model=None)
-def scenario_publish(request: Request, scenario_id: int, session: SessionDep, settings: SettingsDep,
-                     viewer: StaffUser) -> Response:
+async def scenario_publish(request: Request, scenario_id: int, session: SessionDep, settings: SettingsDep,
+                           viewer: StaffUser) -> Response:
     _pool(session, scenario_id)
+    form = await request.form()
     try:
-        published = publish.publish(session=session, settings=settings, actor=viewer, scenario_id=scenario_id)
+        if form.get("confirm") != "yes":
+            ready = publish.readiness(session=session, scenario_id=scenario_id)
+            if ready.problems:
+                raise ScenarioError(" ".join(ready.problems))
+            return _confirm_page(request, session, scenario_id, status_code=422,
+                                 confirm_error="Nothing was published: confirm below to publish the ballot list.")
+        published = publish.publish(session=session, settings=settings, actor=viewer, scenario_id=scenario_id,
+                                    scenario_version=_int(form.get("scenario_version"), "The scenario version"))
     except ScenarioError as error:
         return _page(request, session, scenario_id, status_code=409, publish_error=str(error))
     flash(request, f"Published ballot list version {published.version}; hash {published.content_hash}.", "success")

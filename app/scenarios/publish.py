@@ -6,18 +6,21 @@ See docs/BALLOT_HASH.md for how anyone recomputes it from /ballot/export.json.
 
 Publishing checks everything first and refuses (writing nothing) when the list breaks a rule
 reported by the optimizer's check, when a proposal that will not be selected has no public reason
-(its review's public notes), or when a list was already published. It then moves proposals through
-the state machine (feasible → shortlisted → on ballot; the others → not selected with their
-reason), writes the list, and mails every member of each affected group through the outbox.
+(its review's public notes), or when a list was already published (it then changes only by an
+amendment, app.scenarios.amend). Staff see what it will do first (``plan``: projects, total, the
+groups mailed) and confirm. It writes the list's row first — the unique version is the lock, so a
+second publish at the same moment is a ``PublishConflict``, never half a list —, then moves
+proposals through the state machine (feasible → shortlisted → on ballot; the others → not selected
+with their reason), writes the items, and mails every member of each affected group.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from app import audit, mail
@@ -25,6 +28,7 @@ from app import program as programs
 from app.layers import summary
 from app.proposals import snapshots, states
 from app.scenarios import ScenarioError, compare, scenarios
+from app.scenarios.chain import FORMAT, Changes, canonical_json, changes, content_hash
 from app.settings import Settings
 from app.triage import review, scoring
 from models.accounts import Group, GroupMembership, User
@@ -33,19 +37,22 @@ from models.proposals import Proposal, ProposalState
 from models.triage import PublishedItem, PublishedList
 
 S = ProposalState
-FORMAT = "groundwork-ballot-list/1"
 
 
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def content_hash(export_text: str) -> str:
-    return hashlib.sha256(export_text.encode("utf-8")).hexdigest()
+class PublishConflict(ScenarioError):
+    """Someone else published (or amended) the list at the same moment; nothing of this one was written."""
 
 
 def latest(*, session: Session) -> PublishedList | None:
     return session.exec(select(PublishedList).order_by(col(PublishedList.version).desc())).first()
+
+
+def version_of(*, session: Session, number: int) -> PublishedList | None:
+    return session.exec(select(PublishedList).where(PublishedList.version == number)).first()
+
+
+def all_versions(*, session: Session) -> list[PublishedList]:
+    return list(session.exec(select(PublishedList).order_by(col(PublishedList.version))))
 
 
 def items_of(*, session: Session, published_id: int) -> list[PublishedItem]:
@@ -66,7 +73,8 @@ def readiness(*, session: Session, scenario_id: int) -> Readiness:
     if already is not None:
         problems.append(f"The ballot list was already published (version {already.version}, "
                         f"{already.published_at:%Y-%m-%d %H:%M} UTC); a published list cannot be changed or "
-                        "published again.")
+                        "published again. To change it, amend it: a new version with a public reason "
+                        "(Ballot list → Amend).")
     outcome = scenarios.current_outcome(p)
     if not outcome.placements:
         problems.append("The scenario's list is empty.")
@@ -84,11 +92,48 @@ def readiness(*, session: Session, scenario_id: int) -> Readiness:
     return Readiness(problems, missing)
 
 
-def publish(*, session: Session, settings: Settings, actor: User, scenario_id: int) -> PublishedList:
+@dataclass(frozen=True)
+class Plan:
+    """What publishing will do, for the confirmation step."""
+
+    version: int
+    projects: int
+    total_cents: int
+    not_selected: int
+    groups: int  # groups whose members are mailed
+    recipients: int
+    scenario_version: int  # the scenario as reviewed; a later edit makes the confirmation stale
+
+
+def mailed(session: Session, group_ids: set[int]) -> tuple[int, int]:
+    """How many of these groups get mail, and how many people in all."""
+    if not group_ids:
+        return 0, 0
+    rows = session.exec(select(GroupMembership.group_id, GroupMembership.user_id)
+                        .where(col(GroupMembership.group_id).in_(sorted(group_ids)))).all()
+    return len({g for g, _ in rows}), len({u for _, u in rows})
+
+
+def plan(*, session: Session, scenario_id: int) -> Plan:
+    p = scenarios.pool(session=session, scenario_id=scenario_id)
+    outcome = scenarios.current_outcome(p)
+    groups, recipients = mailed(session, {prop.group_id for prop in p.proposals.values()})
+    already = latest(session=session)
+    return Plan((already.version + 1) if already else 1, len(outcome.selection), outcome.total_cost_cents,
+                len(p.proposals) - len(outcome.selection), groups, recipients, p.scenario.version)
+
+
+def publish(*, session: Session, settings: Settings, actor: User, scenario_id: int,
+            scenario_version: int | None = None) -> PublishedList:
+    """Publish the scenario as version 1 of the ballot list. ``scenario_version`` is the version
+    staff confirmed; if the scenario changed since, nothing is written (they confirm again)."""
     ready = readiness(session=session, scenario_id=scenario_id)
     if ready.problems:
         raise ScenarioError(" ".join(ready.problems))
     p = scenarios.pool(session=session, scenario_id=scenario_id)
+    if scenario_version is not None and p.scenario.version != scenario_version:
+        raise ScenarioError("The scenario changed after you reviewed it; nothing was published. Review what "
+                            "will be published again, then confirm.")
     outcome = scenarios.current_outcome(p)
     try:
         return _publish(session, settings, actor, scenario_id, p, outcome)
@@ -97,24 +142,37 @@ def publish(*, session: Session, settings: Settings, actor: User, scenario_id: i
         raise
 
 
+def write_list(*, session: Session, actor: User, document: dict[str, Any], scenario_id: int | None) -> PublishedList:
+    """Write the list's row first, before any proposal moves: the version is unique, so of two
+    publishes (or amendments) at the same moment one writes it and the other is refused here —
+    PostgreSQL holds the second insert until the first commits, SQLite refuses a write from a
+    transaction that read before the other's commit. The caller's unit of work continues."""
+    text = canonical_json(document)
+    published = PublishedList(version=document["version"], scenario_id=scenario_id, published_by_id=actor.id,
+                              content_hash=content_hash(text), export=text, total_cents=document["total_cents"])
+    try:
+        with session.begin_nested():
+            session.add(published)
+    except (IntegrityError, OperationalError) as error:
+        session.rollback()
+        winner = latest(session=session)
+        if winner is None:
+            raise PublishConflict("Another publish of the ballot list was being written at the same moment, so "
+                                  "nothing was written. Reload the ballot list, then try again.") from error
+        raise PublishConflict(f"Someone else published version {winner.version} of the ballot list at "
+                              f"{winner.published_at:%Y-%m-%d %H:%M} UTC, at the same moment; nothing of yours "
+                              "was written. Look at the ballot list as it is now.") from error
+    return published
+
+
 def _publish(session: Session, settings: Settings, actor: User, scenario_id: int, p: Any,
              outcome: Any) -> PublishedList:
     selection = outcome.selection
     scores = {c.id: c.score for c in p.candidates}
     costs = {c.id: c.cost_cents for c in p.candidates}
     districts = {d.id: d.name for d in session.exec(select(District))}
-    reasons: dict[str, str] = {}
-    for key, proposal in p.proposals.items():  # through the state machine, committed together below
-        if key in selection:
-            if proposal.state == S.feasible:
-                proposal = states.shortlist(session=session, proposal_id=proposal.id or 0, actor=actor,
-                                            reason=f"scenario {p.scenario.name}", commit=False)
-            states.place_on_ballot(session=session, proposal_id=proposal.id or 0, actor=actor,
-                                   reason=f"published from scenario {p.scenario.name}", commit=False)
-        else:
-            reasons[key] = review.review_of(session=session, proposal_id=proposal.id or 0).public_notes.strip()
-            states.not_select(session=session, proposal_id=proposal.id or 0, actor=actor, public_note=reasons[key],
-                              reason=f"not in scenario {p.scenario.name}", commit=False)
+    reasons = {key: review.review_of(session=session, proposal_id=proposal.id or 0).public_notes.strip()
+               for key, proposal in p.proposals.items() if key not in selection}
     program = programs.get_program(session=session)
     version = 1
     items = [{"proposal_id": int(key), "title": p.proposals[key].title, "category": p.proposals[key].category_key,
@@ -128,12 +186,18 @@ def _publish(session: Session, settings: Settings, actor: User, scenario_id: int
         "not_selected": [{"proposal_id": int(k), "title": p.proposals[k].title, "reason": r}
                          for k, r in sorted(reasons.items(), key=lambda kv: int(kv[0]))],
     }
-    text = canonical_json(document)
-    published = PublishedList(version=version, scenario_id=scenario_id, published_by_id=actor.id,
-                              content_hash=content_hash(text), export=text, total_cents=outcome.total_cost_cents)
-    session.add(published)
-    session.flush()
-    for item in items:
+    published = write_list(session=session, actor=actor, document=document, scenario_id=scenario_id)
+    for key, proposal in p.proposals.items():  # through the state machine, committed together below
+        if key in selection:
+            if proposal.state == S.feasible:
+                proposal = states.shortlist(session=session, proposal_id=proposal.id or 0, actor=actor,
+                                            reason=f"scenario {p.scenario.name}", commit=False)
+            states.place_on_ballot(session=session, proposal_id=proposal.id or 0, actor=actor,
+                                   reason=f"published from scenario {p.scenario.name}", commit=False)
+        else:
+            states.not_select(session=session, proposal_id=proposal.id or 0, actor=actor, public_note=reasons[key],
+                              reason=f"not in scenario {p.scenario.name}", commit=False)
+    for item in items:  # after the moves: from here on the database keeps these proposals as they are
         session.add(PublishedItem(published_list_id=published.id or 0, proposal_id=item["proposal_id"],
                                   title=item["title"], category_key=item["category"], district=item["district"],
                                   tier=item["tier"], cost_cents=item["cost_cents"],
@@ -183,6 +247,9 @@ class BallotView:
     pci_today: float | None = None
     pci_without: float | None = None  # projected over the collection years with no program
     pci_with: float | None = None  # projected with the listed projects done
+    current_version: int | None = None  # the newest version (the one on the ballot)
+    versions: list[PublishedList] = field(default_factory=list)
+    changes: Changes | None = None  # what changed since the version before this one
 
 
 @dataclass(frozen=True)
@@ -196,9 +263,13 @@ class DistrictSpending:
         return self.cents // self.population if self.population else None
 
 
-def ballot_view(*, session: Session) -> BallotView:
-    """The public ballot page: the latest published list with its totals by category, tier and district."""
-    published = latest(session=session)
+def ballot_view(*, session: Session, version: int | None = None) -> BallotView:
+    """The public ballot page: the latest published list (or an earlier ``version``, LookupError if
+    there is none) with its totals by category, tier and district, and what changed since the
+    version before it."""
+    published = latest(session=session) if version is None else version_of(session=session, number=version)
+    if version is not None and published is None:
+        raise LookupError(version)
     items = items_of(session=session, published_id=published.id or 0) if published else []
     view = programs.program_view(session=session)
     names = {c.key: c.name for c in view.categories} if view else {}
@@ -222,6 +293,10 @@ def ballot_view(*, session: Session) -> BallotView:
         key = compare.quintile(poverty, breaks)
         by_quintile[key] = by_quintile.get(key, 0) + item.cost_cents
     ids = [i.proposal_id for i in items]
-    return BallotView(published, items, totals, names, parsed(published), per_resident,
+    versions = all_versions(session=session)
+    previous = next((v for v in versions if v.version == published.version - 1), None)
+    export = parsed(published)
+    return BallotView(published, items, totals, names, export, per_resident,
                       dict(sorted(by_quintile.items())), summary.map_summary(session=session).city.average_pci,
-                      compare.projected_network_pci(session, []), compare.projected_network_pci(session, ids))
+                      compare.projected_network_pci(session, []), compare.projected_network_pci(session, ids),
+                      versions[-1].version, versions, changes(parsed(previous), export) if previous else None)
