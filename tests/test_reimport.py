@@ -8,7 +8,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+import pyogrio
 import pytest
+import shapely
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
@@ -266,3 +269,41 @@ def test_the_preview_page_refuses_a_file_from_another_city(client, session, city
     client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import", "allow_unlinking": "on"})
     session.expire_all()
     assert session.get(Layer, "streetlight").revision == revision
+
+
+def test_a_shapefile_whose_prj_is_unknown_is_refused_never_read_as_longitude_latitude(session, settings, city,
+                                                                                      tmp_path):
+    geometry = np.array([shapely.to_wkb(shapely.Point(-83.38, 33.95))], dtype=object)
+    pyogrio.raw.write(tmp_path / "poles.shp", geometry, [np.array(["A1"], dtype=object)], fields=["PoleID"],
+                      geometry_type="Point", crs="EPSG:4326", driver="ESRI Shapefile")
+    (tmp_path / "poles.prj").write_text('PROJCS["County grid",GEOGCS["unknown"],PROJECTION["Bogus"]]')
+    revision = session.get(Layer, "streetlight").revision
+    with pytest.raises(ImportFailed, match="its .prj declares a coordinate system that is not known"):
+        import_layer(session=session, source=str(tmp_path / "poles.shp"), options=_options(LayerKind.streetlight),
+                     actor=None, settings=settings.imports)
+    assert session.get(Layer, "streetlight").revision == revision
+
+
+def test_reimporting_an_own_export_on_the_page_keeps_every_link(client, session, city, staff, tmp_path):
+    from app.opendata import exports
+    from app.opendata.formats import ExportFormat
+
+    before = _links(session)
+    sign_in(client, staff.email)
+    for kind, export_format in ((LayerKind.pavement, ExportFormat.gpkg), (LayerKind.sidewalk, ExportFormat.csv),
+                                (LayerKind.ramp, ExportFormat.geojson)):
+        path = tmp_path / f"{kind.value}.{export_format.value}"
+        plan = exports.plan_export(session=session, dataset_id=kind.value, export_format=export_format)
+        exports.write_file(session=session, plan=plan, path=path)
+        count = session.get(Layer, kind.value).feature_count
+        token = csrf_of(client, "/staff/import")
+        client.post("/staff/import", data={"csrf_token": token, "kind": kind.value},
+                    files={"files": (path.name, path.read_bytes(), "application/octet-stream")})
+        page = client.get("/staff/import/preview").text
+        assert "No proposal loses an asset." in page and "allow_unlinking" not in page
+        assert f"<dt>Unchanged</dt><dd>{count:,}</dd>" in page
+        token = csrf_of(client, "/staff/import/preview")
+        client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import"})
+        assert f"Imported {count:,} features" in client.get("/staff/import").text
+    session.expire_all()
+    assert _links(session) == before

@@ -161,6 +161,16 @@ def _check_shapefile(path: Path, name: str) -> None:
         if _sibling(path, extension) is None:
             raise ImportFailed(f"{name} is missing its {extension} ({what}): a Shapefile needs its .shp, .shx and "
                                ".dbf side by side (zip them together with the .prj to upload).")
+    projection = _sibling(path, ".prj")
+    if projection is not None:
+        text = projection.read_bytes()[:65_536].decode("utf-8", "replace").strip()
+        try:
+            parse_crs(text)
+        except GeometryError as error:
+            raise ImportFailed(f"{name}: its .prj declares a coordinate system that is not known ({text[:80]!r}); "
+                               "it is never read as longitude/latitude. Fix or remove the .prj and give the "
+                               "coordinate system with --crs (e.g. EPSG:2249), or export the file as EPSG:4326.") \
+                from error
 
 
 def _read_with_gdal(path: Path, name: str, layer: str | None, settings: ImportSettings) -> SourceTable:
