@@ -22,7 +22,7 @@ from app.costing.service import AssetRef, price_assets
 from app.groups import GroupNotFound
 from app.i18n import N_, number
 from app.i18n import gettext as _
-from app.proposals import ProposalError, ProposalNotFound, VersionConflict, history
+from app.proposals import ProposalError, ProposalNotFound, VersionConflict, history, links
 from app.proposals.frozen import refuse_if_published
 from app.proposals.selection import (
     AssetKey,
@@ -89,7 +89,8 @@ def get_for_member(*, session: Session, group_id: int, proposal_id: int, viewer:
 
 
 def asset_keys(*, session: Session, proposal_id: int) -> list[AssetKey]:
-    rows = session.exec(select(ProposalAsset).where(ProposalAsset.proposal_id == proposal_id)
+    rows = session.exec(select(ProposalAsset).where(ProposalAsset.proposal_id == proposal_id,
+                                                    col(ProposalAsset.missing).is_(False))
                         .order_by(col(ProposalAsset.id)))
     return [AssetKey(r.layer, r.asset_id) for r in rows]
 
@@ -230,11 +231,11 @@ def create_proposal(*, session: Session, group_id: int, actor: User, data: Propo
     except GroupNotFound as error:
         raise ProposalNotFound() from error
     prepared = prepare(session=session, group_id=group_id, proposal_id=None, data=data)
-    last = session.exec(select(func.max(Proposal.position)).where(Proposal.group_id == group_id)).one()
-    proposal = Proposal(group_id=group_id, position=(last or 0) + 1, created_by_id=actor.id, updated_by_id=actor.id,
     # One creation at a time per group (a row lock on PostGIS; SQLite has one writer anyway), so two
     # new drafts never take the same place; uq_proposal_group_position is the backstop.
     session.exec(select(Group.id).where(Group.id == group_id).with_for_update())
+    last = session.exec(select(func.max(Proposal.position)).where(Proposal.group_id == group_id)).one()
+    proposal = Proposal(group_id=group_id, position=(last or 0) + 1, created_by_id=actor.id, updated_by_id=actor.id,
                         **prepared.values)
     session.add(proposal)
     session.flush()
@@ -246,7 +247,7 @@ def create_proposal(*, session: Session, group_id: int, actor: User, data: Propo
 
 def _replace_assets(session: Session, proposal_id: int, keys: list[AssetKey]) -> None:
     session.execute(delete(ProposalAsset).where(col(ProposalAsset.proposal_id) == proposal_id))
-    session.add_all([ProposalAsset(proposal_id=proposal_id, layer=k.layer, asset_id=k.id) for k in keys])
+    session.add_all(links.new_links(session=session, proposal_id=proposal_id, keys=keys))
 
 
 def not_editable_message(proposal: Proposal) -> str:
