@@ -148,7 +148,7 @@ def _proposals(session: Session, kind: LayerKind, impact: ImportImpact, *, remov
                              .where(col(Proposal.id).in_(list(lost))))
     losses = [ProposalLoss(int(pid), title, state, lost[pid], covered[pid]) for pid, title, state in proposals]
     order = {state.value: n for n, state in enumerate(ProposalState)}
-    impact.losing = sorted(losses, key=lambda loss: (-order.get(loss.state, 0), loss.title))
+    impact.losing = sorted(losses, key=lambda loss: (not loss.protected, -order.get(loss.state, 0), loss.title))
 
 
 def _condition_moves(kind: LayerKind, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:

@@ -34,6 +34,7 @@ class PreviewMap:
     city_label: str
     drawn: int
     total: int
+    markers: list[tuple[float, float, str]]  # rings around what would be too small to see, with a label
 
 
 def preview_map(*, session: Session, kind: LayerKind, records: Sequence[FeatureRecord]) -> PreviewMap | None:
@@ -56,13 +57,21 @@ def preview_map(*, session: Session, kind: LayerKind, records: Sequence[FeatureR
         return round(_PAD + (x - minx) * stretch * scale, 1), round(height - _PAD - (y - miny) * scale, 1)
 
     tolerance = 1.0 / scale  # one pixel
+    markers = []
+    for shapes_of, label in ((city, "The city"), ([r.geometry for r in sample], "This file")):
+        if not shapes_of:
+            continue
+        left, bottom, right, top = shapely.total_bounds(shapes_of)
+        if max((right - left) * stretch, top - bottom) * scale < 16:  # smaller than 16 px: ring it, name it
+            x, y = xy((left + right) / 2, (bottom + top) / 2)
+            markers.append((x, y, label))
     return PreviewMap(
         width=WIDTH, height=height,
         city=[_path(shapely.simplify(g, tolerance), xy) for g in city],
         lines=[_path(shapely.simplify(r.geometry, tolerance), xy) for r in sample if r.geometry.geom_type != "Point"],
         points=[xy(r.geometry.x, r.geometry.y) for r in sample if r.geometry.geom_type == "Point"],  # type: ignore[attr-defined]
         city_label=area.described_as if area else "",
-        drawn=len(sample), total=len(records),
+        drawn=len(sample), total=len(records), markers=markers,
     )
 
 
