@@ -117,3 +117,18 @@ def test_staff_can_whittle_the_demo_at_once(session: Session, settings: Settings
     outcome = scenarios.optimize_scenario(session=session, actor=staff, scenario_id=scenario.id).optimum
     assert outcome.status == "optimal", outcome.conflict and outcome.conflict.sentence
     assert outcome.ids
+
+
+def test_running_the_demo_after_a_list_is_published_leaves_every_proposal_as_it_is(session: Session,
+                                                                                   settings: Settings) -> None:
+    from models.accounts import Role
+    from tests.ballot_data import publish_ballot
+    from tests.conftest import make_user
+
+    resident = make_user(session, settings, "member@example.org", Role.resident)
+    staff = make_user(session, settings, "clerk@city.gov", Role.staff)
+    publish_ballot(session, settings, resident, staff)
+    before = session.exec(select(Proposal.id, Proposal.state, Proposal.version).order_by(Proposal.id)).all()
+    summary = seed_demo_proposals(session=session, settings=settings)
+    assert summary.skipped and "a ballot list is published" in summary.skipped
+    assert session.exec(select(Proposal.id, Proposal.state, Proposal.version).order_by(Proposal.id)).all() == before

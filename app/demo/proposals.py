@@ -37,6 +37,7 @@ from models.base import utcnow
 from models.layers import CurbRamp, District, LayerKind, PavementSegment, SidewalkSegment, Streetlight
 from models.program import PhaseKey
 from models.proposals import Proposal, ProposalRevision, ProposalState, ProposalTransition
+from models.triage import PublishedList
 
 S = ProposalState
 DEMO_PASSWORD = "groundwork-demo"  # noqa: S105 — public on purpose: printed by `groundwork demo`; documented in the README
@@ -584,6 +585,11 @@ def seed_demo_proposals(*, session: Session, settings: Settings, seed: int = 42,
         progress("Accounts and groups")
 
     group_ids = [g.id for g in groups.values()]
+    if session.exec(select(PublishedList.id)).first() is not None:  # a published list never changes
+        summary.skipped = ("a ballot list is published, so the sample proposals are left as they are (a published "
+                           "list never changes; amend it instead)")
+        session.commit()
+        return summary
     summary.replaced = int(session.exec(select(func.count()).select_from(Proposal)
                                         .where(col(Proposal.group_id).in_(group_ids))).one())
     session.execute(delete(Proposal).where(col(Proposal.group_id).in_(group_ids)))
