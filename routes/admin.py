@@ -55,11 +55,12 @@ def sign_ins(request: Request, session: SessionDep, settings: SettingsDep, _: St
 
 
 @router.get("/staff/audit", response_class=HTMLResponse)
-def audit_log(request: Request, session: SessionDep, _: AdminUser, page: int = 1) -> HTMLResponse:
+def audit_log(request: Request, session: SessionDep, _: AdminUser, page: int = 1, action: str = "") -> HTMLResponse:
     page = max(page, 1)
-    events = audit.recent(session=session, limit=101, offset=(page - 1) * 100)
+    entries = audit.entries(session=session, limit=101, offset=(page - 1) * 100, action=action or None)
     return render(request, "admin/audit.html",
-                  {"events": events[:100], "page": page, "has_next": len(events) > 100})
+                  {"entries": entries[:100], "page": page, "has_next": len(entries) > 100, "action": action,
+                   "actions": audit.actions(session=session)})
 
 
 @router.get("/staff/audit.csv")
@@ -67,12 +68,14 @@ def audit_export(session: SessionDep, _: AdminUser) -> StreamingResponse:
     def rows() -> object:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["at", "actor_id", "action", "object_type", "object_id", "before", "after", "ip"])
+        writer.writerow(["at", "actor_id", "who", "action", "object_type", "object_id", "object", "before", "after",
+                         "ip"])
         offset = 0
         while batch := audit.recent(session=session, limit=1000, offset=offset):
-            for e in batch:
+            readable = audit.entries(session=session, limit=1000, offset=offset)
+            for e, entry in zip(batch, readable, strict=False):
                 writer.writerow([safe_cell(v) for v in (
-                    e.at.isoformat(), e.actor_id, e.action, e.object_type, e.object_id,
+                    e.at.isoformat(), e.actor_id, entry.who, e.action, e.object_type, e.object_id, entry.object_label,
                     json.dumps(e.before) if e.before else "", json.dumps(e.after) if e.after else "", e.ip or "")])
             yield buffer.getvalue()
             buffer.seek(0)

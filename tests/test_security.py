@@ -82,3 +82,18 @@ def test_role_change_is_in_the_audit_log_and_its_export(client, admin, session: 
     export = client.get("/staff/audit.csv")
     assert export.status_code == 200 and "user.role" in export.text
     assert ",=" not in export.text  # a formula-looking cell is quoted for spreadsheets
+
+
+def test_the_audit_log_names_who_did_what_to_which_object_field_by_field(client, admin, session: Session, settings):
+    target = make_user(session, settings, "clerk@example.org")
+    sign_in(client, admin.email)
+    post_form(client, f"/admin/users/{target.id}/role", {"role": "staff"}, page="/admin/users")
+    log = client.get("/staff/audit").text
+    assert "Who = 1" not in log and f"{admin.display_name} ({admin.email})" in log
+    assert "User “clerk@example.org”" in log
+    assert "<strong>role</strong>:\n          resident → staff" in log or "resident → staff" in log
+    assert '{"role"' not in log  # no raw JSON
+    only = client.get("/staff/audit", params={"action": "user.role"}).text
+    assert "User role" in only and "User create" not in only
+    export = client.get("/staff/audit.csv").text
+    assert f"{admin.display_name} ({admin.email})" in export and "User “clerk@example.org”" in export
