@@ -108,6 +108,15 @@ class GroupSettings(BaseModel):
     invite_ttl_s: int = 7 * 24 * 3600
 
 
+class DeliverySettings(BaseModel):
+    """After the vote: photos of ballot projects' updates, re-encoded and kept under ``photo_dir``
+    (shared by every worker, like the imports' work directory)."""
+
+    photo_dir: str = str(Path(tempfile.gettempdir()) / "groundwork-photos")
+    max_photo_mb: int = 10
+    max_photo_px: int = 1600  # the longer side after re-encoding
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GROUNDWORK_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -128,6 +137,7 @@ class Settings(BaseSettings):
     map: MapSettings = MapSettings()
     opendata: OpenDataSettings = OpenDataSettings()
     groups: GroupSettings = GroupSettings()
+    delivery: DeliverySettings = DeliverySettings()
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,9 +16,20 @@ from models.accounts import (
 )
 from models.audit import AuditEvent
 from models.costs import CatalogVersion, Treatment
+from models.delivery import (
+    DeliveryFollow,
+    DeliveryMilestone,
+    DeliveryPhaseDates,
+    DeliveryPhoto,
+    DeliveryProject,
+    DeliverySpending,
+    DeliveryUpdate,
+    VoteResult,
+)
 from models.groups import GroupInvite, GroupListShare
 from models.outbox import OutboxMessage
 from models.participation import ProposalComment, ProposalSupport
+from models.pavement_plan import CurveVersion, PlanScenario, SurveyObservation
 from models.program import Category, DistrictShare, Phase, Program, Tier
 from models.proposals import Proposal, ProposalAsset, ProposalRevision, ProposalState, ProposalTransition
 from models.triage import (
@@ -37,6 +48,14 @@ __all__ = [
     "AuditEvent",
     "CatalogVersion",
     "Category",
+    "DeliveryFollow",
+    "DeliveryMilestone",
+    "DeliveryPhaseDates",
+    "DeliveryPhoto",
+    "DeliveryProject",
+    "DeliverySpending",
+    "DeliveryUpdate",
+    "CurveVersion",
     "DistrictShare",
     "Group",
     "GroupInvite",
@@ -48,6 +67,7 @@ __all__ = [
     "PasswordReset",
     "PendingRegistration",
     "Phase",
+    "PlanScenario",
     "Program",
     "Proposal",
     "ProposalComment",
@@ -64,10 +84,12 @@ __all__ = [
     "Scenario",
     "ScenarioItem",
     "StaffEstimate",
+    "SurveyObservation",
     "TriageReview",
     "Role",
     "Tier",
     "Treatment",
     "User",
     "UserSession",
+    "VoteResult",
 ]
