@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from app import sessions
@@ -30,6 +30,21 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+_ROW_ID_RANGE = range(-(2**31), 2**31)  # a database INTEGER on both databases
+
+
+def reject_numbers_out_of_range(request: Request) -> None:
+    """App-wide dependency: a whole number in the path or query beyond a database INTEGER names no
+    record (404 in the path, 422 in the query) instead of reaching the database, where PostgreSQL
+    would refuse it and SQLite overflow."""
+    for where, values, status in (("path", request.path_params, 404), ("query", request.query_params, 422)):
+        for name, value in values.items():
+            text = str(value).strip()
+            if text.lstrip("-").isdigit() and len(text) > 9 and int(text) not in _ROW_ID_RANGE:
+                raise HTTPException(status, f"{name} is out of range: there is no such record." if where == "path"
+                                    else f"{name}: the number is out of range.")
 
 
 def load_viewer(request: Request, session: SessionDep) -> User | None:

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import routes
 from app import i18n
 from app.db import make_engine
-from app.deps import Forbidden, SignInRequired, load_viewer
+from app.deps import Forbidden, SignInRequired, load_viewer, reject_numbers_out_of_range
 from app.i18n import N_
 from app.migrate import ensure_current
 from app.navigation import Navigation
@@ -108,6 +108,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             response.headers[name] = value
         return response
 
+    @app.exception_handler(OverflowError)
+    async def number_out_of_range(request: Request, _: OverflowError) -> Response:
+        """A number in the request beyond what the database stores (SQLite: 64 bits) names nothing."""
+        return _error_page(request, 422, N_("Some fields are not valid"),
+                           N_("A number in the request is too large; nothing was changed."))
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
         problems = "; ".join(
@@ -132,7 +138,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version="1",
         description="Condition layers, proposals, the program and the ballot list.",
         lifespan=lifespan,
-        dependencies=[Depends(load_viewer), Depends(verify_csrf)],
+        dependencies=[Depends(reject_numbers_out_of_range), Depends(load_viewer), Depends(verify_csrf)],
         docs_url="/api/docs",
         redoc_url=None,
     )

@@ -116,18 +116,19 @@ class CatalogPublic(CatalogVersionSummary):
 
 class AssetRefIn(SQLModel):
     layer: str = Field(description="pavement, sidewalk, ramp or streetlight")
-    id: int
+    id: int = Field(ge=1, le=2**31 - 1)
 
 
 class OverrideIn(SQLModel):
-    amount_cents: int
+    amount_cents: int = Field(ge=0, le=10**15)
     reason: str = Field(max_length=2000)
 
 
 class EstimateRequest(SQLModel):
     assets: list[AssetRefIn] = Field(max_length=20_000)
     scheduled_year: int = Field(ge=1900, le=2200)
-    catalog_version: int | None = Field(default=None, description="A version number; default the current one.")
+    catalog_version: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                        description="A version number; default the current one.")
     override: OverrideIn | None = None
 
 
