@@ -99,7 +99,7 @@ def test_map_has_toggles_legend_summary_and_config(client, session: Session):
         assert re.search(rf'<input type="checkbox" id="toggle-{kind}" value="{kind}" data-layer-toggle checked>', text)
         assert re.search(rf'<label for="toggle-{kind}">[^<]+<span class="layer-toggle__count">\({count}\)</span>', text)
     assert "toggle-tract" not in text  # tracts are not loaded
-    legend = text[text.index('id="legend-title"'):text.index('id="map-summary"')]
+    legend = text[text.index('id="legend-title"'):text.index('id="map-help"')]
     for label in ("Good", "Satisfactory", "Very poor", "Serious", "Failed", "Not rated", "Gap (no sidewalk)", "Out"):
         assert f"{label}" in legend
     assert "0.7 mi" in legend  # Good: 0.69 miles of Main St

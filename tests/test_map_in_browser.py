@@ -70,6 +70,25 @@ def test_map_draws_pavement_by_band_and_answers_clicks(server, browser):
     page.close()
 
 
+def test_street_names_are_drawn_from_the_pavement_layer_with_our_own_glyphs(server, browser):
+    page, errors = open_map(browser, server.url + "/map", {"width": 1366, "height": 900})
+    page.evaluate("() => window.groundworkMap.jumpTo({zoom: 13})")
+    page.wait_for_timeout(500)
+    assert _rendered(page, ["gw-pavement-label"]) == [], "no street names zoomed out: too many to read"
+    page.evaluate("() => window.groundworkMap.jumpTo({center: [-83.414, 33.943], zoom: 16.5})")
+    page.wait_for_function("() => window.groundworkMap.queryRenderedFeatures({layers: ['gw-pavement-label']})"
+                           ".length > 0", timeout=15_000)
+    names = {p["street"] for p in _rendered(page, ["gw-pavement-label"])}
+    glyphs = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)"
+                           ".filter(n => n.endsWith('.pbf'))")
+    assert names & {"Street A", "Street B", "Street C", "Main St"}, names
+    assert glyphs and all(url.startswith(server.url + "/static/vendor/glyphs/Noto%20Sans%20Regular/")
+                          for url in glyphs), glyphs
+    screenshot(page, f"map-street-names-{server.kind}")
+    assert [e for e in errors if "Uncaught" in e] == []
+    page.close()
+
+
 def test_layer_toggles_work_from_the_keyboard(server, browser):
     page, _ = open_map(browser, server.url + "/map", {"width": 1280, "height": 800})
     for _ in range(60):

@@ -35,6 +35,31 @@ def server(request, tmp_path_factory):
         yield live
 
 
+# A point on a proposal's outline: the outline runs beside its street (line-gap-width), so walk
+# out from the line's middle along its normal until the layer answers.
+FIND_PROPOSAL_OUTLINE = """() => {
+  const m = window.groundworkMap, layers = ['gw-proposals-line'];
+  const r = m.getCanvas().getBoundingClientRect();
+  for (const f of m.queryRenderedFeatures({layers})) {
+    const lines = f.geometry.type === 'LineString' ? [f.geometry.coordinates] : f.geometry.coordinates;
+    for (const line of lines) {
+      for (let i = 0; i + 1 < line.length; i++) {
+        const a = m.project(line[i]), b = m.project(line[i + 1]);
+        const len = Math.hypot(b.x - a.x, b.y - a.y);
+        if (len < 20) { continue; }
+        const mid = {x: (a.x + b.x) / 2, y: (a.y + b.y) / 2}, n = {x: (a.y - b.y) / len, y: (b.x - a.x) / len};
+        for (let d = 0; d < 40; d++) {
+          const p = [mid.x + n.x * d, mid.y + n.y * d];
+          if (p[0] < 5 || p[1] < 5 || p[0] > r.width - 5 || p[1] > r.height - 5) { break; }
+          if (m.queryRenderedFeatures(p, {layers}).length) { return [r.left + p[0], r.top + p[1]]; }
+        }
+      }
+    }
+  }
+  return null;
+}"""
+
+
 @pytest.fixture(scope="module")
 def browser():
     with launch_chromium() as chromium:
@@ -60,6 +85,8 @@ def test_resident_finds_a_street_opens_a_project_supports_it_in_spanish(server, 
     page.locator("#toggle-proposals").wait_for(state="attached")
     if not page.locator("#street-search").is_visible():  # a phone starts with the map, the panel folded
         page.locator("[data-panel-toggle]").click()
+    assert not page.locator("#toggle-proposals").is_checked()  # off until asked for: conditions come first
+    page.locator("#toggle-proposals").check()
     page.locator("#street-search").fill("Main")
     result = page.locator("#street-results a", has_text="Main Street")
     result.wait_for(timeout=10_000)
@@ -70,6 +97,14 @@ def test_resident_finds_a_street_opens_a_project_supports_it_in_spanish(server, 
     page.wait_for_function("() => window.groundworkMap.queryRenderedFeatures("
                            "{layers: ['gw-proposals-line']}).length > 0", timeout=15_000)
     _check(page, f"resident-map-{tag}")
+    # a click on a proposal's outline opens its popup, and only that one
+    point = page.evaluate(FIND_PROPOSAL_OUTLINE)
+    assert point, "no proposal outline to click"
+    page.mouse.click(point[0], point[1])
+    page.locator(".maplibregl-popup .proposal-popup").wait_for(timeout=5_000)
+    page.wait_for_timeout(600)  # a second popup (the street's, from /ogc) would have opened by now
+    assert page.locator(".maplibregl-popup").count() == 1
+    page.keyboard.press("Escape")
     if size == "desktop":  # the proposals on the map filter by category
         page.select_option("#pf-category", "sidewalks")
         page.wait_for_function("() => { const f = window.groundworkMap.queryRenderedFeatures("

@@ -41,17 +41,17 @@ ASTM7 = BandScheme("astm7", "ASTM D6433 / PAVER (7 bands)", (
     Band("good", "Good", 85, "#1a9850"),
     Band("satisfactory", "Satisfactory", 70, "#91cf60"),
     Band("fair", "Fair", 55, "#d9ef8b"),
-    Band("poor", "Poor", 40, "#fee08b"),
-    Band("very_poor", "Very poor", 25, "#fc8d59"),
-    Band("serious", "Serious", 10, "#d73027"),
-    Band("failed", "Failed", 0, "#7f0000"),
+    Band("poor", "Poor", 40, "#fec44f"),
+    Band("very_poor", "Very poor", 25, "#f46d43"),
+    Band("serious", "Serious", 10, "#c51b1b"),
+    Band("failed", "Failed", 0, "#67000d"),
 ))
 
 MTC4 = BandScheme("mtc4", "MTC StreetSaver (4 bands)", (
     Band("good", "Good", 70, "#1a9850"),
-    Band("fair", "Fair", 50, "#fee08b"),
-    Band("poor", "Poor", 25, "#fc8d59"),
-    Band("failed", "Failed", 0, "#7f0000"),
+    Band("fair", "Fair", 50, "#fec44f"),
+    Band("poor", "Poor", 25, "#f46d43"),
+    Band("failed", "Failed", 0, "#67000d"),
 ))
 
 SCHEMES: dict[str, BandScheme] = {s.key: s for s in (ASTM7, MTC4)}

@@ -24,7 +24,7 @@ class LegendEntry:
 SIDEWALK_CONDITIONS: tuple[LegendEntry, ...] = (
     LegendEntry("excellent", "Excellent", "#1a9850"),
     LegendEntry("good", "Good", "#91cf60"),
-    LegendEntry("fair", "Fair", "#fdae61"),
+    LegendEntry("fair", "Fair", "#f9d057"),
     LegendEntry("poor", "Poor", "#d73027"),
 )
 SIDEWALK_GAP = LegendEntry("gap", "Gap (no sidewalk)", "#6a3d9a", dashed=True)

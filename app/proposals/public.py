@@ -31,8 +31,9 @@ from models.proposals import Proposal, ProposalAsset, ProposalState
 
 PUBLIC_STATES = tuple(s.value for s in ProposalState if s is not ProposalState.draft)
 PER_PAGE = 20
-# Category colours, in the program's category order: distinct, and dark enough for white text (AA).
-PALETTE = ("#1f5f99", "#8a4b08", "#6b3fa0", "#2e6b30", "#a3213b", "#0f6b6b", "#5c5c5c", "#7a5a00")
+# Category colours, in the program's category order: distinct, dark enough for white text (AA), and
+# apart from every condition colour on the map (no greens, yellows or reds: tests/test_map_colours.py).
+PALETTE = ("#1f5f99", "#a3237a", "#2b3a8c", "#7a4a2a", "#0a7c8c", "#8a3c6b", "#5c5c5c", "#26323d")
 SORTS = {
     "newest": "Newest first",
     "cost_high": "Highest cost first",

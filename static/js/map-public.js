@@ -2,8 +2,9 @@
    - find a street: choosing a result zooms the map to the street's extent;
    - find an address: choosing one flies the map to the point and marks it (so does /map?address=…);
    - near me: the browser's location (asked only when the button is pressed);
-   - the proposals layer: /map/proposals.geojson for the visible box, coloured by category,
-     toggled by #toggle-proposals; a click opens the proposal's title, category, status and link. */
+   - the proposals layer (off until #toggle-proposals is checked): /map/proposals.geojson for the
+     visible box, outlined in the category's colour beside the streets and clustered when zoomed
+     out; a click opens the proposal's title, category, status and link. */
 (function () {
   "use strict";
   var statusLine = document.getElementById("map-status");
@@ -99,11 +100,19 @@
   }
 
   /* ---------- proposals layer ---------- */
+  // Off until asked for. Drawn so it never hides a condition: a street's proposal is a thin outline
+  // on both sides of its line (line-gap-width), an area a dashed outline, a point a small ring in the
+  // category's colour (a palette apart from the condition ramp); below zoom 14 each proposal is one
+  // dot at its centre, clustered, with the count in the cluster.
   var SOURCE = "gw-proposals";
-  var LAYERS = ["gw-proposals-fill", "gw-proposals-casing", "gw-proposals-line", "gw-proposals-point"];
+  var CENTRES = "gw-proposals-centres";
+  var DETAIL = 14;
+  var LAYERS = ["gw-proposals-area", "gw-proposals-line", "gw-proposals-point"];
+  var CLUSTER_LAYERS = ["gw-proposals-cluster", "gw-proposals-cluster-count", "gw-proposals-centre"];
+  var popup = null;
   function visible() {
     var box = document.getElementById("toggle-proposals");
-    return !box || box.checked;
+    return !!box && box.checked;
   }
   function url(map) {
     var b = map.getBounds();
@@ -116,6 +125,21 @@
     });
     return query;
   }
+  function centre(geometry) {
+    var box = [Infinity, Infinity, -Infinity, -Infinity];
+    (function walk(c) {
+      if (typeof c[0] === "number") {
+        box[0] = Math.min(box[0], c[0]); box[1] = Math.min(box[1], c[1]);
+        box[2] = Math.max(box[2], c[0]); box[3] = Math.max(box[3], c[1]);
+      } else { c.forEach(walk); }
+    })(geometry.type === "GeometryCollection" ? geometry.geometries.map(function (g) { return g.coordinates; }) : geometry.coordinates);
+    return [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2];
+  }
+  function centres(data) {
+    return { type: "FeatureCollection", features: data.features.filter(function (f) { return f.geometry; }).map(function (f) {
+      return { type: "Feature", properties: f.properties, geometry: { type: "Point", coordinates: centre(f.geometry) } };
+    }) };
+  }
   function refresh(map) {
     if (!visible()) { return; }
     fetch(url(map)).then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; })
@@ -123,6 +147,8 @@
         if (!data) { return; }
         var source = map.getSource(SOURCE);
         if (source) { source.setData(data); }
+        var points = map.getSource(CENTRES);
+        if (points) { points.setData(centres(data)); }
       });
   }
   function escapeText(text) {
@@ -130,47 +156,70 @@
     div.textContent = text == null ? "" : String(text);
     return div.innerHTML;
   }
+  function present(map, ids) { return ids.filter(function (id) { return map.getLayer(id) && map.getLayoutProperty(id, "visibility") !== "none"; }); }
   function addLayers(map) {
     if (map.getSource(SOURCE)) { return; }
-    map.addSource(SOURCE, { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+    var empty = { type: "FeatureCollection", features: [] };
+    map.addSource(SOURCE, { type: "geojson", data: empty });
+    map.addSource(CENTRES, { type: "geojson", data: empty, cluster: true, clusterRadius: 36, clusterMaxZoom: DETAIL - 1 });
     var colour = ["coalesce", ["get", "colour"], "#5c5c5c"];
-    // Lines and areas go under the condition layers as a wide band in the category's colour, so
-    // the street's own condition colour still shows inside it; points go on top.
-    var below = (map.getStyle().layers.filter(function (l) { return /^gw-(pavement|sidewalk)/.test(l.id); })[0] || {}).id;
-    var width = ["interpolate", ["linear"], ["zoom"], 12, 8, 16, 18, 19, 34];
-    var casing = ["interpolate", ["linear"], ["zoom"], 12, 12, 16, 22, 19, 38];
-    map.addLayer({ id: LAYERS[0], type: "fill", source: SOURCE, filter: ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]],
-      paint: { "fill-color": colour, "fill-opacity": 0.18 } }, below);
-    map.addLayer({ id: LAYERS[1], type: "line", source: SOURCE, filter: ["!", ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]]],
+    var areas = ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]];
+    var lines = ["in", ["geometry-type"], ["literal", ["LineString", "MultiLineString"]]];
+    var points = ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]];
+    // the gap is wider than the condition line and its casing, so the outline sits beside the street
+    var gap = ["interpolate", ["exponential", 1.6], ["zoom"], 14, 9, 16, 16, 18, 30];
+    map.addLayer({ id: LAYERS[0], type: "line", source: SOURCE, filter: areas, minzoom: DETAIL,
+      paint: { "line-color": colour, "line-width": 2, "line-dasharray": [2, 1.5] } });
+    map.addLayer({ id: LAYERS[1], type: "line", source: SOURCE, filter: lines, minzoom: DETAIL,
       layout: { "line-cap": "round", "line-join": "round" },
-      paint: { "line-color": "#ffffff", "line-width": casing, "line-opacity": 0.9 } }, below);
-    map.addLayer({ id: LAYERS[2], type: "line", source: SOURCE, filter: ["!", ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]]],
-      layout: { "line-cap": "round", "line-join": "round" },
-      paint: { "line-color": colour, "line-width": width, "line-opacity": 0.55 } }, below);
-    map.addLayer({ id: LAYERS[3], type: "circle", source: SOURCE, filter: ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]],
-      paint: { "circle-radius": 7, "circle-color": colour, "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } });
-    LAYERS.forEach(function (id) {
+      paint: { "line-color": colour, "line-width": 2, "line-gap-width": gap, "line-opacity": 0.9 } });
+    map.addLayer({ id: LAYERS[2], type: "circle", source: SOURCE, filter: points, minzoom: DETAIL,
+      paint: { "circle-radius": 6, "circle-color": "rgba(255,255,255,0)", "circle-stroke-color": colour,
+               "circle-stroke-width": 2.5 } });
+    map.addLayer({ id: CLUSTER_LAYERS[0], type: "circle", source: CENTRES, filter: ["has", "point_count"], maxzoom: DETAIL,
+      paint: { "circle-radius": ["step", ["get", "point_count"], 11, 10, 14, 50, 18], "circle-color": "#ffffff",
+               "circle-opacity": 0.92, "circle-stroke-color": "#26323d", "circle-stroke-width": 2 } });
+    if (!map.getStyle().glyphs) { CLUSTER_LAYERS.splice(1, 1); } else {
+      map.addLayer({ id: CLUSTER_LAYERS[1], type: "symbol", source: CENTRES, filter: ["has", "point_count"], maxzoom: DETAIL,
+        layout: { "text-field": ["to-string", ["get", "point_count"]], "text-font": ["Noto Sans Regular"], "text-size": 12,
+                  "text-allow-overlap": true },
+        paint: { "text-color": "#26323d" } });
+    }
+    map.addLayer({ id: CLUSTER_LAYERS[CLUSTER_LAYERS.length - 1], type: "circle", source: CENTRES,
+      filter: ["!", ["has", "point_count"]], maxzoom: DETAIL,
+      paint: { "circle-radius": 5, "circle-color": "#ffffff", "circle-stroke-color": colour, "circle-stroke-width": 2.5 } });
+    LAYERS.concat(CLUSTER_LAYERS).forEach(function (id) {
       map.on("mouseenter", id, function () { map.getCanvas().style.cursor = "pointer"; });
       map.on("mouseleave", id, function () { map.getCanvas().style.cursor = ""; });
     });
+    // One popup per click: map.js leaves a click that lands on a proposal to this handler.
     map.on("click", function (event) {
-      var hits = map.queryRenderedFeatures(event.point, { layers: LAYERS.filter(function (id) { return map.getLayer(id); }) });
+      var box = [[event.point.x - 5, event.point.y - 5], [event.point.x + 5, event.point.y + 5]];
+      var clusters = map.queryRenderedFeatures(box, { layers: present(map, [CLUSTER_LAYERS[0]]) });
+      if (clusters.length) {
+        map.getSource(CENTRES).getClusterExpansionZoom(clusters[0].properties.cluster_id).then(function (zoom) {
+          map.easeTo({ center: clusters[0].geometry.coordinates, zoom: Math.max(zoom, map.getZoom() + 1) });
+        });
+        return;
+      }
+      var hits = map.queryRenderedFeatures(box, { layers: present(map, LAYERS.concat(CLUSTER_LAYERS.slice(-1))) });
       if (!hits.length) { return; }
       var p = hits[0].properties;
-      var html = "<h3 class=\"popup-title\">" + escapeText(p.title) + "</h3><p>" + escapeText(p.category_name) +
+      var html = "<div class=\"proposal-popup\"><h3 class=\"popup-title\">" + escapeText(p.title) + "</h3><p>" + escapeText(p.category_name) +
         " · " + escapeText(p.state_label) + "<br>" + escapeText(p.group) + "</p><p><a href=\"" +
-        escapeText(p.url) + "\">" + escapeText(message("open", "Open the project page")) + "</a></p>";
-      new maplibregl.Popup({ maxWidth: "300px" }).setLngLat(event.lngLat).setHTML(html).addTo(map);
+        escapeText(p.url) + "\">" + escapeText(message("open", "Open the project page")) + "</a></p></div>";
+      if (popup) { popup.remove(); }
+      popup = new maplibregl.Popup({ maxWidth: "300px" }).setLngLat(event.lngLat).setHTML(html).addTo(map);
     });
     var timer = null;
     map.on("moveend", function () {
       window.clearTimeout(timer);
       timer = window.setTimeout(function () { refresh(map); }, 200);
     });
-    refresh(map);
+    setVisible(map, visible());
   }
   function setVisible(map, on) {
-    LAYERS.forEach(function (id) {
+    LAYERS.concat(CLUSTER_LAYERS).forEach(function (id) {
       if (map.getLayer(id)) { map.setLayoutProperty(id, "visibility", on ? "visible" : "none"); }
     });
     if (on) { refresh(map); }

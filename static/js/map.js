@@ -32,6 +32,8 @@
       label.textContent = open ? "Hide layers and summary" : "Show layers and summary";
     }
     set(!window.matchMedia("(max-width: 760px)").matches);
+    var legend = document.querySelector("[data-legend]");
+    if (legend && window.matchMedia("(max-width: 760px)").matches) { legend.open = false; }
     button.addEventListener("click", function () { set(button.getAttribute("aria-expanded") !== "true"); });
   }
 
@@ -77,7 +79,7 @@
         layer("-worst", { type: "line", filter: worst,
           paint: { "line-color": matchColour("band", styles.pavement, unrated), "line-width": lineWidth(2.9),
                    "line-dasharray": [1.6, 1] } }),
-      ];
+      ].concat(ownLabels() ? [streetLabels(layer)] : []);
     }
     if (id === "sidewalk") {
       var gap = ["==", ["to-number", ["get", "gap"], 0], 1];
@@ -132,9 +134,29 @@
           "fill-color": ["case", ["==", ["typeof", ["get", "poverty"]], "number"], ramp, unrated],
           "fill-opacity": 0.55 } }),
         layer("", { type: "line", paint: { "line-color": "#4a5866", "line-width": 0.6 } })
-      ];
+      ].concat(ownLabels() ? [areaLabels(layer)] : []);
     }
     return [];
+  }
+
+  /* ---------- labels: street names along the city's own pavement lines, tract names; the glyphs are
+     our own static files (static/vendor/glyphs), so no outside service is asked ---------- */
+  var FONT = ["Noto Sans Regular"];
+  function ownLabels() { return !config.basemap; }  // a basemap brings its own labels and glyphs
+  function streetLabels(layer) {
+    var spec = layer("-label", { type: "symbol", filter: ["has", "street"],
+      layout: { "symbol-placement": "line", "text-field": ["get", "street"], "text-font": FONT,
+                "text-size": ["interpolate", ["linear"], ["zoom"], 14, 10.5, 17, 13, 19, 15],
+                "symbol-spacing": 320, "text-max-angle": 35, "text-padding": 2 },
+      paint: { "text-color": "#1b2630", "text-halo-color": "#ffffff", "text-halo-width": 1.6 } });
+    spec.minzoom = Math.max(spec.minzoom || 0, 14);
+    return spec;
+  }
+  function areaLabels(layer) {
+    return layer("-label", { type: "symbol", filter: ["has", "name"],
+      layout: { "text-field": ["get", "name"], "text-font": FONT, "text-size": 12, "text-max-width": 8,
+                "text-padding": 6 },
+      paint: { "text-color": "#3c4650", "text-halo-color": "#ffffff", "text-halo-width": 1.4 } });
   }
 
   var ORDER = ["tract", "district", "pavement", "sidewalk", "ramp", "streetlight"];
@@ -167,7 +189,7 @@
       mapLayers(id, tj).forEach(function (spec) {
         if (!map.getLayer(spec.id)) { map.addLayer(spec); }
         groups[id].push(spec.id);
-        if (!/-(casing|selected|line)$/.test(spec.id)) { interactive.push({ layer: id, mapId: spec.id }); }
+        if (!/-(casing|selected|line|label)$/.test(spec.id)) { interactive.push({ layer: id, mapId: spec.id }); }
       });
       setVisible(id, entry.layer.visible && isChecked(id));
     });
@@ -361,6 +383,11 @@
 
   function onClick(event) {
     var box = [[event.point.x - 5, event.point.y - 5], [event.point.x + 5, event.point.y + 5]];
+    // A proposal under the click is map-public.js's to show: one popup per click.
+    var proposals = map.getStyle().layers.filter(function (l) {
+      return l.id.indexOf(PREFIX + "proposals") === 0 && map.getLayoutProperty(l.id, "visibility") !== "none";
+    }).map(function (l) { return l.id; });
+    if (proposals.length && map.queryRenderedFeatures(box, { layers: proposals }).length) { return; }
     for (var i = 0; i < interactive.length; i++) {
       var candidate = interactive[i];
       if (map.getLayoutProperty(candidate.mapId, "visibility") === "none") { continue; }
@@ -415,7 +442,7 @@
   }
 
   /* ---------- the map ---------- */
-  var blank = { version: 8, sources: {},
+  var blank = { version: 8, sources: {}, glyphs: absolute("/static/vendor/glyphs/{fontstack}/{range}.pbf"),
                 layers: [{ id: "background", type: "background", paint: { "background-color": config.background } }] };
   var options = { container: container, style: config.basemap || blank, maxZoom: 20,
                   attributionControl: { compact: true, customAttribution: config.attribution || undefined } };
