@@ -36,15 +36,21 @@ _ROW_ID_RANGE = range(-(2**31), 2**31)  # a database INTEGER on both databases
 
 
 def reject_numbers_out_of_range(request: Request) -> None:
-    """App-wide dependency: a whole number in the path or query beyond a database INTEGER names no
+    """App-wide dependency: a whole-number path or query parameter beyond a database INTEGER names no
     record (404 in the path, 422 in the query) instead of reaching the database, where PostgreSQL
-    would refuse it and SQLite overflow."""
-    for where, values, status in (("path", request.path_params, 404), ("query", request.query_params, 422)):
-        for name, value in values.items():
-            text = str(value).strip()
-            if text.lstrip("-").isdigit() and len(text) > 9 and int(text) not in _ROW_ID_RANGE:
-                raise HTTPException(status, f"{name} is out of range: there is no such record." if where == "path"
-                                    else f"{name}: the number is out of range.")
+    would refuse it mid-transaction and SQLite overflow."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    for fields, values, status in ((dependant.path_params, request.path_params, 404),
+                                   (dependant.query_params, request.query_params, 422)):
+        for field in fields:
+            if field.field_info.annotation not in (int, int | None):
+                continue
+            text = str(values.get(field.alias) or "").strip()
+            if text.lstrip("-").isdigit() and int(text) not in _ROW_ID_RANGE:
+                raise HTTPException(status, f"{field.alias}: {text} is out of range; there is no such record.")
 
 
 def load_viewer(request: Request, session: SessionDep) -> User | None:
