@@ -12,28 +12,36 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from app.costing.arithmetic import parse_dollars
 from app.deps import SessionDep, SettingsDep, StaffUser
 from app.navigation import NavEntry
-from app.scenarios import ScenarioError, amend, publish, verify
+from app.scenarios import ScenarioError, amend, ballot_page, publish, verify
 from app.web import flash, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavEntry("Ballot list", "/ballot", "everyone", order=30)]
 
 
-def _page(request: Request, view: publish.BallotView) -> Response:
+def _page(request: Request, view: publish.BallotView, session: SessionDep) -> Response:
     return render(request, "ballot/index.html", {"published": view.published, "items": view.items,
                                                  "totals": view.totals, "names": view.category_names,
-                                                 "export": view.export, "view": view})
+                                                 "export": view.export, "view": view,
+                                                 "page": _filtered(request, session, view)})
+
+
+def _filtered(request: Request, session: SessionDep, view: publish.BallotView) -> ballot_page.BallotPage:
+    """The list's filters (?category=…&district=…&tier=…) and its map."""
+    q = request.query_params
+    return ballot_page.ballot_page(session=session, view=view, category=q.get("category", ""),
+                                   district=q.get("district", ""), tier=q.get("tier", ""))
 
 
 @router.get("/ballot", response_class=HTMLResponse)
 def ballot(request: Request, session: SessionDep) -> Response:
-    return _page(request, publish.ballot_view(session=session))
+    return _page(request, publish.ballot_view(session=session), session)
 
 
 @router.get("/ballot/v/{version}", response_class=HTMLResponse)
 def ballot_version(request: Request, version: int, session: SessionDep) -> Response:
     try:
-        return _page(request, publish.ballot_view(session=session, version=version))
+        return _page(request, publish.ballot_view(session=session, version=version), session)
     except LookupError as error:
         raise HTTPException(404, "There is no such version of the ballot list.") from error
 

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.deps import SessionDep
+from app.phases import timeline
 from app.migrate import current_revision, head_revision
 from app.navigation import NavEntry
 from app.web import render
@@ -17,8 +18,8 @@ NAV = [NavEntry("Home", "/", order=0)]
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request) -> HTMLResponse:
-    return render(request, "home.html")
+def home(request: Request, session: SessionDep) -> HTMLResponse:
+    return render(request, "home.html", {"timeline": timeline(session=session)})
 
 
 @router.get("/healthz", tags=["operations"])

@@ -12,6 +12,7 @@ from app import participation
 from app.deps import CurrentUser, SessionDep, StaffUser, ViewerDep
 from app.i18n import gettext as _
 from app.navigation import NavEntry
+from app.phases import timeline
 from app.proposals import ProposalNotFound, public
 from app.web import flash, render, use_viewer_language
 from models.accounts import Role
@@ -31,7 +32,8 @@ def proposals_page(request: Request, session: SessionDep, category: str = "", di
     except public.FilterError as error:
         raise HTTPException(400, str(error)) from None
     query = {"category": category, "district": district, "status": status, "sort": sort}
-    return render(request, "public/proposals.html", {"listing": listing, "query": query}, headers=PRIVATE)
+    return render(request, "public/proposals.html", {"listing": listing, "query": query,
+                                                     "timeline": timeline(session=session)}, headers=PRIVATE)
 
 
 @router.get("/proposals/{proposal_id}", response_class=HTMLResponse)
@@ -43,6 +45,7 @@ def project_page(request: Request, session: SessionDep, viewer: ViewerDep, propo
     return render(request, "public/project.html", {
         "project": project,
         "supported": participation.has_supported(session=session, proposal_id=proposal_id, user=viewer),
+        "supports_closed": participation.supports_closed_at(session=session),
         "comments": participation.comments(session=session, proposal_id=proposal_id),
         "is_staff": bool(viewer and Role(viewer.role).is_staff),
     }, headers=PRIVATE)
@@ -52,6 +55,7 @@ def project_page(request: Request, session: SessionDep, viewer: ViewerDep, propo
 def support(request: Request, session: SessionDep, viewer: CurrentUser, proposal_id: int,
             withdraw: Annotated[str, Form(max_length=5)] = "") -> Response:
     try:
+        participation.ensure_supports_open(session=session)
         if withdraw:
             participation.withdraw_support(session=session, proposal_id=proposal_id, user=viewer)
             flash(request, _("Your support was withdrawn."), "success")
@@ -59,6 +63,8 @@ def support(request: Request, session: SessionDep, viewer: CurrentUser, proposal
             flash(request, _("Thank you: your support is counted."), "success")
         else:
             flash(request, _("You already support this proposal; it counts once."), "info")
+    except participation.SupportsClosed:
+        raise HTTPException(409, _("Supports closed when the ballot list was published.")) from None
     except LookupError:
         raise HTTPException(404, "There is no such proposal.") from None
     return RedirectResponse(f"/proposals/{proposal_id}#support", status_code=303)

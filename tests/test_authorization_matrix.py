@@ -81,6 +81,20 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/ballot/verify'): PUBLIC,
     ('GET', '/ballot/versions.json'): PUBLIC,
     ('GET', '/dashboards'): PUBLIC,
+    ('GET', '/plan'): PUBLIC,
+    ('GET', '/plan/scenarios/{scenario_id}'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
+    ('GET', '/staff/plan'): STAFF,
+    ('POST', '/staff/plan'): STAFF_PROBED,
+    ('POST', '/staff/plan/scenarios/{scenario_id}/delete'): ('in', 'no', 'no', 'no', 'no', 'nf', 'nf'),
+    ('GET', '/staff/plan/curves'): STAFF,
+    ('POST', '/staff/plan/curves'): STAFF_PROBED,
+    ('POST', '/staff/plan/curves/fit'): STAFF_PROBED,
+    ('POST', '/staff/plan/surveys/keep'): STAFF_PROBED,
+    ('GET', '/api/v1/network/needs'): PUBLIC,
+    ('GET', '/api/v1/network/scenarios'): PUBLIC,
+    ('GET', '/api/v1/network/scenarios/{scenario_id}'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
+    ('GET', '/api/v1/network/curves'): PUBLIC,
+    ('GET', '/api/v1/network/cashflow'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
     ('GET', '/dashboards/management'): PUBLIC,
     ('GET', '/dashboards/operational'): PUBLIC,
     ('GET', '/data'): PUBLIC,
@@ -221,7 +235,7 @@ def _url(path: str, world: World) -> str:
               "user_id": world.member_a, "comment_id": world.comment, "scenario_id": world.scenario,
               "token": "not-a-real-token", "number": 1, "version": 1, "layer": "pavement", "z": 14, "x": 4368,
               "y": 6566, "collection_id": "pavement", "feature_id": 1, "dataset_id": "pavement",
-              "extension": "csv"}
+              "extension": "csv", "name": "no-such-photo.jpg", "action": "milestones"}
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
 

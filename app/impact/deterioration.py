@@ -20,6 +20,10 @@ collector    45    55   0.62
 local        48    70   0.61
 =========== ===== ===== =====
 
+These are the shipped defaults. Staff edit the city's own curves, or fit them from repeated surveys,
+on ``/staff/plan/curves`` (``app.pavement_plan``); every function here takes ``curves=`` (a mapping
+of class to ``Curve``) so callers project with the city's current version.
+
 The demo city draws its PCIs from this curve; the impact model projects PCIs with it
 (``equivalent_age`` of today's PCI, plus the years of the program, back through ``pci_at_age``).
 Pure functions, no I/O; each accepts a number or a numpy array.
@@ -27,6 +31,7 @@ Pure functions, no I/O; each accepts a number or a numpy array.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import overload
 
@@ -54,18 +59,24 @@ DEFAULT_CLASS = "local"
 _TINY = 1e-300  # the curve tends to 100 as age → 0; age 0 itself ("just treated") is exactly 100
 
 
-def curve_for(functional_class: str | None) -> Curve:
+Curves = Mapping[str, Curve]
+
+
+def curve_for(functional_class: str | None, curves: Curves | None = None) -> Curve:
     """The class's curve; unknown or missing classes use the local-street curve."""
-    return CURVES.get((functional_class or DEFAULT_CLASS).lower(), CURVES[DEFAULT_CLASS])
+    table = curves or CURVES
+    return table.get((functional_class or DEFAULT_CLASS).lower(), table.get(DEFAULT_CLASS, CURVES[DEFAULT_CLASS]))
 
 
 @overload
-def pci_at_age(age_years: float, functional_class: str | None = ...) -> float: ...
+def pci_at_age(age_years: float, functional_class: str | None = ..., *, curves: Curves | None = ...) -> float: ...
 @overload
-def pci_at_age(age_years: FloatArray, functional_class: str | None = ...) -> FloatArray: ...
-def pci_at_age(age_years: float | FloatArray, functional_class: str | None = DEFAULT_CLASS) -> float | FloatArray:
+def pci_at_age(age_years: FloatArray, functional_class: str | None = ...,
+               *, curves: Curves | None = ...) -> FloatArray: ...
+def pci_at_age(age_years: float | FloatArray, functional_class: str | None = DEFAULT_CLASS,
+               *, curves: Curves | None = None) -> float | FloatArray:
     """PCI (0–100) of a surface ``age_years`` after its last treatment."""
-    curve = curve_for(functional_class)
+    curve = curve_for(functional_class, curves)
     age = np.asarray(age_years, dtype=float)
     if np.any(age < 0):
         raise ValueError("a surface age cannot be negative")
@@ -77,14 +88,16 @@ def pci_at_age(age_years: float | FloatArray, functional_class: str | None = DEF
 
 
 @overload
-def equivalent_age(pci: float, functional_class: str | None = ...) -> float: ...
+def equivalent_age(pci: float, functional_class: str | None = ..., *, curves: Curves | None = ...) -> float: ...
 @overload
-def equivalent_age(pci: FloatArray, functional_class: str | None = ...) -> FloatArray: ...
-def equivalent_age(pci: float | FloatArray, functional_class: str | None = DEFAULT_CLASS) -> float | FloatArray:
+def equivalent_age(pci: FloatArray, functional_class: str | None = ...,
+                   *, curves: Curves | None = ...) -> FloatArray: ...
+def equivalent_age(pci: float | FloatArray, functional_class: str | None = DEFAULT_CLASS,
+                   *, curves: Curves | None = None) -> float | FloatArray:
     """The age at which the curve reaches ``pci``: the inverse of ``pci_at_age``.
 
     PCI 100 is age 0; PCI 0 is the age where the curve crosses zero."""
-    curve = curve_for(functional_class)
+    curve = curve_for(functional_class, curves)
     value = np.asarray(pci, dtype=float)
     if np.any((value < 0) | (value > 100)):
         raise ValueError("PCI must be between 0 and 100")
@@ -96,12 +109,14 @@ def equivalent_age(pci: float | FloatArray, functional_class: str | None = DEFAU
 
 
 @overload
-def project_pci(pci: float, years: float, functional_class: str | None = ...) -> float: ...
+def project_pci(pci: float, years: float, functional_class: str | None = ...,
+                *, curves: Curves | None = ...) -> float: ...
 @overload
-def project_pci(pci: FloatArray, years: float, functional_class: str | None = ...) -> FloatArray: ...
-def project_pci(pci: float | FloatArray, years: float,
-                functional_class: str | None = DEFAULT_CLASS) -> float | FloatArray:
+def project_pci(pci: FloatArray, years: float, functional_class: str | None = ...,
+                *, curves: Curves | None = ...) -> FloatArray: ...
+def project_pci(pci: float | FloatArray, years: float, functional_class: str | None = DEFAULT_CLASS,
+                *, curves: Curves | None = None) -> float | FloatArray:
     """Today's PCI ``years`` later if nothing is done: along the curve from its equivalent age."""
     if years < 0:
         raise ValueError("cannot project into the past")
-    return pci_at_age(equivalent_age(pci, functional_class) + years, functional_class)
+    return pci_at_age(equivalent_age(pci, functional_class, curves=curves) + years, functional_class, curves=curves)
