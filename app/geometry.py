@@ -267,3 +267,12 @@ def to_local_metres(geometries: Sequence[BaseGeometry | None],
 def geodesic_distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Metres between two lon/lat points on the WGS84 ellipsoid."""
     return float(GEOD.inv(a[0], a[1], b[0], b[1])[2])
+
+
+def distance_m(a: BaseGeometry, b: BaseGeometry) -> float:
+    """The shortest distance between two lon/lat geometries, in metres (0 where they touch)."""
+    if a.intersects(b):
+        return 0.0
+    minx, miny, maxx, maxy = shapely.total_bounds([a, b])
+    local = _local_metric_crs(Point((minx + maxx) / 2, (miny + maxy) / 2))
+    return float(reproject(a, WGS84, local).distance(reproject(b, WGS84, local)))

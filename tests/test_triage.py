@@ -249,7 +249,25 @@ def test_drawn_proposals_that_overlap_on_the_map_are_grouped(session, t, staff):
     found = [[p.id for p in g.proposals] for g in overlaps.overlap_groups(session=session)]
     assert [a.id, b.id] in found and all(len(g) == 2 for g in found)
     group = next(g for g in overlaps.overlap_groups(session=session) if g.proposals[0].id == a.id)
-    assert group.reasons == [f"#{a.id} and #{b.id}: overlap on the map"]
+    assert len(group.reasons) == 1 and group.reasons[0].startswith(f"#{a.id} and #{b.id}: ")
+    assert "m apart on the map" in group.reasons[0] and "the same kind of work" in group.reasons[0]
+    assert "titles 91% alike" in group.reasons[0] and group.strength == "possible"
+
+
+def test_overlaps_never_join_different_kinds_of_work_without_shared_assets_and_rank_by_evidence(session, t, staff):
+    from tests.triage_data import submitted_drawn
+    corridor = {"type": "LineString", "coordinates": [[-83.392, 33.951], [-83.388, 33.951]]}
+    stop = {"type": "Point", "coordinates": [-83.390, 33.95101]}  # a bus stop on the corridor, ~1 m away
+    road = submitted_drawn(session, t.group, t.member, "Prince Ave corridor", corridor)
+    bus = submitted_drawn(session, t.group, t.member, "Bus shelter at Prince Ave", stop)
+    bus.category_key = "transit"
+    session.add(bus)
+    session.commit()
+    found = overlaps.overlap_groups(session=session)
+    assert not any({road.id, bus.id} <= {p.id for p in g.proposals} for g in found)
+    assert found[0].strength == "strong" and found[0].shared_assets  # shared assets rank first
+    scores = [g.score for g in found]
+    assert scores == sorted(scores, reverse=True)
 
 
 def test_resident_supports_feed_the_support_criterion(session, t, settings):

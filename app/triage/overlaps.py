@@ -6,8 +6,11 @@ or mark proposals as alternates (at most one of them on any list)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from geoalchemy2.shape import to_shape
+from shapely import STRtree
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -25,11 +28,38 @@ NEAR_M = 10.0
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """Why two proposals may be the same project, strongest first."""
+
+    a: int
+    b: int
+    shared_assets: int
+    same_kind: bool  # they cover the same kinds of assets (or are in the same category when drawn)
+    apart_m: float | None  # distance between their drawn locations
+    title_likeness: float  # 0–1
+    score: float
+
+    @property
+    def sentence(self) -> str:
+        parts = []
+        if self.shared_assets:
+            parts.append(f"{self.shared_assets} shared asset{'s' if self.shared_assets != 1 else ''}")
+        if self.apart_m is not None:
+            parts.append("overlap on the map" if self.apart_m < 1 else f"{self.apart_m:.0f} m apart on the map")
+        parts.append("the same kind of work" if self.same_kind else "different kinds of work")
+        if self.title_likeness >= 0.5:
+            parts.append(f"titles {self.title_likeness:.0%} alike")
+        return f"#{self.a} and #{self.b}: " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
 class OverlapGroup:
     proposals: list[Proposal]
     shared_assets: int
     reasons: list[str]
     alternates: bool  # already marked as alternates of one another
+    strength: str = "possible"  # "strong" (shared assets) or "possible"
+    score: float = 0.0
 
 
 class _Union:
@@ -47,8 +77,7 @@ class _Union:
         self.parent[self.find(a)] = self.find(b)
 
 
-def _overlap(a: object, b: object) -> bool:
-    ga, gb = to_shape(a), to_shape(b)
+def _overlap(ga: BaseGeometry, gb: BaseGeometry) -> bool:
     if ga.is_empty or gb.is_empty:
         return False
     polygonal = ("Polygon", "MultiPolygon")
@@ -77,41 +106,84 @@ def alternate_groups(*, session: Session) -> dict[int, str]:
     return {x: f"A{min(group)}" for group in members.values() for x in group}
 
 
+def _kinds(links: list[ProposalAsset], proposal: Proposal) -> frozenset[str]:
+    """The kinds of work a proposal is: the asset layers it covers, or its category when it covers none."""
+    layers = {link.layer for link in links if not link.missing}
+    return frozenset(layers) if layers else frozenset({f"category:{proposal.category_key or ''}"})
+
+
+def _likeness(a: str, b: str) -> float:
+    return SequenceMatcher(None, " ".join(a.lower().split()), " ".join(b.lower().split())).ratio()
+
+
 def overlap_groups(*, session: Session) -> list[OverlapGroup]:
+    """Proposals that may be one project, grouped and ranked by the evidence: assets they share (the
+    strongest), then the same kind of work lying within 10 m on the map, and how alike their titles
+    are. Proposals of different kinds (a bus stop and a road corridor) are never grouped unless they
+    share assets."""
     proposals = {p.id or 0: p for p in session.exec(select(Proposal).where(col(Proposal.state).in_(ACTIVE)))}
-    union = _Union()
-    reasons: dict[tuple[int, int], str] = {}
-    shared: dict[tuple[int, int], int] = {}
+    links: dict[int, list[ProposalAsset]] = {}
     owners: dict[tuple[str, int], list[int]] = {}
     for row in session.exec(select(ProposalAsset).where(col(ProposalAsset.proposal_id).in_(list(proposals)))):
-        owners.setdefault((row.layer, row.asset_id), []).append(row.proposal_id)
+        links.setdefault(row.proposal_id, []).append(row)
+        if not row.missing:
+            owners.setdefault((row.layer, row.asset_id), []).append(row.proposal_id)
+    kinds = {pid: _kinds(links.get(pid, []), p) for pid, p in proposals.items()}
+    shared: dict[tuple[int, int], int] = {}
     for ids in owners.values():
-        for other in ids[1:]:
-            pair = (min(ids[0], other), max(ids[0], other))
-            shared[pair] = shared.get(pair, 0) + 1
-            union.join(*pair)
-    located = sorted((pid, p.geom) for pid, p in proposals.items() if p.geom is not None)
-    for i, (a, ga) in enumerate(located):
-        for b, gb in located[i + 1:]:
-            if (a, b) not in shared and _overlap(ga, gb):
-                reasons[(a, b)] = "overlap on the map"
-                union.join(a, b)
-    for pair, count in shared.items():
-        reasons[pair] = f"{count} shared asset{'s' if count != 1 else ''}"
-    groups: dict[int, list[int]] = {}
+        for i, first in enumerate(ids):
+            for other in ids[i + 1:]:
+                pair = (min(first, other), max(first, other))
+                shared[pair] = shared.get(pair, 0) + 1
+    apart = _near_on_the_map(proposals)
+    evidence: list[Evidence] = []
+    for pair in sorted(set(shared) | set(apart)):
+        a, b = pair
+        same_kind = bool(kinds[a] & kinds[b])
+        count = shared.get(pair, 0)
+        if not count and not same_kind:
+            continue  # near each other, but different work: not a duplicate
+        likeness = _likeness(proposals[a].title, proposals[b].title)
+        distance = apart.get(pair)
+        score = 10.0 * min(count, 10) + (3.0 if same_kind else 0.0) + 4.0 * likeness + \
+            (3.0 * max(0.0, 1 - distance / NEAR_M) if distance is not None else 0.0)
+        evidence.append(Evidence(a, b, count, same_kind, distance, likeness, round(score, 2)))
+    union = _Union()
+    for e in evidence:
+        union.join(e.a, e.b)
+    members: dict[int, list[int]] = {}
     for pid in list(union.parent):
-        groups.setdefault(union.find(pid), []).append(pid)
+        members.setdefault(union.find(pid), []).append(pid)
     alternates = alternate_groups(session=session)
     found = []
-    for ids in groups.values():
-        if len(ids) < 2:
-            continue
+    for ids in members.values():
         ids.sort()
-        pairs = [(a, b) for a in ids for b in ids if a < b]
-        found.append(OverlapGroup([proposals[i] for i in ids], sum(shared.get(p, 0) for p in pairs),
-                                  [f"#{a} and #{b}: {reasons[(a, b)]}" for a, b in pairs if (a, b) in reasons],
-                                  len({alternates.get(i) for i in ids}) == 1 and ids[0] in alternates))
-    return sorted(found, key=lambda g: g.proposals[0].id or 0)
+        inside = sorted((e for e in evidence if e.a in ids), key=lambda e: -e.score)
+        total_shared = sum(e.shared_assets for e in inside)
+        found.append(OverlapGroup([proposals[i] for i in ids], total_shared, [e.sentence for e in inside],
+                                  len({alternates.get(i) for i in ids}) == 1 and ids[0] in alternates,
+                                  "strong" if total_shared else "possible", max(e.score for e in inside)))
+    return sorted(found, key=lambda g: (-g.score, g.proposals[0].id or 0))
+
+
+def _near_on_the_map(proposals: dict[int, Proposal]) -> dict[tuple[int, int], float]:
+    """Pairs of drawn proposals within ``NEAR_M`` of each other (polygons: that intersect), with the
+    distance in metres (0 where they overlap)."""
+    located = [(pid, to_shape(p.geom)) for pid, p in sorted(proposals.items()) if p.geom is not None]
+    located = [(pid, g) for pid, g in located if not g.is_empty]
+    if len(located) < 2:
+        return {}
+    tree = STRtree([g for _, g in located])
+    near: dict[tuple[int, int], float] = {}
+    slack = NEAR_M / 90_000  # degrees; a generous first cut, measured exactly below
+    left, right = tree.query([g for _, g in located], predicate="dwithin", distance=slack)
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        if i >= j:
+            continue
+        (a, ga), (b, gb) = located[i], located[j]
+        if _overlap(ga, gb):
+            near[(a, b)] = geometry.distance_m(ga, gb)
+    return near
 
 
 def mark_alternates(*, session: Session, actor: User, proposal_ids: list[int]) -> None:
@@ -152,7 +224,8 @@ def merge(*, session: Session, actor: User, keep_id: int, merged_id: int, public
     have = {(a.layer, a.asset_id) for a in kept_assets}
     for asset in session.exec(select(ProposalAsset).where(ProposalAsset.proposal_id == merged_id)):
         if (asset.layer, asset.asset_id) not in have:
-            session.add(ProposalAsset(proposal_id=keep_id, layer=asset.layer, asset_id=asset.asset_id))
+            session.add(ProposalAsset(proposal_id=keep_id, layer=asset.layer, asset_id=asset.asset_id,
+                                      source_key=asset.source_key, missing=asset.missing))
     frm = merged.state
     stale = update(Proposal).where(col(Proposal.id) == merged_id, col(Proposal.version) == merged.version)
     result = session.execute(stale
