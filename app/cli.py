@@ -1,28 +1,84 @@
 """The `groundwork` command.
 
-Each area's commands live in ``app/commands/<area>.py`` and are registered automatically:
-a module with ``register(cli)`` adds top-level commands; a module with ``app`` (a Typer) and
-``NAME`` becomes the sub-command group ``groundwork NAME …``.
+Each area's commands live in ``app/commands/<area>.py``: a module with ``register(cli)`` adds
+top-level commands; a module with ``app`` (a Typer) and ``NAME`` is the sub-command group
+``groundwork NAME …``. ``COMMANDS`` names each command's module and its one-line help, so
+``groundwork --help`` lists them without importing any (the database, the models and the
+geometry libraries take a couple of seconds to load); a command's module is imported when it
+runs or its own help is asked for. tests/test_cli.py checks the table against the modules.
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 
+import click
 import typer
+from typer.core import TyperGroup
 
-import app.commands as commands
+# command -> (module in app/commands, the line `groundwork --help` shows)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "export": ("data", "Export a dataset as GeoJSON, CSV or GeoPackage, exactly as /data serves it."),
+    "backup": ("data", "Copy the whole database, online and consistent (SpatiaLite copy or pg_dump archive)."),
+    "restore": ("data", "Replace the database with a backup, all or nothing (stop the server first)."),
+    "demo": ("demo", "Load the generated demo city (about 100,000 residents per unit of scale); running it again "
+                     "changes nothing."),
+    "import": ("imports", "Import a condition layer from a file or URL: all of it, or nothing."),
+    "serve": ("server", "Run the web server (default http://127.0.0.1:8000)."),
+    "verify": ("verify", "Recompute every ballot list version's hash from its export and check the chain of "
+                         "versions."),
+    "user": ("accounts", "Accounts and roles: `groundwork user create EMAIL --role admin`, `groundwork user role "
+                         "EMAIL ROLE`."),
+    "costs": ("costs", "The unit-cost catalog: `groundwork costs show|export|import|import-table|history`."),
+    "db": ("database", "Database schema: `groundwork db upgrade`."),
+}
 
-cli = typer.Typer(help="Groundwork: infrastructure sales-tax programs.", no_args_is_help=True,
+
+def load_command(name: str) -> click.Command:
+    """The click command ``name``, its module imported now."""
+    module = importlib.import_module(f"app.commands.{COMMANDS[name][0]}")
+    if getattr(module, "NAME", None) == name:
+        group = typer.main.get_group(module.app)
+        group.name, group.help = name, (module.__doc__ or "").strip().splitlines()[0]
+        return group
+    commands = typer.Typer()
+    module.register(commands)
+    command = typer.main.get_group(commands).commands.get(name)
+    if command is None:
+        raise LookupError(f"app/commands/{COMMANDS[name][0]}.py registers no command {name!r}")
+    return command
+
+
+class _LazyCommands(TyperGroup):
+    """Lists the commands from ``COMMANDS``; imports a command's module only to run it."""
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing:
+            return click.Command(cmd_name, help=COMMANDS[cmd_name][1])
+        return load_command(cmd_name)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+cli = typer.Typer(cls=_LazyCommands, help="Groundwork: infrastructure sales-tax programs.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
 
-for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-    module = importlib.import_module(f"{commands.__name__}.{info.name}")
-    if hasattr(module, "register"):
-        module.register(cli)
-    if hasattr(module, "app") and hasattr(module, "NAME"):
-        cli.add_typer(module.app, name=module.NAME, help=(module.__doc__ or "").strip().splitlines()[0])
+
+@cli.callback()
+def _groundwork() -> None:
+    """Groundwork: infrastructure sales-tax programs."""
 
 
 def main() -> None:
