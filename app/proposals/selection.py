@@ -328,6 +328,8 @@ def shares_of(*, session: Session, geometry: BaseGeometry | None, keys: list[Ass
             by_district[district_id] = by_district.get(district_id, 0.0) + float(w or 0)
             counts[family] = counts.get(family, 0) + n
     shares = combine(weights, counts) if counts else _drawn_shares(session, geometry) if geometry is not None else {}
+    if not any(d is not None for d in shares):  # in no district (or none are loaded): nothing to show
+        return ()
     return _named(shares, _district_names(session, set(shares)))
 
 
