@@ -21,18 +21,23 @@
           minzoom: tj.minzoom || 0, maxzoom: tj.maxzoom || 22 });
         var layer = { id: "l-" + id, source: "t-" + id, "source-layer": id };
         if (id === "streetlight") { layer.type = "circle"; layer.paint = { "circle-radius": 4, "circle-color": "#2b6cb0" }; }
-        else if (id === "sidewalk") { layer.type = "line"; layer.paint = { "line-color": "#6b7280", "line-width": 2, "line-dasharray": [2, 1] }; }
-        else { layer.type = "line"; layer.paint = { "line-color": BAND, "line-width": 10 }; }
-        map.addLayer(layer, map.getLayer("proposal-line") ? "proposal-line" : undefined);
+        else if (id === "sidewalk") { layer.type = "line"; layer.paint = { "line-color": "#6b7280", "line-width": 1, "line-dasharray": [2, 1] }; }
+        else { layer.type = "line"; layer.paint = { "line-color": BAND, "line-opacity": 0.7,
+          "line-width": ["interpolate", ["linear"], ["zoom"], 12, 1, 15, 2.5, 18, 6] }; }
+        if (id === "streetlight") { layer.paint = { "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 1.5, 17, 4], "circle-color": "#2b6cb0" }; }
+        map.addLayer(layer, map.getLayer("proposal-casing") ? "proposal-casing" : undefined);
       }).catch(function () {});
     });
     if (shape) {
       map.addSource("proposal", { type: "geojson", data: shape });
       map.addLayer({ id: "proposal-fill", type: "fill", source: "proposal", filter: ["==", ["geometry-type"], "Polygon"],
         paint: { "fill-color": "#7c3aed", "fill-opacity": 0.15 } });
-      map.addLayer({ id: "proposal-line", type: "line", source: "proposal", paint: { "line-color": "#4c1d95", "line-width": 3, "line-dasharray": [2, 1] } });
+      map.addLayer({ id: "proposal-casing", type: "line", source: "proposal", layout: { "line-cap": "round", "line-join": "round" },
+        paint: { "line-color": "#ffffff", "line-width": 9 } }, "proposal-fill");
+      map.addLayer({ id: "proposal-line", type: "line", source: "proposal", layout: { "line-cap": "round", "line-join": "round" },
+        paint: { "line-color": "#4c1d95", "line-width": 4, "line-opacity": 0.9 } });
       map.addLayer({ id: "proposal-point", type: "circle", source: "proposal", filter: ["==", ["geometry-type"], "Point"],
-        paint: { "circle-radius": 7, "circle-color": "#7c3aed", "circle-opacity": 0.6 } });
+        paint: { "circle-radius": 5, "circle-color": "#ffffff", "circle-stroke-color": "#4c1d95", "circle-stroke-width": 3 } });
     }
   });
 })();
