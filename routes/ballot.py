@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.costing.arithmetic import parse_dollars
+from app.delivery import vote
 from app.deps import SessionDep, SettingsDep, StaffUser
 from app.navigation import NavEntry
 from app.scenarios import ScenarioError, amend, ballot_page, publish, verify
@@ -23,6 +24,7 @@ def _page(request: Request, view: publish.BallotView, session: SessionDep) -> Re
     return render(request, "ballot/index.html", {"published": view.published, "items": view.items,
                                                  "totals": view.totals, "names": view.category_names,
                                                  "export": view.export, "view": view,
+                                                 "vote_result": vote.result_view(session=session),
                                                  "page": _filtered(request, session, view)})
 
 

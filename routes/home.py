@@ -7,10 +7,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.delivery import vote
 from app.deps import SessionDep
-from app.phases import timeline
 from app.migrate import current_revision, head_revision
 from app.navigation import NavEntry
+from app.phases import timeline
 from app.web import render
 
 router = APIRouter()
@@ -19,7 +20,8 @@ NAV = [NavEntry("Home", "/", order=0)]
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(request: Request, session: SessionDep) -> HTMLResponse:
-    return render(request, "home.html", {"timeline": timeline(session=session)})
+    return render(request, "home.html", {"vote_result": vote.result_view(session=session),
+                                         "timeline": timeline(session=session)})
 
 
 @router.get("/healthz", tags=["operations"])

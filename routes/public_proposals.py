@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app import participation
+from app.delivery import projects as delivery
 from app.deps import CurrentUser, SessionDep, StaffUser, ViewerDep
 from app.i18n import gettext as _
 from app.navigation import NavEntry
@@ -48,6 +49,7 @@ def project_page(request: Request, session: SessionDep, viewer: ViewerDep, propo
         "supports_closed": participation.supports_closed_at(session=session),
         "comments": participation.comments(session=session, proposal_id=proposal_id),
         "is_staff": bool(viewer and Role(viewer.role).is_staff),
+        "delivery": delivery.of_proposal(session=session, proposal_id=proposal_id),
     }, headers=PRIVATE)
 
 

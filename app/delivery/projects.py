@@ -454,6 +454,14 @@ def project_delivery(*, session: Session, proposal_id: int, today: date | None =
         int(followers), project.completed, timeline)
 
 
+def of_proposal(*, session: Session, proposal_id: int) -> ProjectDelivery | None:
+    """A proposal's delivery, for its public page (None when it is not being delivered)."""
+    try:
+        return project_delivery(session=session, proposal_id=proposal_id)
+    except LookupError:
+        return None
+
+
 def projects(*, session: Session) -> list[tuple[DeliveryProject, PublishedItem]]:
     """Every delivery project with its ballot item (newest version listing it), by tier then title."""
     if not vote.delivery_open(session=session):
