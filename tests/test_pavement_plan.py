@@ -269,3 +269,15 @@ def test_keeping_a_survey_and_re_surveying_fits_the_curves_or_says_why_not(clien
     assert version.fit is not None and version.fit["local"]["pairs"] == 12 and version.fit["local"]["fitted"]
     assert version.curves["local"]["alpha"] == pytest.approx(80.0, rel=0.05)
     assert version.curves["arterial"]["alpha"] == CURVES["arterial"].alpha  # too few arterial pairs: kept
+
+
+def test_the_impact_model_projects_with_the_curves_staff_saved(session: Session, staff):
+    from app.scenarios.compare import projected_network_pci
+
+    add_segments(session, CITY)
+    before = projected_network_pci(session, [])
+    faster = {c: Curve(curve.rho, curve.alpha * 0.6, curve.beta) for c, curve in CURVES.items()}
+    service.save_curves(session=session, actor=staff, curves=faster, effects=curve_rules.DEFAULT_EFFECTS,
+                        note="Our streets fail sooner")
+    after = projected_network_pci(session, [])
+    assert before is not None and after is not None and after < before - 1

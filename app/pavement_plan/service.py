@@ -30,6 +30,7 @@ from app.pavement_plan.curves import (
     Observation,
     Pairing,
 )
+from app.pavement_plan.in_use import current_version, impact_curves, parse_curves
 from app.pavement_plan.needs import Needs, Pricer, Segment, network_needs
 from app.pavement_plan.simulate import (
     DEFAULT_TOLERANCE_CENTS,
@@ -45,6 +46,8 @@ from models.accounts import User
 from models.layers import District, PavementSegment
 from models.pavement_plan import CurveVersion, PlanScenario, SurveyObservation
 from models.proposals import Proposal
+
+__all__ = ["impact_curves"]
 
 
 class PlanError(ValueError):
@@ -101,28 +104,15 @@ class CurveSet:
     version: CurveVersion | None  # None: Groundwork's defaults, never edited
 
 
-def _parse_curves(data: Mapping[str, Any]) -> dict[str, Curve]:
-    return {k: Curve(float(v["rho"]), float(v["alpha"]), float(v["beta"])) for k, v in data.items()}
-
-
 def _parse_effects(data: Mapping[str, Any]) -> dict[str, Effect]:
     return {k: Effect(str(v["kind"]), float(v["value"])) for k, v in data.items()}
-
-
-def current_version(*, session: Session) -> CurveVersion | None:
-    return session.exec(select(CurveVersion).where(col(CurveVersion.is_current))).first()
 
 
 def current_curves(*, session: Session) -> CurveSet:
     version = current_version(session=session)
     if version is None:
         return CurveSet(dict(CURVES), dict(DEFAULT_EFFECTS), None)
-    return CurveSet(_parse_curves(version.curves), _parse_effects(version.effects), version)
-
-
-def impact_curves(*, session: Session) -> dict[str, Curve]:
-    """The curves the impact model projects with: the city's current version, else the defaults."""
-    return current_curves(session=session).curves
+    return CurveSet(parse_curves(version.curves), _parse_effects(version.effects), version)
 
 
 def curve_versions(*, session: Session) -> list[CurveVersion]:

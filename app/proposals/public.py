@@ -20,9 +20,10 @@ from sqlmodel import Session, col, func, select
 from app import participation
 from app import program as programs
 from app.geometry import bounds
-from app.impact.deterioration import pci_at_age, project_pci
+from app.impact.deterioration import Curves, pci_at_age, project_pci
 from app.layers.legend import UNRATED, pavement_entries
 from app.layers.summary import loaded_layers, pavement_scheme
+from app.pavement_plan.in_use import impact_curves
 from app.proposals import ProposalNotFound, snapshots, states
 from app.proposals.selection import AssetKey, ConditionSummary, DistrictShare, district_shares, features
 from models.accounts import Group
@@ -235,7 +236,8 @@ def _collection(proposal: Proposal, assets: list[dict[str, Any]]) -> dict[str, A
     return collection
 
 
-def impact_of(*, rows: list[tuple[float, float, str]], years: int, condition: ConditionSummary) -> Impact:
+def impact_of(*, rows: list[tuple[float, float, str]], years: int, condition: ConditionSummary,
+              curves: Curves | None = None) -> Impact:
     """Length-weighted PCI along the project (``rows``: length, PCI, functional class of each rated
     segment) as covered, after ``years`` untouched, and after ``years`` if treated now (the
     deterioration curve); gaps closed, lights and ramps fixed."""
@@ -245,8 +247,9 @@ def impact_of(*, rows: list[tuple[float, float, str]], years: int, condition: Co
         length = sum(m for m, _, _ in rows)
         if length > 0:
             now = sum(m * pci for m, pci, _ in rows) / length
-            untreated = sum(m * float(project_pci(float(pci), float(years), fc)) for m, pci, fc in rows) / length
-            treated = sum(m * float(pci_at_age(float(years), fc)) for m, _, fc in rows) / length
+            untreated = sum(m * float(project_pci(float(pci), float(years), fc, curves=curves))
+                            for m, pci, fc in rows) / length
+            treated = sum(m * float(pci_at_age(float(years), fc, curves=curves)) for m, _, fc in rows) / length
     return Impact(years=years, pavement_length_m=length, pci_now=now, pci_untreated=untreated, pci_treated=treated,
                   sidewalk_gap_closed_m=condition.sidewalk_gap_length_m, lights_fixed=condition.lights_out,
                   ramps_fixed=condition.ramps_poor_or_missing)
@@ -272,7 +275,8 @@ def project_page(*, session: Session, proposal_id: int) -> PublicProposal:
                                                                                proposal.category_key),
         district=district.name if district else None, state_label=ProposalState(proposal.state).label,
         estimate=proposal.estimate, condition=condition, history=history,
-        impact=impact_of(rows=snapshots.pavement_rows(assets), years=years, condition=condition),
+        impact=impact_of(rows=snapshots.pavement_rows(assets), years=years, condition=condition,
+                         curves=impact_curves(session=session)),
         features=collection, bounds=bounds(shapes) if shapes else None,
         supports=participation.support_count(session=session, proposal_id=proposal.id or 0),
         map_config=map_config(session=session, collection=collection,

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from app import program as programs
 from app.impact.deterioration import pci_at_age, project_pci
 from app.optimizer import Outcome
+from app.pavement_plan.in_use import impact_curves
 from app.scenarios import scenarios
 from models.layers import CensusTract, PavementSegment
 from models.proposals import ProposalAsset
@@ -65,12 +66,13 @@ def projected_network_pci(session: Session, proposal_ids: list[int]) -> float | 
     treated = set(session.exec(select(ProposalAsset.asset_id).where(col(ProposalAsset.proposal_id).in_(proposal_ids),
                                                                     ProposalAsset.layer == "pavement"))) \
         if proposal_ids else set()
+    curves = impact_curves(session=session)
     weighted, length = 0.0, 0.0
     rows = session.exec(select(PavementSegment.id, PavementSegment.length_m, PavementSegment.pci,
                                PavementSegment.functional_class).where(col(PavementSegment.pci).is_not(None)))
     for sid, seg_length, pci, functional_class in rows:
-        after = pci_at_age(years, functional_class) if sid in treated else project_pci(float(pci), years,
-                                                                                       functional_class)
+        after = pci_at_age(years, functional_class, curves=curves) if sid in treated else project_pci(
+            float(pci), years, functional_class, curves=curves)
         weighted += seg_length * float(after)
         length += seg_length
     return weighted / length if length else None

@@ -24,7 +24,8 @@ from sqlmodel import Session, col, select
 
 from app import audit, participation
 from app import program as programs
-from app.impact.deterioration import pci_at_age, project_pci
+from app.impact.deterioration import Curves, pci_at_age, project_pci
+from app.pavement_plan.in_use import impact_curves
 from app.triage import TriageError
 from models.accounts import User
 from models.layers import CensusTract, PavementSegment, SidewalkSegment, Streetlight
@@ -249,7 +250,8 @@ def equity(data: AssetData, assets: dict[str, list[int]]) -> float | None:
     return weighted / weight if weight else None
 
 
-def condition_gain(data: AssetData, assets: dict[str, list[int]], years: int) -> float:
+def condition_gain(data: AssetData, assets: dict[str, list[int]], years: int,
+                   curves: Curves | None = None) -> float:
     """Σ length × (PCI after `years` if treated now − PCI after `years` untreated), in PCI·m."""
     gain = 0.0
     for sid in assets.get("pavement", []):
@@ -258,8 +260,8 @@ def condition_gain(data: AssetData, assets: dict[str, list[int]], years: int) ->
         length, pci, functional_class, _ = data.pavement[sid]
         if pci is None:
             continue
-        treated = float(pci_at_age(float(years), functional_class))
-        untreated = float(project_pci(float(pci), float(years), functional_class))
+        treated = float(pci_at_age(float(years), functional_class, curves=curves))
+        untreated = float(project_pci(float(pci), float(years), functional_class, curves=curves))
         gain += length * max(treated - untreated, 0.0)
     return gain
 
@@ -286,9 +288,10 @@ def score_cards(*, session: Session, proposals: Iterable[Proposal],
     for row in session.exec(select(ReviewerScore).where(col(ReviewerScore.proposal_id).in_(ids))):
         manual.setdefault((row.proposal_id, row.criterion_id), []).append(row.value)
     per_million: dict[int, float] = {}
+    curves = impact_curves(session=session)
     for p in proposals:
         cost = cost_of(p, staff_totals)
-        gain = condition_gain(data, assets[p.id or 0], years)
+        gain = condition_gain(data, assets[p.id or 0], years, curves)
         per_million[p.id or 0] = gain / (cost / 100_000_000) if cost else 0.0
     best = max(per_million.values(), default=0.0)
     supports = participation.support_counts(session=session, proposal_ids=ids)
