@@ -111,7 +111,10 @@ def signin(
                       headers=None if wait is None else {"Retry-After": str(wait)})
     _start_session(request, session, settings, user)
     flash(request, _("Signed in as {name}.").format(name=user.display_name), "success")
-    return RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    if target == "/" and user.role in (Role.staff, Role.admin):
+        target = "/staff"  # staff land on what needs them now
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/signout")

@@ -140,6 +140,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/register'): PUBLIC,
     ('GET', '/register/confirm/{token}'): ('re', 're', 're', 're', 're', 're', 're'),
     ('GET', '/signin'): PUBLIC,
+    ('GET', '/staff'): STAFF,
     ('GET', '/staff/audit'): ADMIN,
     ('GET', '/staff/audit.csv'): ADMIN,
     ('GET', '/staff/ballot/amend'): STAFF_PROBED,
