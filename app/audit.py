@@ -156,6 +156,8 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> lis
     for key in list(dict.fromkeys([*before, *after])):
         if key in before and key in after and before[key] == after[key]:
             continue
+        if key not in before and after[key] in ("", None, [], {}):
+            continue  # nothing to say
         changes.append(Change(key.replace("_", " "), _shown(key, before[key]) if key in before else None,
                               _shown(key, after[key]) if key in after else None))
     return changes

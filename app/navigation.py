@@ -43,6 +43,7 @@ class Navigation:
                 continue
             section = "staff" if entry.audience in ("staff", "admin") else (
                 "signed_in" if entry.audience == "signed_in" else "public")
-            current = current_path == entry.path or (entry.path != "/" and current_path.startswith(entry.path + "/"))
+            current = current_path == entry.path or (entry.path not in ("/", "/staff")
+                                                     and current_path.startswith(entry.path + "/"))
             sections[section].append(NavLink(entry.label, entry.path, current))
         return sections
