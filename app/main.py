@@ -24,6 +24,8 @@ from app.migrate import ensure_current
 from app.navigation import Navigation
 from app.security import signing_secret
 from app.settings import PROJECT_ROOT, Settings, get_settings
+from app.tiles.fastpath import TileFastPath
+from app.tiles.service import TileServer
 from app.web import CSRFError, render, verify_csrf, viewer_language, wants_html
 
 
@@ -126,11 +128,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, spatialite_path=settings.spatialite_path)
 
+    tiles = TileServer(engine, settings.tiles)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if check_schema:
             ensure_current(engine)
         yield
+        tiles.close()
         engine.dispose()
 
     app = FastAPI(
@@ -144,6 +149,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.tiles = tiles
     route_modules = routes.discover()
     app.state.navigation = Navigation([entry for module in route_modules for entry in getattr(module, "NAV", [])])
 
@@ -156,6 +162,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         https_only=settings.security.https_only_cookies,
     )
     app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(TileFastPath, server=tiles, tiles=settings.tiles)  # outermost: before sessions
     _install_error_handlers(app)
 
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")

@@ -63,7 +63,12 @@ class TileSettings(BaseModel):
     buffer: int = 64
     max_features: int = 20_000
     max_zoom: int = 22
-    cache_max_age_s: int = 60
+    cache_max_age_s: int = 60  # unrevisioned tile URLs; TileJSON's revisioned ones are immutable
+    cache_dir: str = Field(default=str(Path(tempfile.gettempdir()) / "groundwork-tiles"),
+                           description="Rendered tiles, shared by every worker (a local path on one "
+                                       "machine). Empty: no cache.")
+    revision_ttl_s: float = Field(default=5.0, description="The longest a worker trusts its layers' "
+                                  "revisions without reading them (changes are also pushed at once).")
 
 
 class ImportSettings(BaseModel):

@@ -110,7 +110,8 @@ def bench(url: str, name: str, runs: int, tiles: TileSettings, segments: int) ->
     with Session(engine) as session:
         for z, count in ((14, runs), (12, max(5, runs // 3))):
             z, x, y = tile_of(*centre, z)
-            plan = service.plan_tile(session=session, tiles=tiles, layer_id="pavement", z=z, x=x, y=y)
+            plan = service.plan_tile(versions={}, tiles=tiles, dialect=engine.dialect.name, layer_id="pavement",
+                                     z=z, x=x, y=y)
             samples, size = timings(lambda plan=plan: service.render_tile(session=session, tiles=tiles, plan=plan),
                                     count)
             lines.append(report(f"{name}, z{z} ({x}/{y})", samples, size))

@@ -85,6 +85,9 @@ class Layer(SQLModel, table=True):
     imported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     imported_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     revision: int = Field(default=0, description="Changes on every write; tiles' ETags derive from it.")
+    tile_key: str | None = Field(default=None, max_length=16,
+                                 description="Set by the database on every new revision (migration 0013): "
+                                             "cached tiles and tile URLs carry it.")
     feature_count: int = 0
     min_lon: float | None = None
     min_lat: float | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
@@ -123,7 +125,8 @@ def test_tilejson_describes_the_layer(client: TestClient, city) -> None:
     assert response.status_code == 200
     doc = response.json()
     assert doc["tilejson"] == "3.0.0"
-    assert doc["tiles"] == ["http://testserver/tiles/pavement/{z}/{x}/{y}.mvt?v=1"]
+    [template] = doc["tiles"]
+    assert re.fullmatch(r"http://testserver/tiles/pavement/\{z\}/\{x\}/\{y\}\.mvt\?v=1-[0-9a-f]{12}", template)
     assert doc["minzoom"] == 11 and doc["maxzoom"] == 22
     assert doc["bounds"] == [-71.10, 42.32, -71.01, 42.39]
     [layer] = doc["vector_layers"]

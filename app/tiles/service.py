@@ -1,24 +1,30 @@
 """Planning and rendering tiles, and each layer's TileJSON.
 
-A tile's strong ETag derives from the layer id, the layer's revision, the tile's address and
-the encoder (its version and settings), so every worker agrees on it without shared memory and
-an import (which bumps the revision) changes it at once. A route checks ``If-None-Match``
-against the plan before anything is encoded.
+A tile's strong ETag derives from the layer id, the layer's version (its revision and the
+database's key for it), the tile's address and the encoder (its version and settings), so every
+worker agrees on it without shared memory and an import changes it at once. A route checks
+``If-None-Match`` against the plan before anything is encoded; a rendered tile is kept in the
+shared disk cache under the version it was planned with (``TileServer``), and ``app.tiles.fastpath``
+answers cached tiles and revalidations without the rest of the application.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.db import is_sqlite
 from app.layers.specs import LayerSpec, spec_for
 from app.settings import TileSettings
 from app.tiles import postgis, spatialite
+from app.tiles.cache import TileCache
 from app.tiles.grid import TileAddress
+from app.tiles.versions import NO_LAYER, LayerVersion, LayerVersions
 from models.layers import Layer
 
 ENCODER_VERSION = "1"
@@ -27,35 +33,46 @@ TILEJSON_VERSION = "3.0.0"
 WORLD_BOUNDS = [-180.0, -85.0511287798066, 180.0, 85.0511287798066]
 
 
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
 @dataclass(frozen=True)
 class TilePlan:
     spec: LayerSpec
     address: TileAddress
-    revision: int
+    version: LayerVersion
     etag: str
+    encoder: str
+    requested: str | None  # the ``v`` of the URL, if any
 
     @property
     def below_min_zoom(self) -> bool:
         return self.address.z < self.spec.min_zoom
 
+    @property
+    def revisioned(self) -> bool:
+        """The URL names the layer's current version: its bytes never change (immutable)."""
+        return self.requested == self.version.tag
 
-def _revision(session: Session, spec: LayerSpec) -> int:
-    layer = session.get(Layer, spec.id)
-    return layer.revision if layer else 0
-
-
-def tile_etag(*, spec: LayerSpec, revision: int, address: TileAddress, tiles: TileSettings) -> str:
-    key = (f"{spec.id}|{revision}|{address}|{ENCODER_VERSION}|{tiles.extent}|{tiles.buffer}|"
-           f"{tiles.max_features}")
-    return f'"{spec.id}-r{revision}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"'
+    def cache_control(self, tiles: TileSettings) -> str:
+        return IMMUTABLE if self.revisioned else f"public, max-age={tiles.cache_max_age_s}, must-revalidate"
 
 
-def plan_tile(*, session: Session, tiles: TileSettings, layer_id: str, z: int, x: int, y: int) -> TilePlan:
+def encoder_key(*, tiles: TileSettings, dialect: str) -> str:
+    """The encoder and every setting that changes a tile's bytes."""
+    key = f"{ENCODER_VERSION}|{dialect}|{tiles.extent}|{tiles.buffer}|{tiles.max_features}"
+    return hashlib.sha256(key.encode()).hexdigest()[:10]
+
+
+def plan_tile(*, versions: dict[str, LayerVersion], tiles: TileSettings, dialect: str, layer_id: str,
+              z: int, x: int, y: int, requested: str | None = None) -> TilePlan:
     """Check the layer and the address (UnknownLayer, TileOutOfRange) and give the tile's ETag."""
     spec = spec_for(layer_id)
     address = TileAddress.checked(z, x, y, max_zoom=tiles.max_zoom)
-    revision = _revision(session, spec)
-    return TilePlan(spec, address, revision, tile_etag(spec=spec, revision=revision, address=address, tiles=tiles))
+    version = versions.get(spec.id, NO_LAYER)
+    encoder = encoder_key(tiles=tiles, dialect=dialect)
+    digest = hashlib.sha256(f"{spec.id}|{version.tag}|{address}|{encoder}".encode()).hexdigest()[:16]
+    return TilePlan(spec, address, version, f'"{spec.id}-r{version.revision}-{digest}"', encoder, requested)
 
 
 def render_tile(*, session: Session, tiles: TileSettings, plan: TilePlan) -> bytes:
@@ -64,6 +81,64 @@ def render_tile(*, session: Session, tiles: TileSettings, plan: TilePlan) -> byt
         return b""
     encoder = spatialite if is_sqlite(session) else postgis
     return encoder.encode(session=session, spec=plan.spec, address=plan.address, tiles=tiles)
+
+
+class TileServer:
+    """One app's tiles: the layers' versions (app/tiles/versions.py) and the shared disk cache."""
+
+    def __init__(self, engine: Engine, tiles: TileSettings) -> None:
+        self.dialect = engine.dialect.name
+        self.versions = LayerVersions(engine, ttl_s=tiles.revision_ttl_s)
+        self.cache = TileCache(tiles.cache_dir, engine) if tiles.cache_dir else None
+        self._seen: dict[str, str] = {}
+
+    def current(self, session: Session) -> dict[str, LayerVersion]:
+        return self.versions.fresh() or self.read(session)
+
+    def read(self, session: Session) -> dict[str, LayerVersion]:
+        """Read the versions now; a layer seen at a new version has its older cached tiles removed."""
+        versions = self.versions.read(session)
+        for layer_id, version in versions.items():
+            if self._seen.get(layer_id) != version.tag:
+                if self.cache is not None and layer_id in self._seen:
+                    self.cache.prune(layer_id=layer_id, keep=version.tag)
+                self._seen[layer_id] = version.tag
+        return versions
+
+    def plan(self, *, session: Session, tiles: TileSettings, layer_id: str, z: int, x: int, y: int,
+             requested: str | None) -> TilePlan:
+        plan = plan_tile(versions=self.current(session), tiles=tiles, dialect=self.dialect, layer_id=layer_id,
+                         z=z, x=x, y=y, requested=requested)
+        if requested is not None and not plan.revisioned:  # perhaps a newer version than this worker knows
+            plan = plan_tile(versions=self.read(session), tiles=tiles, dialect=self.dialect, layer_id=layer_id,
+                             z=z, x=x, y=y, requested=requested)
+        return plan
+
+    def cache_path(self, plan: TilePlan) -> Path | None:
+        if self.cache is None:
+            return None
+        return self.cache.path(layer_id=plan.spec.id, tag=plan.version.tag, encoder=plan.encoder,
+                               address=plan.address)
+
+    def tile(self, *, session: Session, tiles: TileSettings, plan: TilePlan) -> tuple[TilePlan, bytes]:
+        """The tile from the cache, else rendered and cached under its version. The version is read
+        again after drawing: if an import committed meanwhile, the tile is drawn for the new version
+        and not cached, so a cached tile always holds exactly its version's data."""
+        path = self.cache_path(plan)
+        if path is not None and (cached := TileCache.get(path)) is not None:
+            return plan, cached
+        content = render_tile(session=session, tiles=tiles, plan=plan)
+        versions = self.read(session)
+        if versions.get(plan.spec.id, NO_LAYER) != plan.version:
+            plan = plan_tile(versions=versions, tiles=tiles, dialect=self.dialect, layer_id=plan.spec.id,
+                             z=plan.address.z, x=plan.address.x, y=plan.address.y, requested=plan.requested)
+            return plan, render_tile(session=session, tiles=tiles, plan=plan)
+        if path is not None:
+            TileCache.put(path, content)
+        return plan, content
+
+    def close(self) -> None:
+        self.versions.close()
 
 
 _MIN_SPAN_DEG = 0.001  # ~100 m: a map client asks for no tiles inside a zero-width or zero-height box
@@ -78,12 +153,15 @@ def _padded(bounds: list[float]) -> list[float]:
             min(85.0511, north + pad_y)]
 
 
-def tilejson(*, session: Session, tiles: TileSettings, layer_id: str, base_url: str) -> tuple[dict[str, Any], str]:
-    """TileJSON 3.0 for a layer and its ETag. Tile URLs carry the revision (``?v=``) so a map that
-    reloads its TileJSON asks for new tiles at once instead of waiting for its cache to expire."""
+def tilejson(*, session: Session, tiles: TileSettings, versions: dict[str, LayerVersion], layer_id: str,
+             base_url: str) -> tuple[dict[str, Any], str]:
+    """TileJSON 3.0 for a layer and its ETag. Tile URLs carry the layer's version (``?v=``): their
+    bytes never change, so browsers and CDNs keep them for a year, and a map that reloads its
+    TileJSON after an import asks for the new tiles at once."""
     spec = spec_for(layer_id)
     layer = session.get(Layer, spec.id)
-    revision = layer.revision if layer else 0
+    version = versions.get(spec.id, NO_LAYER)
+    revision = version.revision
     bounds = WORLD_BOUNDS
     if layer and None not in (layer.min_lon, layer.min_lat, layer.max_lon, layer.max_lat):
         bounds = _padded([layer.min_lon, layer.min_lat, layer.max_lon, layer.max_lat])  # type: ignore[list-item]
@@ -94,7 +172,7 @@ def tilejson(*, session: Session, tiles: TileSettings, layer_id: str, base_url: 
         "description": spec.description,
         "version": f"1.0.{revision}",
         "scheme": "xyz",
-        "tiles": [f"{base_url.rstrip('/')}/tiles/{spec.id}/{{z}}/{{x}}/{{y}}.mvt?v={revision}"],
+        "tiles": [f"{base_url.rstrip('/')}/tiles/{spec.id}/{{z}}/{{x}}/{{y}}.mvt?v={version.tag}"],
         "minzoom": spec.min_zoom,
         "maxzoom": tiles.max_zoom,
         "bounds": bounds,
@@ -107,5 +185,5 @@ def tilejson(*, session: Session, tiles: TileSettings, layer_id: str, base_url: 
             "fields": {p.name: f"{p.type}: {p.description}" for p in spec.tile_properties},
         }],
     }
-    key = f"{spec.id}|{revision}|{base_url}|{bounds}|{ENCODER_VERSION}|{tiles.max_zoom}"
+    key = f"{spec.id}|{version.tag}|{base_url}|{bounds}|{ENCODER_VERSION}|{tiles.max_zoom}"
     return document, f'"tilejson-{spec.id}-r{revision}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"'
