@@ -109,6 +109,9 @@ EXEMPT = {  # routes that cannot touch a proposal, and why
                      "refuses that, test_the_database_refuses_raw_sql_on_a_ballot_item)",
     "/staff/triage/rubric": "the scoring rubric", "/proposals/{proposal_id}/comments/{comment_id}/hide":
         "a resident's comment, not the proposal",
+    "/projects/{proposal_id}/follow": "following a project's delivery, not the proposal",
+    "/staff/delivery/": "the vote's result and delivery live beside the published list; completion writes asset "
+                        "conditions in place, never the proposal, its links or its item (tests/test_delivery.py)",
 }
 
 
