@@ -276,3 +276,32 @@ def distance_m(a: BaseGeometry, b: BaseGeometry) -> float:
     minx, miny, maxx, maxy = shapely.total_bounds([a, b])
     local = _local_metric_crs(Point((minx + maxx) / 2, (miny + maxy) / 2))
     return float(reproject(a, WGS84, local).distance(reproject(b, WGS84, local)))
+
+
+def geodesic_lengths_m(geometries: Sequence[BaseGeometry]) -> np.ndarray:
+    """``geodesic_length_m`` of many lines at once: every segment in one vectorized call."""
+    parts, owner = shapely.get_parts(np.asarray(geometries, dtype=object), return_index=True)
+    coords, part = shapely.get_coordinates(parts, return_index=True)
+    same = part[1:] == part[:-1]  # consecutive vertices of one part make a segment
+    _, _, distance = GEOD.inv(coords[:-1, 0][same], coords[:-1, 1][same], coords[1:, 0][same], coords[1:, 1][same])
+    per_part = np.bincount(part[:-1][same], weights=distance, minlength=len(parts))
+    return np.bincount(owner, weights=per_part, minlength=len(geometries))
+
+
+def representative_points(geometries: Sequence[BaseGeometry]) -> list[Point]:
+    """``representative_point`` of many geometries, vectorized where the geometry allows."""
+    array = np.asarray(geometries, dtype=object)
+    types = shapely.get_type_id(array)
+    result = np.empty(len(array), dtype=object)
+    points = types == 0
+    result[points] = array[points]
+    multi = types == 5  # MultiLineString: its parts joined, then the middle of the longest
+    merged = shapely.line_merge(array[multi]) if multi.any() else np.empty(0, dtype=object)
+    simple = shapely.get_type_id(merged) == 1
+    lines = np.flatnonzero(multi)[simple]
+    result[lines] = shapely.line_interpolate_point(merged[simple], 0.5, normalized=True)
+    single = types == 1
+    result[single] = shapely.line_interpolate_point(array[single], 0.5, normalized=True)
+    for index in np.flatnonzero(~(points | single) & ~np.isin(np.arange(len(array)), lines)):
+        result[index] = representative_point(array[index])
+    return list(result)

@@ -9,19 +9,21 @@ records who did it, and commits — or raises and leaves the database as it was.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import shapely
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import to_shape
 from shapely import STRtree
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
 
 from app import audit
-from app.geometry import geodesic_area_m2, geodesic_length_m, representative_point
+from app.geometry import geodesic_area_m2, geodesic_lengths_m, representative_points
 from app.layers.addresses import search_key
 from app.layers.bands import scheme
 from models.accounts import User
@@ -30,6 +32,7 @@ from models.layers import FEATURE_TABLES, CensusTract, District, Layer, LayerKin
 from models.proposals import ProposalAsset
 
 WriteMode = Literal["replace", "append"]
+LINEAR = (LayerKind.pavement, LayerKind.sidewalk)
 _BATCH = 2000
 
 
@@ -47,31 +50,70 @@ class FeatureRecord:
     source_id: str | None = None
 
 
-def _row(kind: LayerKind, record: FeatureRecord, band_scheme: str | None) -> dict[str, Any]:
-    row = dict(record.fields)
-    geometry = record.geometry
-    if kind in (LayerKind.pavement, LayerKind.sidewalk):
-        row["length_m"] = geodesic_length_m(geometry)
-        width = row.get("width_m")
-        row["area_m2"] = row["length_m"] * width if width else None
-    if kind is LayerKind.pavement and row.get("pci") is not None and not row.get("band"):
-        band = scheme(band_scheme).band_for(row["pci"])
-        row["band"] = band.key if band else None
-    if kind in (LayerKind.district, LayerKind.tract):
-        row["area_m2"] = geodesic_area_m2(geometry)
-    if kind is LayerKind.address:
-        row["search_key"] = search_key(row["full_address"])
-    row["geom"] = from_shape(geometry, srid=4326)
-    row["attributes"] = record.attributes
-    row["source_id"] = record.source_id
-    return row
+def _rows(kind: LayerKind, records: list[FeatureRecord], band_scheme: str | None) -> list[dict[str, Any]]:
+    """Each record's columns, with what is computed from them (lengths and areas, bands, search keys);
+    the geometry is written apart (``_insert``)."""
+    lengths = geodesic_lengths_m([r.geometry for r in records]) if kind in LINEAR else None
+    bands = scheme(band_scheme) if kind is LayerKind.pavement else None
+    rows = []
+    for index, record in enumerate(records):
+        row = dict(record.fields)
+        if lengths is not None:
+            row["length_m"] = length = float(lengths[index])
+            width = row.get("width_m")
+            row["area_m2"] = length * width if width else None
+        if bands is not None and row.get("pci") is not None and not row.get("band"):
+            band = bands.band_for(row["pci"])
+            row["band"] = band.key if band else None
+        if kind in (LayerKind.district, LayerKind.tract):
+            row["area_m2"] = geodesic_area_m2(record.geometry)
+        if kind is LayerKind.address:
+            row["search_key"] = search_key(row["full_address"])
+        row["attributes"] = record.attributes
+        row["source_id"] = record.source_id
+        rows.append(row)
+    return rows
 
 
-def _uniform(rows: list[dict[str, Any]], model: type[Any]) -> list[dict[str, Any]]:
-    """Give every row the same columns (a batch insert needs them), filling gaps with the model's defaults."""
-    columns = {key for row in rows for key in row}
+def _insert(session: Session, kind: LayerKind, rows: list[dict[str, Any]], geometries: list[BaseGeometry]) -> None:
+    """Insert the rows in bulk: COPY on PostGIS, one prepared statement over every row on SpatiaLite.
+    Rows that keep their id (``_keep_row_ids``) go in with it; the others take new ones."""
+    model = FEATURE_TABLES[kind]
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect
     defaults = {name: info.get_default(call_default_factory=True) for name, info in model.model_fields.items()}
-    return [{**{c: defaults.get(c) for c in columns if c not in row}, **row} for row in rows]
+    with_default = [name for name, value in defaults.items() if value is not None and name in table.c]
+    wkb = shapely.to_wkb(shapely.set_srid(np.asarray(geometries, dtype=object), 4326), hex=True, include_srid=True) \
+        if dialect.name == "postgresql" else shapely.to_wkb(np.asarray(geometries, dtype=object))
+    for keeps_id in (True, False):
+        chosen = [i for i, row in enumerate(rows) if ("id" in row) is keeps_id]
+        if not chosen:
+            continue
+        columns = sorted(({key for i in chosen for key in rows[i]} | set(with_default)) - {"geom"})
+        if dialect.name == "postgresql":
+            _copy(session, table, columns, ([_copy_value(rows[i].get(c, defaults.get(c))) for c in columns] + [wkb[i]]
+                                            for i in chosen))
+        else:
+            process = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+            values = [(*(p(v) if p else v for p, v in zip(process, (rows[i].get(c, defaults.get(c)) for c in columns),
+                                                            strict=True)), wkb[i]) for i in chosen]
+            marks = ", ".join("?" for _ in columns)
+            session.connection().exec_driver_sql(
+                f"INSERT INTO {table.name} ({', '.join(columns)}, geom) VALUES ({marks}, GeomFromWKB(?, 4326))",
+                values)
+
+
+def _copy_value(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, dict | list) else value
+
+
+def _copy(session: Session, table: Any, columns: list[str], rows: Iterable[list[Any]]) -> None:
+    """COPY rows into ``table`` on the session's own connection (inside its transaction)."""
+    connection = session.connection().connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in [*columns, "geom"])
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def write_layer(
@@ -93,7 +135,7 @@ def write_layer(
     if kind is LayerKind.pavement:
         scheme(band_scheme)  # unknown scheme: fail before writing
     records = list(records)
-    rows = [_row(kind, record, band_scheme) for record in records]
+    rows = _rows(kind, records, band_scheme)
     if not rows:
         raise LayerWriteError(f"No features to import into {kind.title}; nothing was changed.")
     if kind.in_areas:  # found before the rows are inserted: no second pass to update them
@@ -108,11 +150,7 @@ def write_layer(
                 incoming = [r["source_id"] for r in rows if r["source_id"] is not None]
                 for start in range(0, len(incoming), _BATCH):
                     session.execute(delete(table).where(table.c.source_id.in_(incoming[start:start + _BATCH])))
-            for group in (
-                [r for r in rows if "id" in r], [r for r in rows if "id" not in r]):  # a batch needs one shape
-                group = _uniform(group, FEATURE_TABLES[kind])
-                for start in range(0, len(group), _BATCH):
-                    session.execute(insert(table), group[start:start + _BATCH])
+            _insert(session, kind, rows, [r.geometry for r in records])
             if kind.is_asset:
                 missing, restored = _refresh_links(session, kind)
                 if missing or restored:
@@ -225,7 +263,7 @@ def _extent(session: Session, table: Any) -> tuple[float | None, float | None, f
 
 def _locate(session: Session, geometries: Sequence[BaseGeometry]) -> list[tuple[int | None, int | None]]:
     """The district and census tract ids containing a point on each geometry (None outside them all)."""
-    points = [representative_point(geometry) for geometry in geometries]
+    points = representative_points(geometries)
     districts = _containing(points, *_polygons(session, District))
     tracts = _containing(points, *_polygons(session, CensusTract))
     return list(zip(districts, tracts, strict=True))
