@@ -112,6 +112,8 @@ EXEMPT = {  # routes that cannot touch a proposal, and why
     "/projects/{proposal_id}/follow": "following a project's delivery, not the proposal",
     "/staff/delivery/": "the vote's result and delivery live beside the published list; completion writes asset "
                         "conditions in place, never the proposal, its links or its item (tests/test_delivery.py)",
+    "/staff/plan": "the pavement plan's budget scenarios: network figures, no proposal",
+    "/staff/plan/": "the pavement plan's scenarios, curves and kept surveys: network figures, no proposal",
 }
 
 
