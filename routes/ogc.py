@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from app.deps import SessionDep, SettingsDep
 from app.layers.specs import LayerSpec, UnknownLayer, spec_for
@@ -98,7 +98,7 @@ def items(collection_id: str, request: Request, session: SessionDep, f: str | No
         pages = documents.pager(spec=spec, page=page, base=_base(request), params=params, html=True)
         return render(request, "ogc/items.html", {"doc": document, "spec": spec, "page": page, "pages": pages,
                                                   "columns": features.property_names(spec), "params": params})
-    return _json(document, documents.GEOJSON, headers)
+    return StreamingResponse(documents.encode(document), media_type=documents.GEOJSON, headers=headers)
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
@@ -119,4 +119,4 @@ def item(collection_id: str, feature_id: str, request: Request, session: Session
     document = documents.item_document(spec=spec, feature=feature, base=_base(request))
     if html:
         return render(request, "ogc/item.html", {"doc": document, "spec": spec})
-    return _json(document, documents.GEOJSON, headers)
+    return StreamingResponse(documents.encode(document), media_type=documents.GEOJSON, headers=headers)

@@ -5,6 +5,8 @@ Every href is absolute, from the request's base URL, so clients behind any host 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.layers.specs import SPECS, LayerSpec
-from app.ogc.features import ItemsPage
+from app.ogc.features import GeoJSONText, ItemsPage
 from models.layers import Layer
 
 GEOJSON = "application/geo+json"
@@ -141,3 +143,30 @@ def item_document(*, spec: LayerSpec, feature: dict[str, Any], base: str) -> dic
     url = f"{base}/ogc/collections/{spec.id}/items/{feature['id']}"
     return {**feature, "links": [*_self_and_html(url, f"{spec.title} {feature['id']}", GEOJSON),
                                  _link(f"{base}/ogc/collections/{spec.id}", "collection", JSON, spec.title)]}
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_CHUNK = 200  # features per piece sent
+
+
+def _feature_json(feature: dict[str, Any]) -> str:
+    rest = {k: v for k, v in feature.items() if k not in ("type", "id", "geometry")}
+    geometry = feature["geometry"]
+    head = f'{{"type":"Feature","id":{_ENCODER.encode(feature["id"])},"geometry":'
+    body = geometry if isinstance(geometry, GeoJSONText) else _ENCODER.encode(geometry)
+    return head + body + ("," + _ENCODER.encode(rest)[1:] if rest else "}")
+
+
+def encode(document: dict[str, Any]) -> Iterator[bytes]:
+    """A feature, or a collection streamed a few hundred features at a time; geometries written by
+    the database go in as they are."""
+    if document.get("type") == "Feature":
+        yield _feature_json(document).encode()
+        return
+    features = document["features"]
+    rest = {k: v for k, v in document.items() if k not in ("type", "features")}
+    yield b'{"type":"FeatureCollection","features":['
+    for start in range(0, len(features), _CHUNK):
+        piece = ",".join(_feature_json(f) for f in features[start:start + _CHUNK])
+        yield (("," if start else "") + piece).encode()
+    yield ("]," + _ENCODER.encode(rest)[1:]).encode()

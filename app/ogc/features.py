@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import shapely
-from shapely.geometry import mapping
 from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
@@ -157,13 +155,13 @@ def items(*, session: Session, spec: LayerSpec, query: ItemsQuery) -> ItemsPage:
     table = spec.table
     conditions = _conditions(session, spec, query)
     matched = session.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one()
-    rows = session.execute(_select(spec).where(*conditions).order_by(table.c.id)
+    rows = session.execute(_select(session, spec).where(*conditions).order_by(table.c.id)
                            .limit(query.limit).offset(query.offset)).all()
     return ItemsPage(_features(spec, rows), int(matched), query)
 
 
 def item(*, session: Session, spec: LayerSpec, feature_id: int) -> dict[str, Any] | None:
-    row = session.execute(_select(spec).where(spec.table.c.id == feature_id)).first()
+    row = session.execute(_select(session, spec).where(spec.table.c.id == feature_id)).first()
     return _features(spec, [row])[0] if row else None
 
 
@@ -176,9 +174,23 @@ def _columns(spec: LayerSpec) -> list[Any]:
     return public_columns(spec.table)
 
 
-def _select(spec: LayerSpec) -> Any:
+COORDINATE_DECIMALS = 7  # about 1 cm: more digits describe no survey
+
+
+class GeoJSONText(str):
+    """A geometry as GeoJSON text written by the database (ST_AsGeoJSON, SpatiaLite's AsGeoJSON):
+    ``app.ogc.documents.encode`` puts it in the document as it is, never parsing it."""
+
+    @property
+    def type(self) -> str:  # for the HTML item page
+        return str(json.loads(self)["type"])
+
+
+def _select(session: Session, spec: LayerSpec) -> Any:
     table = spec.table
-    return select(*_columns(spec), table.c.attributes, func.ST_AsBinary(table.c.geom).label("wkb"))
+    as_geojson = func.AsGeoJSON if session.get_bind().dialect.name == "sqlite" else func.ST_AsGeoJSON
+    return select(*_columns(spec), table.c.attributes,
+                  as_geojson(table.c.geom, COORDINATE_DECIMALS).label("geojson"))
 
 
 def _plain(value: Any) -> Any:
@@ -191,11 +203,11 @@ def _plain(value: Any) -> Any:
 
 def _features(spec: LayerSpec, rows: Sequence[Any]) -> list[dict[str, Any]]:
     names = [c.name for c in _columns(spec)]
-    geometries = shapely.from_wkb([bytes(row.wkb) for row in rows]) if rows else []
     features = []
-    for row, geometry in zip(rows, geometries, strict=True):
+    for row in rows:
         properties = {name: _plain(row[i]) for i, name in enumerate(names) if name != "id"}
         for key, value in (row.attributes or {}).items():
             properties.setdefault(SOURCE_PREFIX + key, _plain(value))
-        features.append({"type": "Feature", "id": row.id, "geometry": mapping(geometry), "properties": properties})
+        geometry = GeoJSONText(row.geojson) if row.geojson is not None else None
+        features.append({"type": "Feature", "id": row.id, "geometry": geometry, "properties": properties})
     return features
