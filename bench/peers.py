@@ -488,29 +488,40 @@ def write(report: Report, out: Path, *, targets: bool) -> None:
         ("warm tiles, c64", ("groundwork", "light", "warm", 64), ("tipg", "light", "warm", 64), ""),
         ("warm tiles vs files, c64", ("groundwork", "light", "warm", 64), ("nginx", "light", "warm", 64), ""),
     ]
-    lines = ["# Benchmarks: Groundwork beside its peers", "",
+    lines = ["# Benchmarks", "", "## Groundwork beside its peers", "",
              f"Measured {datetime.now(UTC):%Y-%m-%d} by `bench/peers.py --scale {report.scale} "
              f"--duration {report.duration}` (method: its docstring).", "", f"**Machine.** {machine()}", "",
-             "## Ratios (median of the pairs; range in brackets)", "",
+             "### Ratios (median of the pairs; range in brackets)", "",
              "| figure | Groundwork req/s | peer req/s | ratio | target |", "|---|---:|---:|---:|---|"]
     for name, ours, theirs, target in rows:
         lines.append(f"| {name} | {_median(report, *ours)} | {theirs[0]} {_median(report, *theirs)} | "
                      f"{_ratio(report, ours, theirs)} | {target if targets else ''} |")
     lines.append(f"| 304 revalidation, c8 | {_median(report, 'groundwork', '304', 'warm', 8)} | — | — | |")
-    lines += ["", "## Every run", "",
+    lines += ["", "### Every run", "",
               "| pair | server | workload | phase | c | req/s | p50 ms | p95 ms | p99 ms | errors |",
               "|---:|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in report.runs:
         lines.append(f"| {r.pair} | {r.server} | {r.workload} | {r.phase} | {r.connections} | {r.rps:,.1f} | "
                      f"{r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | {r.errors} |")
-    lines += ["", "## Bytes by zoom (each tile of the lists fetched once)", "",
+    lines += ["", "### Bytes by zoom (each tile of the lists fetched once)", "",
               "| server | zoom | tiles | bytes | mean bytes |", "|---|---:|---:|---:|---:|"]
     for server, zooms in report.bytes_by_zoom.items():
         for z, (count, size) in sorted(zooms.items()):
             lines.append(f"| {server} | {z} | {count:,} | {size:,} | {size // max(count, 1):,} |")
     lines += ["", *report.notes, ""]
-    out.write_text("\n".join(lines))
+    merge(out, "\n".join(lines))
     print(f"wrote {out}")
+
+
+START, END = "<!-- peers: written by bench/peers.py -->", "<!-- peers: end -->"
+
+
+def merge(out: Path, block: str) -> None:
+    """Put the peers' section first in ``out``, replacing the previous one and keeping everything else."""
+    text = out.read_text() if out.exists() else ""
+    if START in text and END in text:
+        text = text[:text.index(START)] + text[text.index(END) + len(END):].lstrip("\n")
+    out.write_text(f"{START}\n{block}\n{END}\n\n{text}")
 
 
 def main() -> None:

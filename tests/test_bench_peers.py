@@ -27,7 +27,7 @@ def test_the_smoke_run_measures_every_server_and_writes_the_report(tmp_path: Pat
                     "--postgres-url", os.environ["GROUNDWORK_TEST_POSTGRES_URL"]], cwd=ROOT, check=True,
                    timeout=1800)
     report = out.read_text()
-    assert report.index("## Ratios") < report.index("## Every run")  # the ratio table comes first
+    assert report.index("### Ratios") < report.index("### Every run")  # the ratio table comes first
     for server in ("groundwork", "tipg", "pygeoapi", "nginx"):
         assert f"| {server} |" in report, server
     assert "**Machine.**" in report and "| groundwork | 14 |" in report  # bytes by zoom
