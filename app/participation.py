@@ -18,6 +18,7 @@ from models.accounts import Role, User
 from models.base import utcnow
 from models.participation import ProposalComment, ProposalSupport
 from models.proposals import Proposal, ProposalState
+from models.triage import PublishedList
 
 COMMENT_LIMIT = 4000
 REASON_LIMIT = 1000
@@ -67,10 +68,28 @@ def _open_proposal(session: Session, proposal_id: int) -> Proposal:
     return proposal
 
 
+class SupportsClosed(ParticipationError):
+    """Supports closed when the ballot list was published: the list no longer changes with them."""
+
+
+def supports_closed_at(*, session: Session) -> datetime | None:
+    """When supports closed: the first publication of the ballot list (None while they are open)."""
+    first = session.exec(select(PublishedList).order_by(col(PublishedList.version)).limit(1)).first()
+    return first.published_at if first else None
+
+
+def ensure_supports_open(*, session: Session) -> None:
+    """SupportsClosed once the ballot list is published (checked before anything else is)."""
+    if supports_closed_at(session=session) is not None:
+        raise SupportsClosed("Supports closed when the ballot list was published.")
+
+
 def support(*, session: Session, proposal_id: int, user: User) -> bool:
     """Support the proposal; True if this added a support, False if the person already had.
-    The unique constraint decides, so two clicks at once still count once."""
+    The unique constraint decides, so two clicks at once still count once. Refused (SupportsClosed)
+    once the ballot list is published."""
     _open_proposal(session, proposal_id)
+    ensure_supports_open(session=session)
     if has_supported(session=session, proposal_id=proposal_id, user=user):
         return False
     try:
@@ -83,6 +102,7 @@ def support(*, session: Session, proposal_id: int, user: User) -> bool:
 
 
 def withdraw_support(*, session: Session, proposal_id: int, user: User) -> None:
+    ensure_supports_open(session=session)
     row = session.exec(select(ProposalSupport).where(ProposalSupport.proposal_id == proposal_id,
                                                      ProposalSupport.user_id == user.id)).first()
     if row is not None:
