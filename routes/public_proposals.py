@@ -15,6 +15,7 @@ from app.i18n import gettext as _
 from app.navigation import NavEntry
 from app.phases import timeline
 from app.proposals import ProposalNotFound, public
+from app.proposals.cost_figures import cost_figures
 from app.web import flash, render, use_viewer_language
 from models.accounts import Role
 
@@ -47,6 +48,7 @@ def project_page(request: Request, session: SessionDep, viewer: ViewerDep, propo
         "project": project,
         "supported": participation.has_supported(session=session, proposal_id=proposal_id, user=viewer),
         "supports_closed": participation.supports_closed_at(session=session),
+        "cost_figures": cost_figures(session=session, proposal=project.proposal),
         "comments": participation.comments(session=session, proposal_id=proposal_id),
         "is_staff": bool(viewer and Role(viewer.role).is_staff),
         "delivery": delivery.of_proposal(session=session, proposal_id=proposal_id),
