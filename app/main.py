@@ -20,6 +20,7 @@ from app import i18n
 from app.db import make_engine
 from app.deps import Forbidden, SignInRequired, load_viewer, reject_numbers_out_of_range
 from app.i18n import N_
+from app.importers import jobs
 from app.migrate import ensure_current
 from app.navigation import Navigation
 from app.security import signing_secret
@@ -134,7 +135,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if check_schema:
             ensure_current(engine)
+        workers = [jobs.Worker(engine, settings.imports, n + 1) for n in range(settings.imports.job_workers)]
+        for worker in workers:
+            worker.start()
         yield
+        for worker in workers:
+            worker.stop()
         tiles.close()
         engine.dispose()
 

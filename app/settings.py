@@ -83,6 +83,12 @@ class ImportSettings(BaseModel):
     arcgis_page_size: int = 1000
     work_dir: str = str(Path(tempfile.gettempdir()) / "groundwork-imports")
     work_max_age_s: int = 24 * 3600
+    # Imports confirmed on the staff page run as jobs (table import_job) in worker threads of the server:
+    # ``job_workers`` per process; a running job whose heartbeat is older than ``job_stale_s`` is failed.
+    job_workers: int = 1
+    job_poll_s: float = 1.0
+    job_heartbeat_s: float = 5.0
+    job_stale_s: float = 60.0
     max_features: int = 1_000_000
     max_json_depth: int = 40
     private_hosts_allowed: list[str] = Field(

@@ -27,6 +27,7 @@ from models.delivery import (
     VoteResult,
 )
 from models.groups import GroupInvite, GroupListShare
+from models.imports import ImportJob
 from models.outbox import OutboxMessage
 from models.participation import ProposalComment, ProposalSupport
 from models.pavement_plan import CurveVersion, PlanScenario, SurveyObservation
@@ -58,6 +59,7 @@ __all__ = [
     "CurveVersion",
     "DistrictShare",
     "Group",
+    "ImportJob",
     "GroupInvite",
     "GroupListShare",
     "GroupMembership",

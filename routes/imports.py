@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from app.deps import SessionDep, SettingsDep, StaffUser
-from app.importers import fields, service, uploads
+from app.importers import fields, jobs, service, uploads
 from app.importers.preview_map import preview_map
 from app.importers.report import ImportFailed
 from app.layers.bands import SCHEMES
@@ -114,25 +114,24 @@ async def confirm(request: Request, session: SessionDep, settings: SettingsDep, 
         pending.save()
     if form.get("action") == "recheck":
         return _redirect(request, "/staff/import/preview")
-    try:
-        expected = str(form.get("expected_unlinking") or "")
-        result = service.import_layer(session=session, source=pending.source,
-                                      options=pending.options(skip_invalid=form.get("skip_invalid") == "on"),
-                                      actor=staff, settings=settings.imports, work_dir=_work(pending),
-                                      name=pending.name, allow_unlinking=form.get("allow_unlinking") == "on",
-                                      expected_unlinking=int(expected) if expected.isdigit() else None,
-                                      new_area=form.get("new_area") == "on")
-    except ImportFailed as problem:
-        flash(request, f"Nothing was imported. {problem}", "error")
-        return _redirect(request, "/staff/import/preview")
-    uploads.discard(pending)
-    request.session.pop(SESSION_KEY, None)
-    skipped = f", skipped {result.report.rejected_count:,} rows" if result.report.rejected_count else ""
-    flash(request, f"Imported {result.report.valid:,} features into {result.layer.title}{skipped} "
-                   f"(revision {result.layer.revision}).", "success")
-    if result.links_note:
-        flash(request, result.links_note, "warning")
-    return _redirect(request, "/staff/import")
+    expected = str(form.get("expected_unlinking") or "")
+    job = jobs.enqueue(session=session, pending=pending, actor=staff, skip_invalid=form.get("skip_invalid") == "on",
+                       allow_unlinking=form.get("allow_unlinking") == "on",
+                       expected_unlinking=int(expected) if expected.isdigit() else None,
+                       new_area=form.get("new_area") == "on")
+    return _redirect(request, f"/staff/import/jobs/{job.id}")
+
+
+@router.get("/staff/import/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: int, session: SessionDep, settings: SettingsDep, _: StaffUser) -> Response:
+    """The job's progress: polled by htmx every second, refreshed by the page itself without JavaScript."""
+    job = jobs.view(session=session, job_id=job_id, stale_s=settings.imports.job_stale_s)
+    if job is None:
+        raise HTTPException(404, "There is no such import.")
+    if job.state == "done" and request.session.get(SESSION_KEY) == job.upload_token:
+        request.session.pop(SESSION_KEY, None)  # its upload is imported and gone
+    template = "imports/_job.html" if is_htmx(request) else "imports/job.html"
+    return render(request, template, {"job": job})
 
 
 @router.post("/staff/import/cancel")

@@ -28,6 +28,7 @@ from app.layers.store import FeatureRecord, write_layer
 from app.settings import ImportSettings, Settings
 from models.layers import AddressPoint, District, Layer, LayerKind
 from tests.conftest import csrf_of, make_settings, sign_in
+from tests.import_jobs import run_import_jobs
 
 CAMBRIDGE = Path(__file__).parent / "data" / "cambridge_address_points_2249.geojson"
 
@@ -275,7 +276,7 @@ def settings(database, tmp_path: Path) -> Settings:  # type: ignore[no-untyped-d
     return make_settings(database.url, imports=ImportSettings(work_dir=str(tmp_path / "imports")))
 
 
-def test_staff_import_address_points_from_the_import_page(client, session: Session, staff):
+def test_staff_import_address_points_from_the_import_page(client, session: Session, staff, settings):
     sign_in(client, staff.email)
     assert '<option value="address">Address points</option>' in client.get("/staff/import").text
     uploaded = client.post("/staff/import", data={"kind": "address", "csrf_token": csrf_of(client, "/staff/import")},
@@ -287,7 +288,8 @@ def test_staff_import_address_points_from_the_import_page(client, session: Sessi
     done = client.post("/staff/import/confirm", data={"csrf_token": csrf_of(client, "/staff/import/preview"),
                                                      "action": "import"})
     assert done.status_code == 303
-    assert "Imported 12 features into Address points (revision 1)" in client.get("/staff/import").text
+    run_import_jobs(session, settings)
+    assert "Imported 12 features into Address points (revision 1)" in client.get(done.headers["location"]).text
 
 
 def test_the_api_finds_addresses_for_other_sites(client, session: Session, settings):

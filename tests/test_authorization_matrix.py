@@ -151,6 +151,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/staff/costs/versions/{number}'): STAFF,
     ('GET', '/staff/import'): STAFF,
     ('GET', '/staff/import/preview'): STAFF,
+    ('GET', '/staff/import/jobs/{job_id}'): ('in', 'no', 'no', 'no', 'no', 'nf', 'nf'),
     ('GET', '/staff/program'): STAFF,
     ('GET', '/staff/scenarios'): STAFF,
     ('GET', '/staff/scenarios/compare'): STAFF_PROBED,
@@ -246,7 +247,7 @@ def _url(path: str, world: World) -> str:
               "user_id": world.member_a, "comment_id": world.comment, "scenario_id": world.scenario,
               "token": "not-a-real-token", "number": 1, "version": 1, "layer": "pavement", "z": 14, "x": 4368,
               "y": 6566, "collection_id": "pavement", "feature_id": 1, "dataset_id": "pavement",
-              "extension": "csv", "name": "no-such-photo.jpg", "action": "milestones"}
+              "extension": "csv", "name": "no-such-photo.jpg", "action": "milestones", "job_id": 999999}
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
 

@@ -13,6 +13,7 @@ from app.importers.uploads import UploadTooLarge
 from app.settings import ImportSettings, Settings
 from models.layers import Layer, LayerKind, PavementSegment
 from tests.conftest import csrf_of, make_settings, sign_in
+from tests.import_jobs import run_import_jobs
 
 LINE = [[-71.10, 42.37], [-71.10, 42.371]]
 
@@ -44,7 +45,7 @@ def _segments(session: Session) -> int:
 
 
 def test_preview_shows_mapping_and_errors_and_writes_nothing_then_confirm_writes(client, session: Session, staff,
-                                                                                work_dir: Path):
+                                                                                settings, work_dir: Path):
     sign_in(client, staff.email)
     page = client.get("/staff/import")
     assert page.status_code == 200 and 'href="/staff/import"' in page.text and "Import a condition layer" in page.text
@@ -65,18 +66,24 @@ def test_preview_shows_mapping_and_errors_and_writes_nothing_then_confirm_writes
     token = csrf_of(client, "/staff/import/preview")
     refused = client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import", "map_pci": "PCI",
                                                         "map_street_name": "Street", "map_source_id": "ID"})
-    assert refused.status_code == 303 and refused.headers["location"] == "/staff/import/preview"
-    assert "Nothing was imported" in client.get("/staff/import/preview").text
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/staff/import/jobs/")
+    assert run_import_jobs(session, settings) == 1
+    failed = client.get(refused.headers["location"]).text
+    assert "Nothing was imported" in failed and 'href="/staff/import/preview"' in failed
     assert _segments(session) == 0
 
     done = client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import", "skip_invalid": "on",
                                                      "map_pci": "PCI", "map_street_name": "Street",
                                                      "map_source_id": "ID"}, headers={"HX-Request": "true"})
-    assert done.status_code == 204 and done.headers["HX-Redirect"] == "/staff/import"
+    assert done.status_code == 204 and done.headers["HX-Redirect"].startswith("/staff/import/jobs/")
+    assert "Waiting for a worker" in client.get(done.headers["HX-Redirect"]).text
+    assert run_import_jobs(session, settings) == 1
+    job_page = client.get(done.headers["HX-Redirect"]).text
+    assert "Imported 2 features into Pavement condition, skipped 1 rows (revision 1)" in job_page
+    assert 'value="100"' in job_page and "Writing — done" in job_page
     assert sorted(session.exec(select(PavementSegment.source_id, PavementSegment.band)).all()) == [
         ("S1", "good"), ("S3", "very_poor")]
     listing = client.get("/staff/import").text
-    assert "Imported 2 features into Pavement condition, skipped 1 rows (revision 1)" in listing
     assert "streets.geojson" in listing and staff.display_name in listing
     assert list(work_dir.iterdir()) == []  # the held upload is gone
 
@@ -140,7 +147,8 @@ def test_held_upload_stops_reading_at_the_limit(work_dir: Path):
     assert list(work_dir.iterdir()) == []
 
 
-def test_the_import_says_when_proposals_lose_assets_the_new_data_no_longer_has(client, session: Session, staff):
+def test_the_import_says_when_proposals_lose_assets_the_new_data_no_longer_has(client, session: Session, staff,
+                                                                                 settings):
     from models.accounts import Group
     from models.proposals import Proposal, ProposalAsset
 
@@ -149,9 +157,10 @@ def test_the_import_says_when_proposals_lose_assets_the_new_data_no_longer_has(c
     def import_streets(*pcis: object) -> str:
         _upload(client, _streets(*pcis))
         token = csrf_of(client, "/staff/import/preview")
-        client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import", "map_pci": "PCI",
-                                                   "map_street_name": "Street", "map_source_id": "ID"})
-        return client.get("/staff/import").text
+        job = client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import", "map_pci": "PCI",
+                                                         "map_street_name": "Street", "map_source_id": "ID"})
+        run_import_jobs(session, settings)
+        return client.get(job.headers["location"]).text
 
     first = import_streets(60, 70, 80)
     assert "no longer in the layer" not in first

@@ -27,6 +27,7 @@ from app.importers.service import import_layer, preview
 from models.layers import FEATURE_TABLES, Layer, LayerKind, Streetlight
 from models.proposals import Proposal, ProposalAsset, ProposalState
 from tests.conftest import Database, csrf_of, fresh_database, make_settings, shared_file, sign_in
+from tests.import_jobs import run_import_jobs
 
 ASSETS = (LayerKind.pavement, LayerKind.sidewalk, LayerKind.ramp, LayerKind.streetlight)
 SMALL = 0.1
@@ -241,21 +242,23 @@ def test_the_preview_page_shows_what_the_import_does_and_asks_before_unlinking(c
     assert "<svg" in page and "import-map__point" in page
     revision = session.get(Layer, "streetlight").revision
     token = csrf_of(client, "/staff/import/preview")
-    client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import"})
+    job = client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import"})
+    run_import_jobs(session, settings)
     session.expire_all()
     assert session.get(Layer, "streetlight").revision == revision  # refused without the agreement
+    assert "removes assets from" in client.get(job.headers["location"]).text
     listing = client.get("/staff/import/preview").text
-    assert "removes assets from" in listing
     agreed = listing.split('name="expected_unlinking" value="')[1].split('"')[0]
     token = csrf_of(client, "/staff/import/preview")
     client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import", "allow_unlinking": "on",
                                                "expected_unlinking": agreed})
+    run_import_jobs(session, settings)
     session.expire_all()
     assert session.get(Layer, "streetlight").revision == revision + 1
     assert session.exec(select(func.count()).select_from(Streetlight)).one() == len(data["features"])
 
 
-def test_the_preview_page_refuses_a_file_from_another_city(client, session, city, staff):
+def test_the_preview_page_refuses_a_file_from_another_city(client, session, settings, city, staff):
     lights = shared_file("cambridge", "INFRA_StreetLights.geojson")
     sign_in(client, staff.email)
     token = csrf_of(client, "/staff/import")
@@ -267,6 +270,7 @@ def test_the_preview_page_refuses_a_file_from_another_city(client, session, city
     revision = session.get(Layer, "streetlight").revision
     token = csrf_of(client, "/staff/import/preview")
     client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import", "allow_unlinking": "on"})
+    run_import_jobs(session, settings)
     session.expire_all()
     assert session.get(Layer, "streetlight").revision == revision
 
@@ -284,7 +288,7 @@ def test_a_shapefile_whose_prj_is_unknown_is_refused_never_read_as_longitude_lat
     assert session.get(Layer, "streetlight").revision == revision
 
 
-def test_reimporting_an_own_export_on_the_page_keeps_every_link(client, session, city, staff, tmp_path):
+def test_reimporting_an_own_export_on_the_page_keeps_every_link(client, session, settings, city, staff, tmp_path):
     from app.opendata import exports
     from app.opendata.formats import ExportFormat
 
@@ -303,7 +307,8 @@ def test_reimporting_an_own_export_on_the_page_keeps_every_link(client, session,
         assert "No proposal loses an asset." in page and "allow_unlinking" not in page
         assert f"<dt>Unchanged</dt><dd>{count:,}</dd>" in page
         token = csrf_of(client, "/staff/import/preview")
-        client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import"})
-        assert f"Imported {count:,} features" in client.get("/staff/import").text
+        job = client.post("/staff/import/confirm", data={"csrf_token": token, "action": "import"})
+        run_import_jobs(session, settings)
+        assert f"Imported {count:,} features" in client.get(job.headers["location"]).text
     session.expire_all()
     assert _links(session) == before

@@ -1,0 +1,270 @@
+"""Import jobs: an import confirmed on the staff page runs in the background, its state in the database.
+
+``enqueue`` records the job (table ``import_job``: state queued → running → done or failed, the
+stage — reading, checking, writing — with done/total, a message, the result, who and when). Worker
+threads of the server (``Worker``, started with the app) ``claim`` queued jobs: ``SELECT … FOR UPDATE
+SKIP LOCKED`` on PostGIS, an ``UPDATE … WHERE state = 'queued'`` that only one claimer can win on
+SpatiaLite, so two workers never run one job. A running job's worker writes a heartbeat every
+``job_heartbeat_s``; a job whose heartbeat is older than ``job_stale_s`` lost its worker (the server
+stopped or was killed) and is marked failed by whoever finds it. Its layer is as it was: the write
+is one transaction (``app/layers/store.write_layer``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from app.db import new_session
+from app.importers import service, uploads
+from app.importers.report import ImportFailed
+from app.settings import ImportSettings
+from models.accounts import User
+from models.base import utcnow
+from models.imports import ImportJob, JobState
+from models.layers import LayerKind
+
+log = logging.getLogger(__name__)
+STAGES = ("reading", "checking", "writing")
+STOPPED = ("The import stopped before it finished: the server running it was stopped or restarted. Nothing was "
+           "written to the layer. Start the import again.")
+Sessions = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass(frozen=True)
+class StageView:
+    name: str
+    status: str  # done, current, waiting
+
+
+@dataclass(frozen=True)
+class JobView:
+    """What the progress page shows."""
+
+    id: int
+    kind_title: str
+    name: str
+    state: str
+    finished: bool
+    stage: str | None
+    done: int
+    total: int
+    stages: list[StageView]
+    message: str | None
+    result: dict[str, Any] | None
+    upload_token: str  # the waiting upload it imports (the staff member's session names it until it is done)
+
+    @property
+    def percent(self) -> int:
+        """Overall progress: reading is the first tenth, checking up to 60 %, writing the rest."""
+        if self.state == JobState.done.value:
+            return 100
+        start, width = {"reading": (0, 10), "checking": (10, 50), "writing": (60, 40)}.get(self.stage or "", (0, 0))
+        return start + (width * self.done // self.total if self.total else 0)
+
+
+def enqueue(*, session: Session, pending: uploads.PendingImport, actor: User | None, skip_invalid: bool,
+            allow_unlinking: bool, expected_unlinking: int | None, new_area: bool) -> ImportJob:
+    """Queue the waiting import; a worker picks it up within ``job_poll_s``."""
+    job = ImportJob(kind=pending.kind, name=pending.name[:2000], created_by_id=actor.id if actor else None,
+                    request={"pending": asdict(pending), "skip_invalid": skip_invalid,
+                             "allow_unlinking": allow_unlinking, "expected_unlinking": expected_unlinking,
+                             "new_area": new_area})
+    session.add(job)
+    session.commit()
+    return job
+
+
+def fail_stale(*, session: Session, stale_s: float) -> int:
+    """Mark running jobs whose worker stopped beating as failed; returns how many."""
+    cutoff = utcnow() - timedelta(seconds=stale_s)
+    running = col(ImportJob.state) == JobState.running.value
+    stale = list(session.exec(select(ImportJob.id).where(running, col(ImportJob.heartbeat_at) < cutoff)))
+    session.rollback()  # end the read, so the update below starts from the latest data (SQLite)
+    if not stale:
+        return 0
+    result = session.execute(update(ImportJob).where(col(ImportJob.id).in_(stale), running,
+                                                     col(ImportJob.heartbeat_at) < cutoff)
+                             .values(state=JobState.failed.value, message=STOPPED, finished_at=utcnow()))
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim(*, session: Session, worker: str) -> ImportJob | None:
+    """Take the oldest queued job for ``worker``, or None. Never the same job for two claimers."""
+    now = utcnow()
+    queued = col(ImportJob.state) == JobState.queued.value
+    if session.get_bind().dialect.name == "postgresql":
+        job = session.exec(select(ImportJob).where(queued).order_by(col(ImportJob.id)).limit(1)
+                           .with_for_update(skip_locked=True)).first()
+        if job is None:
+            session.rollback()
+            return None
+        job.state, job.worker, job.started_at, job.heartbeat_at = JobState.running.value, worker, now, now
+        session.add(job)
+        session.commit()
+        return job
+    candidates = list(session.exec(select(ImportJob.id).where(queued).order_by(col(ImportJob.id)).limit(10)))
+    session.rollback()  # the update must not run in the read's snapshot
+    for job_id in candidates:
+        won = session.execute(update(ImportJob).where(col(ImportJob.id) == job_id, queued)
+                              .values(state=JobState.running.value, worker=worker, started_at=now, heartbeat_at=now))
+        session.commit()
+        if won.rowcount == 1:  # type: ignore[attr-defined]
+            return session.get(ImportJob, job_id, populate_existing=True)
+    return None
+
+
+def run(job: ImportJob, *, session: Session, settings: ImportSettings) -> ImportJob:
+    """Run a claimed job to done or failed, recording its stages as it goes."""
+    request = job.request
+    pending = uploads.PendingImport(**request["pending"])
+    actor = session.get(User, job.created_by_id) if job.created_by_id else None
+    last = [0.0]
+
+    def stage(name: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if name == job.stage and done != total and now - last[0] < 0.5:
+            return
+        job.stage, job.done, job.total, job.heartbeat_at = name, done, total, utcnow()
+        session.add(job)
+        session.commit()
+        last[0] = now
+
+    try:
+        outcome = service.import_layer(
+            session=session, source=pending.source, options=pending.options(skip_invalid=bool(request["skip_invalid"])),
+            actor=actor, settings=settings, work_dir=Path(pending.directory) / "work", name=pending.name,
+            allow_unlinking=bool(request["allow_unlinking"]), expected_unlinking=request.get("expected_unlinking"),
+            new_area=bool(request["new_area"]), stage=stage)
+    except ImportFailed as problem:
+        session.rollback()
+        report = problem.report.as_dict() if problem.report is not None else None
+        return _finish(session, job, JobState.failed, f"Nothing was imported. {problem}", {"report": report})
+    except Exception:  # a bug or the database gone: the job says so; the layer is as it was
+        session.rollback()
+        log.exception("import job %s failed", job.id)
+        return _finish(session, job, JobState.failed, "The import failed unexpectedly; nothing was written to the "
+                       "layer. The error is in the server's log.", None)
+    uploads.discard(pending)
+    report = outcome.report
+    skipped = f", skipped {report.rejected_count:,} rows" if report.rejected_count else ""
+    message = (f"Imported {report.valid:,} features into {outcome.layer.title}{skipped} "
+               f"(revision {outcome.layer.revision}).")
+    return _finish(session, job, JobState.done, message,
+                   {"revision": outcome.layer.revision, "features": outcome.layer.feature_count,
+                    "imported": report.valid, "skipped": report.rejected_count, "links_note": outcome.links_note})
+
+
+def _finish(session: Session, job: ImportJob, state: JobState, message: str,
+            result: dict[str, Any] | None) -> ImportJob:
+    job.state, job.message, job.result = state.value, message, result
+    job.finished_at = job.heartbeat_at = utcnow()
+    if state is JobState.done:
+        job.stage, job.done, job.total = "writing", 1, 1
+    session.add(job)
+    session.commit()
+    return job
+
+
+def run_next(*, sessions: Sessions, settings: ImportSettings, worker: str,
+             beat: Callable[[int], AbstractContextManager[None]] | None = None) -> ImportJob | None:
+    """Fail stale jobs, claim the next one and run it; None when nothing is queued."""
+    with sessions() as session:
+        fail_stale(session=session, stale_s=settings.job_stale_s)
+        job = claim(session=session, worker=worker)
+        if job is None:
+            return None
+        assert job.id is not None
+        if beat is None:
+            return run(job, session=session, settings=settings)
+        with beat(job.id):
+            return run(job, session=session, settings=settings)
+
+
+def view(*, session: Session, job_id: int, stale_s: float) -> JobView | None:
+    """The job as its progress page shows it (a job whose worker died is failed first)."""
+    fail_stale(session=session, stale_s=stale_s)
+    job = session.get(ImportJob, job_id, populate_existing=True)
+    if job is None:
+        return None
+    finished = job.state in (JobState.done.value, JobState.failed.value)
+    current = STAGES.index(job.stage) if job.stage in STAGES else -1
+    stages = []
+    for index, name in enumerate(STAGES):
+        if job.state == JobState.done.value or index < current:
+            status = "done"
+        elif index == current and not finished:
+            status = "current"
+        else:
+            status = "waiting"
+        stages.append(StageView(name, status))
+    return JobView(job.id or 0, LayerKind(job.kind).title, job.name, job.state, finished, job.stage, job.done,
+                   job.total, stages, job.message, job.result, str(job.request["pending"]["token"]))
+
+
+class _Heartbeat:
+    """Beats for one running job from its own connection until the job ends."""
+
+    def __init__(self, engine: Engine, job_id: int, every_s: float) -> None:
+        self.engine, self.job_id, self.every_s = engine, job_id, every_s
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"import-job-{job_id}-heartbeat", daemon=True)
+
+    def __enter__(self) -> None:
+        self.thread.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        while not self.stop.wait(self.every_s):
+            try:
+                with new_session(self.engine) as session:
+                    session.execute(update(ImportJob).where(col(ImportJob.id) == self.job_id,
+                                                            col(ImportJob.state) == JobState.running.value)
+                                    .values(heartbeat_at=utcnow()))
+                    session.commit()
+            except Exception:  # the next beat tries again; a job that stays silent is failed as stale
+                log.warning("import job %s: heartbeat failed", self.job_id, exc_info=True)
+
+
+class Worker:
+    """A thread of the server that runs queued import jobs, one at a time."""
+
+    def __init__(self, engine: Engine, settings: ImportSettings, number: int = 1) -> None:
+        self.engine, self.settings = engine, settings
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{number}"
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name=f"import-worker-{number}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                ran = run_next(sessions=lambda: new_session(self.engine), settings=self.settings, worker=self.name,
+                               beat=lambda job_id: _Heartbeat(self.engine, job_id, self.settings.job_heartbeat_s))
+            except Exception:  # the database away for a moment: try again after the pause
+                log.warning("import worker %s: could not look for jobs", self.name, exc_info=True)
+                ran = None
+            if ran is None:
+                self.stopping.wait(self.settings.job_poll_s)

@@ -1,0 +1,170 @@
+"""Background import jobs: queued in the database, claimed once, failed cleanly when their worker dies."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from app.db import make_engine, new_session
+from app.importers import jobs, uploads
+from app.settings import ImportSettings
+from models.base import utcnow
+from models.imports import ImportJob
+from models.layers import Layer, LayerKind, PavementSegment
+from tests.conftest import Database, csrf_of, fresh_database, make_settings, sign_in
+from tests.import_jobs import run_import_jobs
+
+
+def _streets(count: int, pci: float = 70) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"SEG_ID": f"S{i}", "Street": f"Elm St {i % 50}", "PCI": pci},
+         "geometry": {"type": "LineString", "coordinates": [[-71.10 + i * 1e-4, 42.37], [-71.10 + i * 1e-4, 42.371]]}}
+        for i in range(count)]}).encode()
+
+
+def test_a_confirmed_import_runs_as_a_job_and_its_page_shows_the_stages(client, session: Session, staff, database,
+                                                                         tmp_path: Path):
+    settings = make_settings(database.url, imports=ImportSettings(work_dir=str(tmp_path / "imports")))
+    client.app.state.settings = settings  # type: ignore[attr-defined]
+    sign_in(client, staff.email)
+    client.post("/staff/import", data={"kind": "pavement", "csrf_token": csrf_of(client, "/staff/import")},
+                files=[("files", ("streets.geojson", _streets(3), "application/geo+json"))])
+    queued = client.post("/staff/import/confirm", data={"csrf_token": csrf_of(client, "/staff/import/preview"),
+                                                       "action": "import"})
+    page = client.get(queued.headers["location"])
+    assert 'hx-trigger="every 1s"' in page.text and '<meta http-equiv="refresh"' in page.text
+    assert "Waiting for a worker" in page.text and '<progress class="import-job__bar" max="100" value="0"' in page.text
+    assert session.get(Layer, "pavement") is None  # nothing written until a worker runs it
+    assert run_import_jobs(session, settings) == 1
+    done = client.get(queued.headers["location"])
+    assert "Imported 3 features into Pavement condition (revision 1)." in done.text
+    assert "every 1s" not in done.text and "http-equiv" not in done.text  # finished: no more polling
+    assert "Reading — done" in done.text and "Checking — done" in done.text and "Writing — done" in done.text
+    assert session.exec(select(func.count()).select_from(PavementSegment)).one() == 3
+    job = session.exec(select(ImportJob)).one()
+    assert (job.state, job.created_by_id, job.result["revision"]) == ("done", staff.id, 1)  # type: ignore[index]
+
+
+@pytest.fixture
+def committed(database: Database, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A database of its own whose rows are committed, as a server's workers see them."""
+    url, remove = fresh_database(database.kind, tmp_path)
+    engine = make_engine(url)
+    yield url, engine
+    engine.dispose()
+    remove()  # type: ignore[operator]
+
+
+def _queue(engine, settings: ImportSettings, content: bytes, name: str = "streets.geojson") -> int:  # type: ignore[no-untyped-def]
+    pending = uploads.start(settings=settings, kind=LayerKind.pavement, uploaded_by=None)
+    uploads.store_files(pending, [(name, __import__("io").BytesIO(content))], settings=settings)
+    pending.save()
+    with new_session(engine) as session:
+        job = jobs.enqueue(session=session, pending=pending, actor=None, skip_invalid=False, allow_unlinking=False,
+                           expected_unlinking=None, new_area=False)
+        assert job.id is not None
+        return job.id
+
+
+def test_two_claimers_never_take_the_same_job(committed, tmp_path: Path):
+    _, engine = committed
+    settings = ImportSettings(work_dir=str(tmp_path / "imports"))
+    queued = {_queue(engine, settings, _streets(1)) for _ in range(6)}
+    taken: list[int] = []
+    start = threading.Barrier(3)
+
+    def claimer(name: str) -> None:
+        start.wait()
+        while True:
+            with new_session(engine) as session:
+                job = jobs.claim(session=session, worker=name)
+            if job is None:
+                return
+            taken.append(job.id)  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=claimer, args=(f"w{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == sorted(queued)  # every job once, none twice
+    with new_session(engine) as session:
+        assert {j.state for j in session.exec(select(ImportJob))} == {"running"}
+        assert len({j.worker for j in session.exec(select(ImportJob))}) >= 1
+
+
+_RUNNER = """
+import os, sys
+from sqlmodel import Session
+from app.db import make_engine, new_session
+from app.importers import jobs
+from app.layers import store
+from app.settings import ImportSettings
+
+url, work_dir, marker = sys.argv[1:4]
+real_copy, real_insert = store._copy, store._insert
+
+def slow_insert(*args, **kwargs):  # stop halfway through writing, rows already inserted, nothing committed
+    real_insert(*args, **kwargs)
+    open(marker, "w").write("writing")
+    import time
+    time.sleep(600)
+
+store._insert = slow_insert
+engine = make_engine(url)
+jobs.run_next(sessions=lambda: new_session(engine), settings=ImportSettings(work_dir=work_dir), worker="doomed")
+"""
+
+
+def test_an_import_killed_while_writing_leaves_the_layer_as_it_was_and_its_job_failed(committed, tmp_path: Path):
+    url, engine = committed
+    settings = ImportSettings(work_dir=str(tmp_path / "imports"), job_stale_s=2)
+    first = _queue(engine, settings, _streets(40, pci=80))
+    jobs.run_next(sessions=lambda: new_session(engine), settings=settings, worker="first")
+    with new_session(engine) as session:
+        layer = session.get(Layer, "pavement")
+        assert layer is not None and session.get(ImportJob, first).state == "done"  # type: ignore[union-attr]
+        before = (layer.revision, session.exec(select(func.count()).select_from(PavementSegment)).one(),
+                  session.exec(select(func.sum(PavementSegment.pci))).one())
+
+    doomed = _queue(engine, settings, _streets(40, pci=20), "resurvey.geojson")
+    marker = tmp_path / "marker"
+    runner = subprocess.Popen([sys.executable, "-c", _RUNNER, url, settings.work_dir, str(marker)],
+                              cwd=Path(__file__).resolve().parents[1], env=os.environ.copy())
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert runner.poll() is None, "the import process ended before it was writing"
+            assert time.monotonic() < deadline, "the import never reached its write"
+            time.sleep(0.1)
+        with new_session(engine) as session:
+            job = session.get(ImportJob, doomed)
+            assert job is not None and (job.state, job.stage) == ("running", "writing")
+    finally:
+        runner.send_signal(signal.SIGKILL)
+        runner.wait()
+
+    with new_session(engine) as session:
+        layer = session.get(Layer, "pavement")
+        after = (layer.revision, session.exec(select(func.count()).select_from(PavementSegment)).one(),  # type: ignore[union-attr]
+                 session.exec(select(func.sum(PavementSegment.pci))).one())
+        assert after == before  # the layer exactly as it was
+        session.execute(update(ImportJob).where(ImportJob.id == doomed)  # type: ignore[arg-type]
+                        .values(heartbeat_at=utcnow() - timedelta(seconds=5)))  # its worker's last beat, gone quiet
+        session.commit()
+    assert jobs.run_next(sessions=lambda: new_session(engine), settings=settings, worker="later") is None
+    with new_session(engine) as session:
+        view = jobs.view(session=session, job_id=doomed, stale_s=settings.job_stale_s)
+        assert view is not None and view.state == "failed"
+        assert "stopped before it finished" in (view.message or "") and "Nothing was written" in (view.message or "")
