@@ -305,3 +305,10 @@ def representative_points(geometries: Sequence[BaseGeometry]) -> list[Point]:
     for index in np.flatnonzero(~(points | single) & ~np.isin(np.arange(len(array)), lines)):
         result[index] = representative_point(array[index])
     return list(result)
+
+
+def bounds_centre(geometries: Sequence[BaseGeometry]) -> tuple[float, float]:
+    """The centre (lon, lat) of the box around the geometries (a centroid of merged envelopes can be
+    empty for lines that line up)."""
+    minx, miny, maxx, maxy = shapely.total_bounds(list(geometries))
+    return (minx + maxx) / 2, (miny + maxy) / 2

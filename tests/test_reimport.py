@@ -312,3 +312,15 @@ def test_reimporting_an_own_export_on_the_page_keeps_every_link(client, session,
         assert f"Imported {count:,} features" in client.get(job.headers["location"]).text
     session.expire_all()
     assert _links(session) == before
+
+
+def test_lines_that_line_up_far_from_the_city_get_the_clear_refusal(session, settings, city, tmp_path):
+    lines = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"SEG_ID": f"V{i}", "PCI": 50},
+         "geometry": {"type": "LineString", "coordinates": [[10.0, 50.0 + i * 0.001], [10.0, 50.001 + i * 0.001]]}}
+        for i in range(40)]}
+    path = tmp_path / "vertical.geojson"
+    path.write_text(json.dumps(lines))
+    with pytest.raises(ImportFailed, match="40 of 40 features lie outside the city"):
+        import_layer(session=session, source=str(path), options=_options(LayerKind.pavement), actor=None,
+                     settings=settings.imports, allow_unlinking=True)

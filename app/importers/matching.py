@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from app.geometry import to_local_metres
+from app.geometry import bounds_centre, to_local_metres
 from app.layers.store import FeatureRecord
 
 POINT_TOLERANCE_M = 5.0
@@ -50,9 +50,9 @@ def match_by_geometry(records: Sequence[FeatureRecord], current: Sequence[Curren
     matched = 0
     usable = [asset for asset in current if asset.key is not None]
     if records and usable:
-        centre = shapely.union_all([asset.geometry.envelope for asset in usable]).centroid
-        ours = to_local_metres([r.geometry for r in records], (centre.x, centre.y))
-        theirs = to_local_metres([a.geometry for a in usable], (centre.x, centre.y))
+        centre = bounds_centre([asset.geometry for asset in usable])
+        ours = to_local_metres([r.geometry for r in records], centre)
+        theirs = to_local_metres([a.geometry for a in usable], centre)
         points = records[0].geometry.geom_type == "Point"
         tolerance = POINT_TOLERANCE_M if points else LINE_TOLERANCE_M
         tree = shapely.STRtree(theirs)

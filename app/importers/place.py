@@ -18,7 +18,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 from sqlmodel import Session, col, select
 
-from app.geometry import buffer_m, geodesic_distance_m, representative_point
+from app.geometry import bounds_centre, buffer_m, geodesic_distance_m, representative_point
 from app.importers.report import ImportFailed, ImportReport
 from app.layers.store import FeatureRecord
 from models.layers import District, Layer, LayerKind
@@ -77,13 +77,13 @@ def check_place(*, session: Session, kind: LayerKind, records: Sequence[FeatureR
             outside = round((1 - share) * len(records))
             report.note(f"{outside:,} of {len(records):,} features lie outside the city ({area.described_as}).")
         return
-    data = shapely.union_all([r.geometry.envelope for r in records]).centroid
-    city = shapely.union_all(area.outline).centroid
-    apart_km = geodesic_distance_m((data.x, data.y), (city.x, city.y)) / 1000
+    data = bounds_centre([r.geometry for r in records])
+    city = bounds_centre(area.outline)
+    apart_km = geodesic_distance_m(data, city) / 1000
     outside = round((1 - share) * len(records))
     message = (f"{outside:,} of {len(records):,} features lie outside the city: the data is around "
-               f"{_where(data.x, data.y)}, about {apart_km:,.0f} km from the city ({area.described_as}, around "
-               f"{_where(city.x, city.y)}). Check the coordinate system (read as {report.crs or 'unknown'}; give "
+               f"{_where(*data)}, about {apart_km:,.0f} km from the city ({area.described_as}, around "
+               f"{_where(*city)}). Check the coordinate system (read as {report.crs or 'unknown'}; give "
                "the right one with --crs or on the form), the units, and that this is the right file. Nothing "
                "was changed.")
     if new_area:
