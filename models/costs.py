@@ -120,7 +120,7 @@ class AssetRefIn(SQLModel):
 
 
 class OverrideIn(SQLModel):
-    amount_cents: int = Field(ge=0, le=10**15)
+    amount_cents: int = Field(ge=-(10**15), le=10**15)  # the sign is the estimate's to explain
     reason: str = Field(max_length=2000)
 
 
