@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from app import groups, migrate
 from app.db import make_engine
-from app.proposals import editor
+from app.proposals import ProposalError, editor, lists
 from app.proposals.editor import ProposalInput
 from models.proposals import Proposal
 from tests.conftest import fresh_database, make_settings, make_user
@@ -90,6 +90,45 @@ def test_the_migration_renumbers_duplicate_positions_then_refuses_new_ones(kind:
                 "INSERT INTO proposal (group_id, title, description, state, version, position, created_at, "
                 "updated_at) VALUES (:g, 'f', '', 'draft', 1, 5, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
                 {"g": group_id})
+    finally:
+        engine.dispose()
+        remove()  # type: ignore[operator]
+
+
+def test_fifty_parallel_list_moves_keep_every_place_once(tmp_path: Path):
+    url, remove = fresh_database("postgis", tmp_path)
+    engine = make_engine(url, pool_size=50, max_overflow=5)
+    try:
+        settings = make_settings(url)
+        with Session(engine, expire_on_commit=False) as setup:
+            build_city(setup)
+            owner = make_user(setup, settings, "owner@example.org")
+            group = groups.create_group(session=setup, creator=owner, name="Friends of Main Street")
+            ids = [editor.create_proposal(session=setup, group_id=group.id or 0, actor=owner,
+                                          data=ProposalInput(title=f"Project {n}")).id for n in range(6)]
+        barrier = threading.Barrier(50, timeout=60)
+        failures: list[BaseException] = []
+
+        def move(n: int) -> None:
+            try:
+                with Session(engine, expire_on_commit=False) as own:
+                    barrier.wait()
+                    lists.move(session=own, group_id=group.id or 0, proposal_id=ids[n % 6] or 0, actor=owner,
+                               direction="up" if n % 2 else "down")
+            except ProposalError:
+                pass  # "already at the top/bottom": a clear refusal, nothing written
+            except BaseException as error:  # noqa: BLE001 — reported below
+                failures.append(error)
+
+        threads = [threading.Thread(target=move, args=(n,)) for n in range(50)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert failures == []
+        with Session(engine) as check:
+            positions = sorted(check.exec(select(Proposal.position).where(Proposal.group_id == group.id)))
+        assert positions == [1, 2, 3, 4, 5, 6]
     finally:
         engine.dispose()
         remove()  # type: ignore[operator]

@@ -142,6 +142,9 @@ def move(*, session: Session, group_id: int, proposal_id: int, actor: User, dire
     _require_member(session, group_id, actor)
     if direction not in ("up", "down"):
         raise ProposalError(_("Move a proposal up or down."), field="direction")
+    # One list edit at a time per group (as creations in app.proposals.editor), so two moves never
+    # compute places from the same old order.
+    session.exec(select(Group.id).where(Group.id == group_id).with_for_update())
     proposals = _group_proposals(session, group_id)
     index = next((i for i, p in enumerate(proposals) if p.id == proposal_id), None)
     if index is None:
