@@ -118,8 +118,10 @@ PHONE_PAGES = ["/", "/map", "/map/table", "/proposals", "/ballot", "/dashboards"
 def test_every_public_page_fits_a_phone(server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 844})
     for path in [*PHONE_PAGES, f"/proposals/{server.on[0]}", "/map/table?layer=pavement"]:
-        page.goto(server.url + path)
+        response = page.goto(server.url + path)
+        assert response is not None and response.status == 200, path
         page.wait_for_load_state("networkidle")
+        assert page.locator("main h1").count() >= 1, path
         width = page.evaluate("() => document.documentElement.scrollWidth")
         wide = page.evaluate("() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect()"
                              ".right > 391 && !e.closest('.site-nav, .table-wrap')).slice(0, 5)"
