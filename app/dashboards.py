@@ -20,10 +20,11 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from app import program as programs
+from app.layers import district_names
 from app.layers.legend import worst_bands
 from app.layers.summary import CITY, METRES_PER_MILE, AreaSummary, MapSummary, map_summary
 from app.proposals.public import PUBLIC_STATES, CategoryChip, category_chips
-from models.layers import District, PavementSegment, SidewalkSegment, Streetlight
+from models.layers import PavementSegment, SidewalkSegment, Streetlight
 from models.proposals import Proposal
 
 LIST_LIMIT = 500
@@ -193,7 +194,7 @@ def management(*, session: Session) -> Management:
         if key not in chips:
             by_category.append(CategoryTotal(CategoryChip(key, key or "Uncategorised", "#5c5c5c"),
                                              *per_category[key]))
-    names = dict(session.exec(select(District.id, District.name)).all())
+    names = district_names.by_id(session=session)
     by_district = []
     for area in summary.districts:
         d_id: int | None = int(area.key) if area.key.isdigit() else None

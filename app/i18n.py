@@ -72,6 +72,14 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current()).ngettext(singular, plural, n)
 
 
+def localized(english: str, spanish: str | None = None) -> str:
+    """A name staff keep in both languages (a category, treatment or district): the Spanish one for a
+    Spanish viewer when it is given, else the English one. View models call this; templates get the text."""
+    if current() == "es" and spanish and spanish.strip():
+        return spanish.strip()
+    return english
+
+
 def N_(message: str) -> str:  # gettext's usual name; a default keyword of pybabel extract
     """Marks fixed text for the catalogue without translating it; it is translated where it is shown."""
     return message

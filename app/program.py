@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlmodel import Session, col, delete, select
 
 from app import audit
+from app.i18n import localized
 from models.accounts import User
 from models.base import utcnow
 from models.layers import District
@@ -55,6 +56,7 @@ class CategoryDraft:
     name: str
     cap_cents: int | None = None
     floor_cents: int | None = None
+    name_es: str | None = None  # optional; Spanish viewers see the English name without it
 
 
 @dataclass
@@ -146,7 +148,7 @@ def draft_of(view: ProgramView) -> ProgramDraft:
     return ProgramDraft(
         name=p.name, expected_revenue_cents=p.expected_revenue_cents, collection_years=p.collection_years,
         program_management_bps=p.program_management_bps, band_scheme=p.band_scheme,
-        categories=[CategoryDraft(c.key, c.name, c.cap_cents, c.floor_cents) for c in view.categories],
+        categories=[CategoryDraft(c.key, c.name, c.cap_cents, c.floor_cents, c.name_es) for c in view.categories],
         tiers=[TierDraft(t.number, t.name, t.share_bps, t.funded_only_if_revenue_exceeds) for t in view.tiers],
         district_shares=[DistrictShareDraft(d.district, d.min_share_bps) for d in view.district_shares],
         phases=[PhaseDraft(ph.key, ph.starts_on, ph.ends_on) for ph in view.phases])
@@ -228,6 +230,8 @@ def _category_problems(categories: list[CategoryDraft], budget: int) -> list[str
         keys.add(c.key)
         if not c.name.strip() or len(c.name) > 200:
             problems.append(f"{label}: give the category a name.")
+        if len(c.name_es or "") > 200:
+            problems.append(f"{label}: keep the Spanish name to 200 characters at most.")
         for what, amount in (("cap", c.cap_cents), ("floor", c.floor_cents)):
             if amount is not None and not 0 <= amount <= MAX_REVENUE_CENTS:
                 problems.append(f"{label}: the {what} must not be negative.")
@@ -326,7 +330,8 @@ def save_program(*, session: Session, actor: User | None, draft: ProgramDraft,
     for table in (Category, Tier, DistrictShare, Phase):
         session.execute(delete(table).where(col(table.program_id) == program.id))  # type: ignore[attr-defined]
     for order, c in enumerate(draft.categories):
-        session.add(Category(program_id=program.id, key=c.key, name=c.name.strip(), cap_cents=c.cap_cents,
+        session.add(Category(program_id=program.id, key=c.key, name=c.name.strip(),
+                             name_es=(c.name_es or "").strip() or None, cap_cents=c.cap_cents,
                              floor_cents=c.floor_cents, sort_order=order))
     for t in draft.tiers:
         session.add(Tier(program_id=program.id, number=t.number, name=t.name.strip(), share_bps=t.share_bps,
@@ -348,6 +353,16 @@ def _summary(draft: ProgramDraft) -> dict[str, Any]:
     return data
 
 
+# The demo program's categories in Spanish (migration 0015 gives them to programs made before it).
+DEMO_SPANISH_NAMES = {"pavement": "Pavimento y puentes", "sidewalks": "Aceras y senderos",
+                      "streetlights": "Alumbrado público", "corridors": "Corredores", "transit": "Transporte público"}
+
+
+def category_names(view: ProgramView | None) -> dict[str, str]:
+    """Category key → its name in the viewer's language (English where no Spanish name is given)."""
+    return {c.key: localized(c.name, c.name_es) for c in view.categories} if view else {}
+
+
 def demo_draft(*, start: date) -> ProgramDraft:
     """A program modelled on Athens-Clarke County's TSPLOST 2023 ($144.5M over five years)."""
 
@@ -364,11 +379,15 @@ def demo_draft(*, start: date) -> ProgramDraft:
     return ProgramDraft(
         name="Transportation sales tax (TSPLOST) 2023", expected_revenue_cents=14_450_000_000,
         collection_years=5, program_management_bps=300,
-        categories=[CategoryDraft("pavement", "Pavement & bridges", floor_cents=4_000_000_000),
-                    CategoryDraft("sidewalks", "Sidewalks & trails", floor_cents=2_000_000_000),
-                    CategoryDraft("streetlights", "Streetlights", cap_cents=1_000_000_000),
-                    CategoryDraft("corridors", "Corridors"),
-                    CategoryDraft("transit", "Transit", cap_cents=2_500_000_000)],
+        categories=[CategoryDraft("pavement", "Pavement & bridges", floor_cents=4_000_000_000,
+                                  name_es=DEMO_SPANISH_NAMES["pavement"]),
+                    CategoryDraft("sidewalks", "Sidewalks & trails", floor_cents=2_000_000_000,
+                                  name_es=DEMO_SPANISH_NAMES["sidewalks"]),
+                    CategoryDraft("streetlights", "Streetlights", cap_cents=1_000_000_000,
+                                  name_es=DEMO_SPANISH_NAMES["streetlights"]),
+                    CategoryDraft("corridors", "Corridors", name_es=DEMO_SPANISH_NAMES["corridors"]),
+                    CategoryDraft("transit", "Transit", cap_cents=2_500_000_000,
+                                  name_es=DEMO_SPANISH_NAMES["transit"])],
         tiers=[TierDraft(1, "Tier 1", 8500), TierDraft(2, "Tier 2", 1500, funded_only_if_revenue_exceeds=True)],
         phases=phases)
 
@@ -381,7 +400,8 @@ def program_public(view: ProgramView, *, today: date) -> ProgramPublic:
         name=p.name, expected_revenue_cents=p.expected_revenue_cents, program_management_bps=p.program_management_bps,
         budget_cents=view.budget_cents, collection_years=p.collection_years, band_scheme=p.band_scheme,
         revision=p.revision, current_phase=phase, accepting_proposals=phase is PhaseKey.accepting_proposals,
-        categories=[CategoryPublic(key=c.key, name=c.name, cap_cents=c.cap_cents, floor_cents=c.floor_cents)
+        categories=[CategoryPublic(key=c.key, name=c.name, name_es=c.name_es, cap_cents=c.cap_cents,
+                                   floor_cents=c.floor_cents)
                     for c in view.categories],
         tiers=[TierPublic(number=t.number, name=t.name, share_bps=t.share_bps, amount_cents=view.tier_amount_cents(t),
                           funded_only_if_revenue_exceeds=t.funded_only_if_revenue_exceeds) for t in view.tiers],

@@ -68,6 +68,7 @@ class Treatment(SQLModel, table=True):
     layer_kind: str = Field(max_length=20, description="pavement, sidewalk, ramp, streetlight")
     key: str = Field(max_length=60)
     name: str = Field(max_length=200)
+    name_es: str | None = Field(default=None, max_length=200, description="Spanish name; English when empty.")
     unit: str = Field(max_length=20, description="A Unit value.")
     unit_cost_cents: int = Field(ge=0)
     min_pci: float | None = Field(default=None, ge=0, le=100, description="Inclusive lower PCI bound.")
@@ -83,6 +84,7 @@ class TreatmentPublic(SQLModel):
     layer_kind: str
     key: str
     name: str
+    name_es: str | None = None
     unit: Unit
     unit_cost_cents: int
     min_pci: float | None

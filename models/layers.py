@@ -171,6 +171,8 @@ class District(_Feature, table=True):
     __tablename__ = "district"
 
     name: str = Field(max_length=200)
+    name_es: str | None = Field(default=None, max_length=200,
+                                description="Spanish name (imported or entered by staff); English when empty.")
     code: str | None = Field(default=None, max_length=40)
     population: int | None = None
     area_m2: float

@@ -57,6 +57,7 @@ class Category(SQLModel, table=True):
     program_id: int = Field(foreign_key="program.id", ondelete="CASCADE", index=True)
     key: str = Field(max_length=40)
     name: str = Field(max_length=200)
+    name_es: str | None = Field(default=None, max_length=200, description="Spanish name; English when empty.")
     cap_cents: int | None = Field(default=None, ge=0, sa_column=Column(BigInteger, nullable=True))
     floor_cents: int | None = Field(default=None, ge=0, sa_column=Column(BigInteger, nullable=True))
     sort_order: int = 0
@@ -104,6 +105,7 @@ class Phase(SQLModel, table=True):
 class CategoryPublic(SQLModel):
     key: str
     name: str
+    name_es: str | None = None
     cap_cents: int | None
     floor_cents: int | None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.costing.arithmetic import parse_dollars
@@ -14,15 +14,16 @@ from app.delivery import vote
 from app.deps import SessionDep, SettingsDep, StaffUser
 from app.navigation import NavEntry
 from app.scenarios import ScenarioError, amend, ballot_page, publish, verify
-from app.web import flash, render
+from app.web import flash, render, use_viewer_language
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
 NAV = [NavEntry("Ballot list", "/ballot", "everyone", order=30)]
 
 
 def _page(request: Request, view: publish.BallotView, session: SessionDep) -> Response:
     return render(request, "ballot/index.html", {"published": view.published, "items": view.items,
                                                  "totals": view.totals, "names": view.category_names,
+                                                 "district_names": view.district_names,
                                                  "export": view.export, "view": view,
                                                  "vote_result": vote.result_view(session=session),
                                                  "page": _filtered(request, session, view)})

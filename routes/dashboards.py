@@ -3,15 +3,15 @@ and asset lists (operational)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from app import dashboards
 from app.deps import SessionDep
 from app.navigation import NavEntry
-from app.web import render
+from app.web import render, use_viewer_language
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
 NAV = [NavEntry("Dashboards", "/dashboards", order=40)]
 HEADERS = {"Cache-Control": "private, max-age=60", "Vary": "Cookie, Accept-Language"}
 

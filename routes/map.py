@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.deps import SessionDep, SettingsDep
@@ -10,9 +10,9 @@ from app.layers import browse, summary
 from app.layers.addresses import address_named, has_addresses
 from app.layers.mapview import map_view
 from app.navigation import NavEntry
-from app.web import etag_matches, is_htmx, render, viewer_language
+from app.web import etag_matches, is_htmx, render, use_viewer_language, viewer_language
 
-router = APIRouter(tags=["map"])
+router = APIRouter(tags=["map"], dependencies=[Depends(use_viewer_language)])
 NAV = [NavEntry("Map", "/map", order=10)]
 
 

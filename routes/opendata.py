@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -12,9 +12,9 @@ from app.opendata import catalog, exports
 from app.opendata.exports import DatasetNotLoaded
 from app.opendata.formats import ExportFormat
 from app.opendata.registry import UnknownDataset
-from app.web import etag_matches, render
+from app.web import etag_matches, render, use_viewer_language, viewer_language
 
-router = APIRouter(tags=["open data"])
+router = APIRouter(tags=["open data"], dependencies=[Depends(use_viewer_language)])
 NAV = [NavEntry("Open data", "/data", order=60)]
 
 
@@ -26,11 +26,13 @@ def inventory_page(request: Request, session: SessionDep, settings: SettingsDep)
 
 
 @router.get("/data/catalog.json", summary="Catalog of open datasets (Project Open Data data.json v1.1)")
-def catalog_json(session: SessionDep, settings: SettingsDep,
+def catalog_json(request: Request, session: SessionDep, settings: SettingsDep,
                  if_none_match: str | None = Header(default=None)) -> Response:
     entries = catalog.inventory(session=session, settings=settings)
-    etag = f'W/"catalog-{catalog.catalog_version(entries)}"'
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.opendata.cache_max_age_s}"}
+    # titles and descriptions are in the viewer's language
+    etag = f'W/"catalog-{catalog.catalog_version(entries)}-{viewer_language(request)}"'
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.opendata.cache_max_age_s}",
+               "Vary": "Cookie, Accept-Language"}
     if etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return JSONResponse(catalog.catalog(entries=entries, settings=settings), headers=headers)

@@ -13,7 +13,9 @@ from sqlmodel import Session
 from app import program as programs
 from app.costing.arithmetic import dollars, parse_dollars, parse_percent, percent
 from app.deps import SessionDep, StaffUser
+from app.layers import district_names
 from app.layers.bands import SCHEMES
+from app.layers.district_names import DistrictNameError
 from app.navigation import NavEntry
 from app.program import (
     CategoryDraft,
@@ -47,6 +49,18 @@ class ProgramForm:
     tiers: list[dict[str, Any]] = field(default_factory=list)
     districts: list[dict[str, str]] = field(default_factory=list)
     phases: list[dict[str, str]] = field(default_factory=list)
+    district_names: list[dict[str, str]] = field(default_factory=list)  # id, code, name, name_es (Spanish)
+
+
+def _district_names(session: Session, typed: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """Each loaded district's names for the editor: English (imported) and Spanish (as stored, or as typed)."""
+    return [{"id": str(d.id), "code": d.code or "", "name": d.name,
+             "name_es": (typed or {}).get(str(d.id), d.name_es)} for d in district_names.listing(session=session)]
+
+
+def _typed_names(raw: dict[str, list[str]]) -> dict[str, str]:
+    return {key.removeprefix("district_es_"): (values[0] if values else "").strip()
+            for key, values in raw.items() if key.startswith("district_es_")}
 
 
 def _form_of(view: programs.ProgramView | None) -> ProgramForm:
@@ -60,8 +74,8 @@ def _form_of(view: programs.ProgramView | None) -> ProgramForm:
         form = ProgramForm(revision=str(view.program.revision), name=draft.name,
                            revenue=dollars(draft.expected_revenue_cents), years=str(draft.collection_years),
                            management=percent(draft.program_management_bps), band_scheme=draft.band_scheme)
-    form.categories = [{"key": c.key, "name": c.name, "cap": dollars(c.cap_cents), "floor": dollars(c.floor_cents)}
-                       for c in draft.categories]
+    form.categories = [{"key": c.key, "name": c.name, "name_es": c.name_es or "", "cap": dollars(c.cap_cents),
+                        "floor": dollars(c.floor_cents)} for c in draft.categories]
     form.tiers = [{"number": str(t.number), "name": t.name, "share": percent(t.share_bps),
                    "exceeds": t.funded_only_if_revenue_exceeds} for t in draft.tiers]
     form.districts = [{"district": s.district, "share": percent(s.min_share_bps)} for s in draft.district_shares]
@@ -100,9 +114,9 @@ def _parse(raw: dict[str, list[str]]) -> tuple[ProgramForm, ProgramDraft | None,
             problems.append(str(error))
             return None
 
-    categories = _rows(raw, "category_key", "category_name", "category_cap", "category_floor")
-    form.categories = [{"key": r["category_key"], "name": r["category_name"], "cap": r["category_cap"],
-                        "floor": r["category_floor"]} for r in categories]
+    categories = _rows(raw, "category_key", "category_name", "category_name_es", "category_cap", "category_floor")
+    form.categories = [{"key": r["category_key"], "name": r["category_name"], "name_es": r["category_name_es"],
+                        "cap": r["category_cap"], "floor": r["category_floor"]} for r in categories]
     exceeds = set(raw.get("tier_exceeds", []))
     tiers = [dict(r, exceeds=r["index"] in exceeds) for r in _rows(raw, "tier_number", "tier_name", "tier_share")]
     form.tiers = [{"number": r["tier_number"], "name": r["tier_name"], "share": r["tier_share"],
@@ -120,7 +134,8 @@ def _parse(raw: dict[str, list[str]]) -> tuple[ProgramForm, ProgramDraft | None,
         problems.append("Choose a band scheme from the list.")
     category_drafts = [CategoryDraft(key=r["key"].lower(), name=r["name"],
                                      cap_cents=money(r["cap"], f"{r['name'] or r['key']}: the cap"),
-                                     floor_cents=money(r["floor"], f"{r['name'] or r['key']}: the floor"))
+                                     floor_cents=money(r["floor"], f"{r['name'] or r['key']}: the floor"),
+                                     name_es=r["name_es"] or None)
                        for r in form.categories]
     tier_drafts = []
     for r in form.tiers:
@@ -153,6 +168,8 @@ def _parse(raw: dict[str, list[str]]) -> tuple[ProgramForm, ProgramDraft | None,
 
 def _page(request: Request, session: Session, form: ProgramForm, view: programs.ProgramView | None,
           problems: list[str], status_code: int = 200) -> HTMLResponse:
+    if not form.district_names:
+        form.district_names = _district_names(session)
     return render(request, "program/edit.html", {
         "districts": programs.district_choices(session=session),
         "form": form, "problems": problems, "blank_rows": range(BLANK_ROWS), "schemes": list(SCHEMES.values()),
@@ -171,11 +188,16 @@ async def save_program(request: Request, session: SessionDep, staff: StaffUser) 
     submitted = await request.form()
     raw = {key: [str(v) for v in submitted.getlist(key)] for key in submitted}
     form, draft, problems = _parse(raw)
+    typed = _typed_names(raw)
+    form.district_names = _district_names(session, typed)
     if draft is not None:
         revision = int(form.revision) if form.revision.isdigit() else None
-        try:
+        try:  # the districts' Spanish names join the program's unit of work
+            names = {int(k): v for k, v in typed.items() if k.isdigit()}
+            district_names.save_spanish_names(session=session, actor=staff, names=names, commit=False)
             programs.save_program(session=session, actor=staff, draft=draft, expected_revision=revision)
-        except ProgramError as error:
+        except (ProgramError, DistrictNameError) as error:
+            session.rollback()
             problems = error.problems
         else:
             flash(request, "The program is saved.", "success")

@@ -12,6 +12,7 @@ import io
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,7 @@ from sqlmodel import Session, col, select
 from app import audit
 from app.costing import defaults
 from app.costing.estimate import CatalogSnapshot, TreatmentRule
+from app.i18n import localized
 from app.spreadsheet import safe_cell
 from models.accounts import User
 from models.costs import CatalogPublic, CatalogVersion, CatalogVersionSummary, Treatment, TreatmentPublic, Unit
@@ -29,7 +31,7 @@ FUNCTIONAL_CLASSES = ("arterial", "collector", "local")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,59}$")
 MAX_UNIT_COST_CENTS = 100_000_000  # $1M per unit
 CSV_COLUMNS = ("layer_kind", "key", "name", "unit", "unit_cost_dollars", "min_pci", "max_pci",
-               "functional_class", "conditions", "low_percent", "high_percent")
+               "functional_class", "conditions", "low_percent", "high_percent", "name_es")  # older files end before it
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 
 
@@ -84,13 +86,34 @@ def treatments_of(*, session: Session, version: CatalogVersion) -> list[Treatmen
     return list(session.exec(query))
 
 
+def treatment_names(*, session: Session, version_id: int | None) -> dict[tuple[str, str], str]:
+    """(layer kind, treatment key) → the treatment's name in the viewer's language, from the catalog
+    version an estimate used (else the current one), so stored estimates read in Spanish too."""
+    version = (session.get(CatalogVersion, version_id) if version_id else None) or current_version(session=session)
+    if version is None:
+        return {}
+    return {(t.layer_kind, t.key): localized(t.name, t.name_es)
+            for t in treatments_of(session=session, version=version)}
+
+
+def localized_estimate(*, session: Session, estimate: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored estimate (its JSON) with each line's treatment name in the viewer's language."""
+    if not estimate or not estimate.get("lines"):
+        return estimate
+    names = treatment_names(session=session, version_id=estimate.get("catalog_version_id"))
+    lines = [dict(line, treatment_name=names.get((line.get("layer", ""), line.get("treatment_key", "")),
+                                                 line.get("treatment_name", "")))
+             for line in estimate["lines"]]
+    return {**estimate, "lines": lines}
+
+
 def rule_of(row: Treatment) -> TreatmentRule:
     return TreatmentRule(
         layer_kind=row.layer_kind, key=row.key, name=row.name, unit=row.unit,
         unit_cost_cents=row.unit_cost_cents, min_pci=row.min_pci, max_pci=row.max_pci,
         functional_class=row.functional_class,
         conditions=tuple(c.strip() for c in (row.conditions or "").split(",") if c.strip()),
-        low_bps=row.low_bps, high_bps=row.high_bps)
+        low_bps=row.low_bps, high_bps=row.high_bps, name_es=row.name_es)
 
 
 def snapshot(*, session: Session, version: CatalogVersion) -> CatalogSnapshot:
@@ -162,7 +185,8 @@ def create_version(*, session: Session, actor: User | None, draft: CatalogDraft,
     for order, rule in enumerate(draft.treatments):
         session.add(Treatment(
             catalog_version_id=version.id, layer_kind=rule.layer_kind, key=rule.key, name=rule.name.strip(),
-            unit=rule.unit, unit_cost_cents=rule.unit_cost_cents, min_pci=rule.min_pci, max_pci=rule.max_pci,
+            name_es=(rule.name_es or "").strip() or None, unit=rule.unit, unit_cost_cents=rule.unit_cost_cents,
+            min_pci=rule.min_pci, max_pci=rule.max_pci,
             functional_class=rule.functional_class or None, conditions=",".join(rule.conditions) or None,
             low_bps=rule.low_bps, high_bps=rule.high_bps, sort_order=order))
     audit.record(session=session, actor=actor, action="catalog.version_created", object_type="cost_catalog_version",
@@ -217,6 +241,8 @@ def _rule_problems(rule: TreatmentRule) -> list[str]:
         problems.append("the key must be lower-case letters, digits, _ or - (60 at most).")
     if not rule.name.strip() or len(rule.name) > 200:
         problems.append("give a name (200 characters at most).")
+    if len(rule.name_es or "") > 200:
+        problems.append("keep the Spanish name to 200 characters at most.")
     if rule.unit not in {u.value for u in Unit}:
         problems.append(f"the unit must be one of {', '.join(u.value for u in Unit)}.")
     if not 0 <= rule.unit_cost_cents <= MAX_UNIT_COST_CENTS:
@@ -278,7 +304,7 @@ def export_csv(*, session: Session, version: CatalogVersion) -> str:
         writer.writerow([safe_cell(v) for v in (
             row.layer_kind, row.key, row.name, row.unit, _dollars(row.unit_cost_cents),
             _number(row.min_pci), _number(row.max_pci), row.functional_class or "", row.conditions or "",
-            _percent(row.low_bps), _percent(row.high_bps))])
+            _percent(row.low_bps), _percent(row.high_bps), row.name_es or "")])
     return buffer.getvalue()
 
 
@@ -335,7 +361,8 @@ def rule_from_fields(row: dict[str, str]) -> TreatmentRule:
     conditions = tuple(c.strip().lower() for c in row.get("conditions", "").split(",") if c.strip())
     return TreatmentRule(
         layer_kind=row.get("layer_kind", "").lower(), key=row.get("key", ""), name=row.get("name", ""),
-        unit=row.get("unit", "").lower(), unit_cost_cents=_cents(row.get("unit_cost_dollars", "")),
+        name_es=row.get("name_es", "") or None, unit=row.get("unit", "").lower(),
+        unit_cost_cents=_cents(row.get("unit_cost_dollars", "")),
         min_pci=_optional_float(row.get("min_pci", ""), "min_pci"),
         max_pci=_optional_float(row.get("max_pci", ""), "max_pci"),
         functional_class=row.get("functional_class", "").lower() or None, conditions=conditions,
@@ -406,7 +433,8 @@ def catalog_public(*, session: Session, version: CatalogVersion) -> CatalogPubli
         escalation_bps=version.escalation_bps, source=version.source, lane_width_mm=version.lane_width_mm,
         class_widths_mm={k: int(v) for k, v in (version.class_widths_mm or {}).items()},
         treatments=[TreatmentPublic(
-            layer_kind=t.layer_kind, key=t.key, name=t.name, unit=Unit(t.unit), unit_cost_cents=t.unit_cost_cents,
+            layer_kind=t.layer_kind, key=t.key, name=t.name, name_es=t.name_es, unit=Unit(t.unit),
+            unit_cost_cents=t.unit_cost_cents,
             min_pci=t.min_pci, max_pci=t.max_pci, functional_class=t.functional_class,
             conditions=list(rule_of(t).conditions), low_bps=t.low_bps, high_bps=t.high_bps)
             for t in treatments_of(session=session, version=version)])
@@ -424,7 +452,8 @@ def rule_problems(rule: TreatmentRule) -> list[str]:
 
 def rule_fields(rule: TreatmentRule) -> dict[str, str]:
     """A treatment as the text fields of the editor (the CSV columns)."""
-    return {"layer_kind": rule.layer_kind, "key": rule.key, "name": rule.name, "unit": rule.unit,
+    return {"layer_kind": rule.layer_kind, "key": rule.key, "name": rule.name, "name_es": rule.name_es or "",
+            "unit": rule.unit,
             "unit_cost_dollars": _dollars(rule.unit_cost_cents), "min_pci": _number(rule.min_pci),
             "max_pci": _number(rule.max_pci), "functional_class": rule.functional_class or "",
             "conditions": ", ".join(rule.conditions), "low_percent": _percent(rule.low_bps),

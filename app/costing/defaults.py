@@ -27,7 +27,26 @@ SOURCE = (
 def _pavement(key: str, name: str, dollars_cents: int, low: float | None, high: float | None,
               functional_class: str | None = None) -> TreatmentRule:
     return TreatmentRule("pavement", key, name, "sq_yd", dollars_cents, min_pci=low, max_pci=high,
-                         functional_class=functional_class)
+                         functional_class=functional_class, name_es=SPANISH_NAMES[key])
+
+
+# The shipped treatments' Spanish names (migration 0015 gives them to databases made before it).
+SPANISH_NAMES = {
+    "do_nothing": "Sin intervención",
+    "crack_seal": "Sellado de grietas",
+    "patching": "Bacheo",
+    "mill_overlay_2in": "Fresado y repavimentación de 2\" (local)",
+    "mill_overlay_3in_arterial": "Fresado y repavimentación de 3\" (arterial)",
+    "mill_overlay_3in_collector": "Fresado y repavimentación de 3\" (colectora)",
+    "reconstruct": "Reconstrucción (local)",
+    "reconstruct_arterial": "Reconstrucción (arterial)",
+    "reconstruct_collector": "Reconstrucción (colectora)",
+    "new_sidewalk": "Acera nueva de concreto de 5 pies (tramo faltante)",
+    "sidewalk_repair": "Reemplazo de losas de acera",
+    "curb_ramp": "Rampa de acera ADA (reconstruida o nueva)",
+    "led_retrofit": "Cambio a luminaria LED",
+    "new_pole": "Poste nuevo con luminaria LED",
+}
 
 
 TREATMENTS: tuple[TreatmentRule, ...] = (
@@ -41,13 +60,13 @@ TREATMENTS: tuple[TreatmentRule, ...] = (
     _pavement("reconstruct_arterial", "Reclaim / reconstruct (arterial)", 15927, 0, 22, "arterial"),
     _pavement("reconstruct_collector", "Reclaim / reconstruct (collector)", 15927, 0, 22, "collector"),
     TreatmentRule("sidewalk", "new_sidewalk", "New 5 ft concrete sidewalk (gap)", "linear_ft", 4500,
-                  conditions=("gap",)),
+                  conditions=("gap",), name_es=SPANISH_NAMES["new_sidewalk"]),
     TreatmentRule("sidewalk", "sidewalk_repair", "Sidewalk panel replacement", "sq_ft", 1000,
-                  conditions=("poor", "very poor", "failed")),
+                  conditions=("poor", "very poor", "failed"), name_es=SPANISH_NAMES["sidewalk_repair"]),
     TreatmentRule("ramp", "curb_ramp", "ADA curb ramp (reconstruct or new)", "each", 300000,
-                  conditions=("poor", "missing", "non-compliant")),
+                  conditions=("poor", "missing", "non-compliant"), name_es=SPANISH_NAMES["curb_ramp"]),
     TreatmentRule("streetlight", "led_retrofit", "LED fixture retrofit", "each", 45000,
-                  conditions=("non_led",)),
+                  conditions=("non_led",), name_es=SPANISH_NAMES["led_retrofit"]),
     TreatmentRule("streetlight", "new_pole", "New pole and LED fixture", "each", 600000,
-                  conditions=("out", "reported")),
+                  conditions=("out", "reported"), name_es=SPANISH_NAMES["new_pole"]),
 )

@@ -105,6 +105,7 @@ class TreatmentRule:
     conditions: tuple[str, ...] = ()
     low_bps: int = -1500
     high_bps: int = 2500
+    name_es: str | None = None  # the Spanish name; shown to Spanish viewers (app.i18n.localized)
 
 
 @dataclass(frozen=True)

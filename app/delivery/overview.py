@@ -83,7 +83,7 @@ def overview(*, session: Session, today: date | None = None) -> Overview:
         for d in session.exec(select(DeliveryPhaseDates).where(col(DeliveryPhaseDates.project_id).in_(ids))):
             dates.setdefault(d.project_id, []).append(d)
     view = programs.program_view(session=session)
-    names = {c.key: c.name for c in view.categories} if view else {}
+    names = programs.category_names(view)
     rows: list[Row] = []
     categories: dict[str, Group] = {}
     districts: dict[str, Group] = {}

@@ -110,7 +110,8 @@ def boundary_records(plan: CityPlan) -> tuple[list[FeatureRecord], list[FeatureR
     for k, (group, geometry) in enumerate(zip(groups, district_geometries, strict=True)):
         population = sum(populations[i] for i in group)
         districts.append(FeatureRecord(
-            geometry, {"name": f"District {k + 1}", "code": f"D{k + 1}", "population": population},
+            geometry, {"name": f"District {k + 1}", "name_es": f"Distrito {k + 1}", "code": f"D{k + 1}",
+                       "population": population},
             {"DISTRICT": k + 1, "TRACTS": [COUNTY_FIPS + f"{(i + 1) * 100:06d}" for i in group]},
             source_id=f"D{k + 1}"))
     return districts, tracts

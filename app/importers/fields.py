@@ -38,6 +38,7 @@ PCI_2014, and the latest year wins). ``--map FIELD=COLUMN`` (or the preview form
 | district    | name             | Name, DISTRICT_NAME, DIST_NAME, District, Neighborhood, Label          |
 |             | code             | Code, N_HOOD, DISTRICT_ID, DIST_NUM, District_No, Number               |
 |             | population       | Population, POP, TOTPOP, POP2020                                       |
+|             | name_es          | name_es, NAME_ES, Nombre, NOMBRE (the Spanish name; optional)          |
 | tract       | geoid            | GEOID, GEOID20, GEOID10, GEO_ID                                         |
 |             | name             | NAMELSAD, NAME, NAME20, NAME10, NAMELSAD20, NAMELSAD10                 |
 |             | population       | Population, POP, TOTPOP, TOTAL_POP, P1_001N                            |
@@ -365,6 +366,7 @@ FIELDS: dict[LayerKind, tuple[FieldSpec, ...]] = {
                   _read_text(200)),
         FieldSpec("code", ("Code", "N_HOOD", "DISTRICT_ID", "DIST_NUM", "District_No", "Number"), _read_text(40)),
         FieldSpec("population", ("Population", "POP", "TOTPOP", "POP2020"), _read_count),
+        FieldSpec("name_es", ("name_es", "NAME_ES", "Nombre", "NOMBRE"), _read_text(200)),
     ),
     LayerKind.tract: (
         FieldSpec("geoid", ("GEOID", "GEOID20", "GEOID10", "GEO_ID"), _read_text(20)),

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement, case, func, select
 from sqlmodel import Session, col
 
+from app.i18n import gettext, localized
 from app.layers.legend import LIGHT_STATUSES, SIDEWALK_CONDITIONS, UNRATED, condition_label, status_label
 from app.layers.summary import METRES_PER_MILE, OUTSIDE, OUTSIDE_NAME, pavement_scheme
 from models.layers import CurbRamp, District, LayerKind, PavementSegment, SidewalkSegment, Streetlight
@@ -221,9 +222,9 @@ def _categories(session: Session, kind: LayerKind, chosen: str) -> list[Choice]:
 
 
 def _areas(session: Session, chosen: str) -> list[Choice]:
-    districts = session.execute(select(col(District.id), col(District.name))
+    districts = session.execute(select(col(District.id), col(District.name), col(District.name_es))
                                 .order_by(col(District.name)).limit(500)).all()
-    choices = [Choice(str(d_id), name, str(d_id) == chosen) for d_id, name in districts]
+    choices = [Choice(str(d_id), localized(name, name_es), str(d_id) == chosen) for d_id, name, name_es in districts]
     if choices:
         choices.append(Choice(OUTSIDE, OUTSIDE_NAME, chosen == OUTSIDE))
     return choices
@@ -262,12 +263,14 @@ def browse(*, session: Session, query: TableQuery) -> TablePage:
     column = next(c for c in table.columns if c.key == sort_key)
     assert column.sort is not None
     order = column.sort.desc() if query.descending else column.sort.asc()
-    statement = (select(model, col(District.name)).outerjoin(District, col(District.id) == model.district_id)
+    statement = (select(model, col(District.name), col(District.name_es))
+                 .outerjoin(District, col(District.id) == model.district_id)
                  .where(*conditions).order_by(order.nulls_last(), model.id)
                  .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
     band_labels = {b.key: b.label for b in pavement_scheme(session=session).bands}
     rows = []
-    for feature, district_name in session.execute(statement):
+    for feature, district_name, district_es in session.execute(statement):
+        district_name = localized(district_name, district_es) if district_name else district_name
         cells = []
         for c in table.columns:
             value = c.value(feature, district_name)
@@ -295,5 +298,5 @@ def browse(*, session: Session, query: TableQuery) -> TablePage:
         prev_url=current.url(page=page - 1) if page > 1 else None,
         next_url=current.url(page=page + 1) if page < pages else None,
         category_label=table.category_label, categories=categories, areas=_areas(session, query.area),
-        layers=[Choice(k.value, k.title, k is query.layer) for k in BROWSABLE],
+        layers=[Choice(k.value, gettext(k.title), k is query.layer) for k in BROWSABLE],
     )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.geometry import representative_point
+from app.i18n import localized
 from app.layers.legend import (
     DISTRICT_OUTLINE,
     LIGHT_STATUSES,
@@ -63,12 +64,13 @@ def _entries(entries: Any) -> list[dict[str, Any]]:
 
 def district_labels(*, session: Session) -> list[dict[str, Any]]:
     """A point inside each district for its label (drawn as HTML, so no glyph server is needed)."""
-    rows = session.execute(select(col(District.id), col(District.name), col(District.code), col(District.geom))
+    rows = session.execute(select(col(District.id), col(District.name), col(District.name_es), col(District.code),
+                                  col(District.geom))
                            .order_by(col(District.name)).limit(MAX_DISTRICT_LABELS)).all()
     labels = []
-    for d_id, name, code, geom in rows:
+    for d_id, name, name_es, code, geom in rows:
         point = representative_point(to_shape(geom))
-        labels.append({"id": d_id, "name": name, "code": code, "lon": point.x, "lat": point.y})
+        labels.append({"id": d_id, "name": localized(name, name_es), "code": code, "lon": point.x, "lat": point.y})
     return labels
 
 

@@ -144,6 +144,8 @@ def write_layer(
     try:
         with session.begin_nested():
             _keep_row_ids(session, kind, rows)
+            if kind is LayerKind.district:
+                _keep_spanish_names(session, rows)
             if mode == "replace":
                 session.execute(delete(table))
             else:
@@ -209,6 +211,21 @@ def _keep_row_ids(session: Session, kind: LayerKind, rows: list[dict[str, Any]])
         if row_id is not None and row_id not in taken:  # a key given twice: the first keeps the id
             row["id"] = row_id
             taken.add(row_id)
+
+
+def _keep_spanish_names(session: Session, rows: list[dict[str, Any]]) -> None:
+    """A district the file gives no Spanish name keeps the one it had (entered by staff), matched by
+    its key, else by its English name."""
+    table = FEATURE_TABLES[LayerKind.district].__table__  # type: ignore[attr-defined]
+    known = session.execute(select(table.c.source_id, table.c.name, table.c.name_es)
+                            .where(table.c.name_es.is_not(None))).all()
+    if not known:
+        return
+    by_key = {key: name_es for key, _, name_es in known if key is not None}
+    by_name = {name: name_es for _, name, name_es in known}
+    for row in rows:
+        if not row.get("name_es"):
+            row["name_es"] = by_key.get(row.get("source_id")) or by_name.get(row.get("name"))
 
 
 def _refresh_links(session: Session, kind: LayerKind) -> tuple[int, int]:

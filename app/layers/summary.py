@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
+from app.i18n import gettext, localized
 from app.layers.bands import BandScheme, scheme
 from app.layers.legend import (
     SIDEWALK_CONDITIONS,
@@ -50,7 +51,8 @@ def loaded_layers(*, session: Session) -> list[LoadedLayer]:
         if layer is None or layer.feature_count <= 0:
             continue
         box = (layer.min_lon, layer.min_lat, layer.max_lon, layer.max_lat)
-        loaded.append(LoadedLayer(kind, layer.title or kind.title, layer.feature_count, layer.revision,
+        # a layer's title is code (the catalogue has it in Spanish); a title staff gave stays as given
+        loaded.append(LoadedLayer(kind, gettext(layer.title or kind.title), layer.feature_count, layer.revision,
                                   None if None in box else box))  # type: ignore[arg-type]
     return loaded
 
@@ -197,9 +199,10 @@ def map_summary(*, session: Session) -> MapSummary:
     known = set(band_scheme.keys())
     unrated = any(band not in known for band in tallies[CITY].band_m)  # then every area lists "Not rated"
     city = _area(CITY, "Whole city", tallies[CITY], band_scheme, worst, unrated)
-    districts = [_area(str(d_id), name, tallies[str(d_id)], band_scheme, worst, unrated)
-                 for d_id, name in session.execute(select(col(District.id), col(District.name))
-                                                   .order_by(col(District.name)))]
+    districts = [_area(str(d_id), localized(name, name_es), tallies[str(d_id)], band_scheme, worst, unrated)
+                 for d_id, name, name_es in session.execute(select(col(District.id), col(District.name),
+                                                                   col(District.name_es))
+                                                            .order_by(col(District.name)))]
     if OUTSIDE in tallies and districts:
         districts.append(_area(OUTSIDE, OUTSIDE_NAME, tallies[OUTSIDE], band_scheme, worst, unrated))
     return MapSummary(band_scheme, city, districts, has_pavement=LayerKind.pavement in kinds,

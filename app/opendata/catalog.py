@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from app.i18n import gettext
 from app.opendata.formats import ExportFormat
 from app.opendata.registry import DatasetField, all_datasets
 from app.settings import Settings
@@ -52,10 +53,12 @@ def inventory(*, session: Session, settings: Settings) -> list[DatasetEntry]:
         state = dataset.state(session)
         loaded = state is not None and state.feature_count > 0
         entries.append(DatasetEntry(
-            id=dataset.id, title=dataset.title, description=dataset.description, loaded=loaded,
+            id=dataset.id, title=gettext(dataset.title), description=gettext(dataset.description), loaded=loaded,
             source=state.source if state else "", modified=state.modified if state else None,
             feature_count=state.feature_count if state else 0, revision=state.revision if state else 0,
-            geometry_type=dataset.geometry_type, fields=list(dataset.fields), extra_note=dataset.extra_note,
+            geometry_type=dataset.geometry_type,
+            fields=[replace(f, description=gettext(f.description)) if f.description else f for f in dataset.fields],
+            extra_note=gettext(dataset.extra_note) if dataset.extra_note else "",
             licence_name=dataset.licence_name or settings.opendata.licence_name,
             licence_url=dataset.licence_url or settings.opendata.licence_url,
             keywords=dataset.keywords, bbox=state.bbox if state else None,

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from app import groups, program
 from app.groups import GroupNotFound
 from app.i18n import gettext as _
-from app.i18n import ngettext
+from app.i18n import localized, ngettext
 from app.proposals import ProposalError, ProposalNotFound
 from app.security import new_token
 from models.accounts import Group, User
@@ -92,7 +92,7 @@ def rows(*, session: Session, group_id: int) -> list[ListRow]:
     proposals = _group_proposals(session, group_id)
     titles = {p.id: p.title for p in proposals}
     view = program.program_view(session=session)
-    names = {c.key: c.name for c in view.categories} if view else {}
+    names = program.category_names(view)
     district_ids = {p.district_id for p in proposals if p.district_id}
     districts = {d.id: d.name for d in session.exec(select(District).where(col(District.id).in_(district_ids)))} \
         if district_ids else {}
@@ -116,7 +116,7 @@ def budget(*, session: Session, group_id: int, projected: Proposal | None = None
     unestimated = sum(1 for p in counted if p.final_cents is None)
     view = program.program_view(session=session)
     total = view.budget_cents if view else None
-    categories = [CategoryBudget(c.key, c.name, c.cap_cents,
+    categories = [CategoryBudget(c.key, localized(c.name, c.name_es), c.cap_cents,
                                  sum(p.final_cents or 0 for p in counted if p.category_key == c.key))
                   for c in (view.categories if view else [])]
     warnings: list[str] = []

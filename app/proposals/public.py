@@ -8,7 +8,7 @@ Only public fields leave this module: staff-internal reasons and notes never do.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +19,11 @@ from sqlmodel import Session, col, func, select
 
 from app import participation
 from app import program as programs
+from app.costing.catalog import localized_estimate
 from app.geometry import bounds
+from app.i18n import localized
 from app.impact.deterioration import Curves, pci_at_age, project_pci
+from app.layers import district_names
 from app.layers.legend import UNRATED, pavement_entries
 from app.layers.summary import loaded_layers, pavement_scheme
 from app.pavement_plan.in_use import impact_curves
@@ -71,7 +74,8 @@ def category_chips(*, session: Session) -> dict[str, CategoryChip]:
     """Each program category with its colour (by program order; stable while the program is)."""
     view = programs.program_view(session=session)
     categories = view.categories if view else []
-    return {c.key: CategoryChip(c.key, c.name, PALETTE[i % len(PALETTE)]) for i, c in enumerate(categories)}
+    return {c.key: CategoryChip(c.key, localized(c.name, c.name_es), PALETTE[i % len(PALETTE)])
+            for i, c in enumerate(categories)}
 
 
 def _chip(chips: dict[str, CategoryChip], key: str | None) -> CategoryChip:
@@ -124,7 +128,8 @@ def public_list(*, session: Session, category: str = "", district: str = "", sta
                 sort: str = "newest", page: int = 1, per_page: int = PER_PAGE) -> PublicPage:
     """Public proposals matching the filters ("" = any), sorted and paged."""
     chips = category_chips(session=session)
-    district_rows = list(session.exec(select(District.id, District.name).order_by(col(District.name))))
+    district_rows = [(d_id, localized(name, name_es)) for d_id, name, name_es in session.exec(
+        select(District.id, District.name, District.name_es).order_by(col(District.name)))]
     if category and category not in chips:
         raise FilterError("There is no such category.")
     if district and district not in {str(d) for d, _ in district_rows}:
@@ -154,14 +159,15 @@ def public_list(*, session: Session, category: str = "", district: str = "", sta
         "title": [func.lower(Proposal.title), col(Proposal.id)],
     }
     order = orders[sort]
-    query = (select(Proposal, Group.name, District.name, supports)
+    query = (select(Proposal, Group.name, District.name, District.name_es, supports)
              .join(Group, col(Group.id) == Proposal.group_id)
              .outerjoin(District, col(District.id) == Proposal.district_id)
              .where(*where).order_by(*order).offset((page - 1) * per_page).limit(per_page))
-    rows = [PublicRow(p.id or 0, p.title, group_name, _chip(chips, p.category_key), district_name, p.state,
+    rows = [PublicRow(p.id or 0, p.title, group_name, _chip(chips, p.category_key),
+                      localized(district_name, district_es) if district_name else None, p.state,
                       ProposalState(p.state).label, p.final_cents, p.estimate_low_cents, p.estimate_high_cents,
                       int(count or 0), p.submitted_at)
-            for p, group_name, district_name, count in session.exec(query)]
+            for p, group_name, district_name, district_es, count in session.exec(query)]
     return PublicPage(
         rows=rows, total=int(total), page=page, pages=pages, total_cents=int(total_cents or 0),
         categories=[Choice(c.key, c.name, c.key == category) for c in chips.values()],
@@ -273,8 +279,9 @@ def project_page(*, session: Session, proposal_id: int) -> PublicProposal:
     return PublicProposal(
         proposal=proposal, group=group.name if group else "", category=_chip(category_chips(session=session),
                                                                                proposal.category_key),
-        district=district.name if district else None, state_label=ProposalState(proposal.state).label,
-        estimate=proposal.estimate, condition=condition, history=history,
+        district=localized(district.name, district.name_es) if district else None,
+        state_label=ProposalState(proposal.state).label,
+        estimate=localized_estimate(session=session, estimate=proposal.estimate), condition=condition, history=history,
         impact=impact_of(rows=snapshots.pavement_rows(assets), years=years, condition=condition,
                          curves=impact_curves(session=session)),
         features=collection, bounds=bounds(shapes) if shapes else None,
@@ -282,7 +289,17 @@ def project_page(*, session: Session, proposal_id: int) -> PublicProposal:
         map_config=map_config(session=session, collection=collection,
                               box=bounds(shapes) if shapes else None),
         comparison=snapshots.compare(session=session, assets=assets),
-        districts=district_shares(session=session, proposal_ids=[proposal.id or 0]).get(proposal.id or 0, ()))
+        districts=_localized_shares(session, district_shares(session=session, proposal_ids=[proposal.id or 0])
+                                    .get(proposal.id or 0, ())))
+
+
+def _localized_shares(session: Session, shares: tuple[DistrictShare, ...]) -> tuple[DistrictShare, ...]:
+    """The district shares with each district named in the viewer's language."""
+    if not shares:
+        return shares
+    names = district_names.by_id(session=session)
+    return tuple(replace(s, name=names.get(s.district_id, s.name)) if s.district_id is not None else s
+                 for s in shares)
 
 
 def map_config(*, session: Session, collection: dict[str, Any], box: Any) -> dict[str, Any]:

@@ -93,6 +93,7 @@ def ballot_page(*, session: Session, view: BallotView, category: str = "", distr
     return BallotPage(
         items=items, filters=filters,
         categories=[Choice(k, names.get(k, k)) for k in categories],
-        districts=[Choice(d, d) for d in districts] + ([Choice("citywide", "Citywide")] if has_citywide else []),
+        districts=[Choice(d, view.district_names.get(d, d)) for d in districts]
+        + ([Choice("citywide", "Citywide")] if has_citywide else []),
         tiers=[Choice(str(t), str(t)) for t in sorted({i.tier for i in view.items})],
         map_config=map_config(session=session, collection=collection, box=box) if features else None)

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from app import audit, mail
 from app import program as programs
+from app.i18n import localized
 from app.layers import summary
 from app.proposals import snapshots, states
 from app.scenarios import ScenarioError, compare, scenarios
@@ -250,6 +251,7 @@ class BallotView:
     current_version: int | None = None  # the newest version (the one on the ballot)
     versions: list[PublishedList] = field(default_factory=list)
     changes: Changes | None = None  # what changed since the version before this one
+    district_names: dict[str, str] = field(default_factory=dict)  # as published (English) → the viewer's language
 
 
 @dataclass(frozen=True)
@@ -272,15 +274,18 @@ def ballot_view(*, session: Session, version: int | None = None) -> BallotView:
         raise LookupError(version)
     items = items_of(session=session, published_id=published.id or 0) if published else []
     view = programs.program_view(session=session)
-    names = {c.key: c.name for c in view.categories} if view else {}
+    names = programs.category_names(view)
+    districts = list(session.exec(select(District)))
+    shown = {d.name: localized(d.name, d.name_es) for d in districts}
     totals: dict[str, dict[str, int]] = {"category": {}, "tier": {}, "district": {}}
     for item in items:
+        district = shown.get(item.district, item.district) if item.district else "Citywide"
         for kind, key in (("category", names.get(item.category_key or "", item.category_key or "—")),
-                          ("tier", f"Tier {item.tier}"), ("district", item.district or "Citywide")):
+                          ("tier", f"Tier {item.tier}"), ("district", district)):
             totals[kind][key] = totals[kind].get(key, 0) + item.cost_cents
     if not published:
-        return BallotView(published, items, totals, names, None)
-    populations = {d.name: d.population for d in session.exec(select(District))}
+        return BallotView(published, items, totals, names, None, district_names=shown)
+    populations = {shown[d.name]: d.population for d in districts}
     per_resident = [DistrictSpending(name, cents, populations.get(name))
                     for name, cents in sorted(totals["district"].items())]
     proposals = [p for p in (session.get(Proposal, i.proposal_id) for i in items) if p is not None]
@@ -299,4 +304,5 @@ def ballot_view(*, session: Session, version: int | None = None) -> BallotView:
     return BallotView(published, items, totals, names, export, per_resident,
                       dict(sorted(by_quintile.items())), summary.map_summary(session=session).city.average_pci,
                       compare.projected_network_pci(session, []), compare.projected_network_pci(session, ids),
-                      versions[-1].version, versions, changes(parsed(previous), export) if previous else None)
+                      versions[-1].version, versions, changes(parsed(previous), export) if previous else None,
+                      shown)

@@ -50,6 +50,7 @@ _DESCRIPTIONS = {
     "owner": "Who owns the pole: city, utility or other.",
     "status": "working, out or reported.",
     "name": "Name.",
+    "name_es": "Name in Spanish (empty: the English name is shown).",
     "code": "Short code.",
     "population": "Residents.",
     "geoid": "Census GEOID.",
