@@ -120,7 +120,8 @@ def test_a_treatment_keeps_its_spanish_name_through_the_catalog_csv(session, sta
     new = catalog.import_csv(session=session, actor=staff, text=edited)
     names = {t.key: t.name_es for t in catalog.treatments_of(session=session, version=new)}
     assert names["crack_seal"] == "Sellado" and names["patching"] == "Bacheo"
-    without = "layer_kind,key,name,unit,unit_cost_dollars,min_pci,max_pci\npavement,crack_seal,Crack seal,sq_yd,1.51,68,88\n"
+    without = ("layer_kind,key,name,unit,unit_cost_dollars,min_pci,max_pci\n"
+               "pavement,crack_seal,Crack seal,sq_yd,1.51,68,88\n")
     assert catalog.parse_csv(without)[0].name_es is None  # a file without the column: English only
 
 
