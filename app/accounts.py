@@ -273,6 +273,19 @@ def request_password_reset(*, session: Session, settings: Settings, email: str) 
     session.commit()
 
 
+def change_password(*, session: Session, settings: Settings, user: User, current: str, new: str) -> None:
+    """A signed-in person's new password; every session of the account ends (the caller starts a
+    fresh one for the browser that asked)."""
+    if not verify_password(current, user.password_hash):
+        raise AccountError(_("That is not your current password."), field="current_password")
+    check_password_rules(new, settings)
+    user.password_hash = hash_password(new)
+    session.add(user)
+    sessions.end_all(session=session, user_id=user.id or 0, commit=False)
+    audit.record(session=session, actor=user, action="user.password_change", object_type="user", object_id=user.id)
+    session.commit()
+
+
 def _valid_reset(session: Session, token: str) -> PasswordReset:
     reset = session.exec(select(PasswordReset).where(PasswordReset.token_hash == token_digest(token))).first()
     if reset is None or reset.used_at is not None:

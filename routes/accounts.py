@@ -136,10 +136,32 @@ def signout_everywhere(request: Request, session: SessionDep, user: CurrentUser)
     return RedirectResponse("/", status_code=303)
 
 
+def _account_page(request: Request, session: Session, settings: Settings, user: User,
+                  errors: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
+    live = sessions.live_sessions(session=session, settings=settings, user_id=user.id or 0)
+    return render(request, "accounts/account.html", {"sessions": live, "errors": errors or {}},
+                  status_code=status_code)
+
+
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> HTMLResponse:
-    live = sessions.live_sessions(session=session, settings=settings, user_id=user.id or 0)
-    return render(request, "accounts/account.html", {"sessions": live})
+    return _account_page(request, session, settings, user)
+
+
+@router.post("/account/password", response_model=None)
+def change_password(request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser,
+                    current_password: Annotated[str, Form(max_length=1024)],
+                    new_password: Annotated[str, Form(max_length=1024)]) -> Response:
+    """A new password ends every session of the account; this browser gets a fresh one."""
+    try:
+        accounts.change_password(session=session, settings=settings, user=user, current=current_password,
+                                 new=new_password)
+    except AccountError as error:
+        field = "new_password" if error.field == "password" else (error.field or "current_password")
+        return _account_page(request, session, settings, user, {field: str(error)}, status_code=400)
+    _start_session(request, session, settings, user)
+    flash(request, _("Password changed. Every other device is signed out."), "success")
+    return RedirectResponse("/account", status_code=303)
 
 
 @router.get("/password/forgot", response_class=HTMLResponse)

@@ -97,7 +97,7 @@ def test_every_service_that_changes_a_proposal_refuses_a_ballot_item(client, ses
 
 EXEMPT = {  # routes that cannot touch a proposal, and why
     "/register": "accounts", "/register/": "accounts", "/signin": "accounts", "/signout": "accounts",
-    "/signout/": "accounts", "/password/": "accounts",
+    "/signout/": "accounts", "/password/": "accounts", "/account/": "accounts",
     "/account": "accounts", "/admin/": "accounts and roles", "/language": "the viewer's language",
     "/groups": "creates a group", "/api/v1/groups": "creates a group",
     "/groups/{group_id}/invites": "group membership", "/groups/join/{token}": "group membership",

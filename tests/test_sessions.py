@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from models.accounts import Role, User, UserSession
 from models.base import utcnow
-from tests.conftest import csrf_of, post_form, sign_in
+from tests.conftest import PASSWORD, csrf_of, post_form, sign_in
 
 COOKIE = "groundwork_session"
 
@@ -102,3 +102,25 @@ def test_the_csrf_token_still_guards_a_signed_in_session(client, resident):
     assert refused.status_code == 403
     assert _signed_in(client)
 
+
+
+def test_changing_the_password_signs_out_every_other_device(app, client, resident, session: Session):
+    sign_in(client, resident.email)
+    with TestClient(app, follow_redirects=False) as phone:
+        sign_in(phone, resident.email)
+        wrong = post_form(client, "/account/password", {"current_password": "not-it", "new_password": "x" * 12},
+                          page="/account")
+        assert wrong.status_code == 400 and "That is not your current password." in wrong.text
+        assert _signed_in(phone)  # nothing changed
+        short = post_form(client, "/account/password", {"current_password": PASSWORD, "new_password": "short"},
+                          page="/account")
+        assert short.status_code == 400 and "at least 10 characters" in short.text
+        done = post_form(client, "/account/password", {"current_password": PASSWORD,
+                                                       "new_password": "a-brand-new-password"}, page="/account")
+        assert done.status_code == 303
+        assert "Every other device is signed out." in client.get("/account").text
+        assert _signed_in(client) and not _signed_in(phone)
+    post_form(client, "/signout", {}, page="/")
+    refused = post_form(client, "/signin", {"email": resident.email, "password": PASSWORD})
+    assert refused.status_code == 400
+    sign_in(client, resident.email, "a-brand-new-password")
