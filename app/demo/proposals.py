@@ -513,6 +513,8 @@ def _triage(session: Session, proposals: list[Proposal], reviewers: list[User], 
 
 def _supports(session: Session, proposals: list[Proposal], people: list[User], rng: random.Random,
               summary: DemoProposals) -> None:
+    if participation.supports_closed_at(session=session) is not None:  # a published list: supports are final
+        return
     for proposal in proposals:
         if proposal.state in (S.draft, S.withdrawn):
             continue
