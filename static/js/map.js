@@ -442,11 +442,18 @@
   }
 
   /* ---------- the map ---------- */
+  // The city is framed beside the open legend on a wide screen, not under it.
+  function framePadding() {
+    var legend = document.querySelector("[data-legend]");
+    var right = 24;
+    if (legend && legend.open && container.clientWidth > 700) { right += legend.offsetWidth; }
+    return { top: 24, bottom: 24, left: 24, right: right };
+  }
   var blank = { version: 8, sources: {}, glyphs: absolute("/static/vendor/glyphs/{fontstack}/{range}.pbf"),
                 layers: [{ id: "background", type: "background", paint: { "background-color": config.background } }] };
   var options = { container: container, style: config.basemap || blank, maxZoom: 20,
                   attributionControl: { compact: true, customAttribution: config.attribution || undefined } };
-  if (config.bounds) { options.bounds = config.bounds; options.fitBoundsOptions = { padding: 24 }; }
+  if (config.bounds) { options.bounds = config.bounds; options.fitBoundsOptions = { padding: framePadding() }; }
   var map;
   try {
     map = new maplibregl.Map(options);
