@@ -85,6 +85,11 @@ def test_street_names_are_drawn_from_the_pavement_layer_with_our_own_glyphs(serv
     assert glyphs and all(url.startswith(server.url + "/static/vendor/glyphs/Noto%20Sans%20Regular/")
                           for url in glyphs), glyphs
     screenshot(page, f"map-street-names-{server.kind}")
+    # census tracts, when shown, carry their names as area labels
+    page.locator("#toggle-tract").check()
+    page.wait_for_function("() => window.groundworkMap.queryRenderedFeatures({layers: ['gw-tract-label']})"
+                           ".some(f => /^Tract \\d$/.test(f.properties.name))", timeout=15_000)
+    page.locator("#toggle-tract").uncheck()
     assert [e for e in errors if "Uncaught" in e] == []
     page.close()
 
