@@ -32,7 +32,7 @@ def sign_in(page, server) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("Email").fill("engineer@city.gov")
     page.get_by_label("Password").fill("a-staff-password")
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server.url + "/")
+    page.wait_for_url(server.url + "/staff")  # staff land on what needs them now
 
 
 def test_staff_save_the_program_and_see_a_refused_tier_split(server, browser):

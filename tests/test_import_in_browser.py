@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app import accounts
@@ -38,7 +40,7 @@ def test_staff_previews_somerville_then_imports_567_segments(server, browser):
     page.get_by_label("Email").fill("engineer@city.gov")
     page.get_by_label("Password").fill("a-staff-password")
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server.url + "/")
+    page.wait_for_url(server.url + "/staff")  # staff land on what needs them now
     page.locator("ul[aria-label=Staff]").get_by_role("link", name="Import data").click()
     page.get_by_label("Layer", exact=True).select_option("pavement")
     page.locator("#files").set_input_files(siblings)
@@ -52,8 +54,11 @@ def test_staff_previews_somerville_then_imports_567_segments(server, browser):
 
     page.get_by_label("Import the 567 valid rows and skip the 2 listed above").check()
     page.get_by_role("button", name="Import 567 features").click()
-    page.wait_for_url(server.url + "/staff/import")
-    assert page.get_by_text("Imported 567 features into Pavement condition, skipped 2 rows (revision 1)").is_visible()
+    page.wait_for_url(re.compile(r".*/staff/import/jobs/\d+$"))  # a background job, with its progress
+    page.get_by_text("Imported 567 features into Pavement condition, skipped 2 rows (revision 1)").wait_for(
+        timeout=60_000)
+    screenshot(page, f"import-job-{server.kind}")
+    page.get_by_role("link", name="Import another layer").click()
     assert page.get_by_role("cell", name="567").is_visible()
     screenshot(page, f"import-done-{server.kind}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import httpx
 import pytest
@@ -48,7 +49,7 @@ def test_staff_go_from_triage_to_a_published_ballot_list(server, browser):
     page.get_by_label("Email").fill("reviewer@city.gov")
     page.get_by_label("Password").fill("a-staff-password")
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server.url + "/")
+    page.wait_for_url(server.url + "/staff")  # staff land on what needs them now
 
     page.get_by_role("link", name="Triage").first.click()
     page.wait_for_url(server.url + "/staff/triage")
@@ -97,7 +98,10 @@ def test_staff_go_from_triage_to_a_published_ballot_list(server, browser):
     screenshot(page, f"scenario-compare-{server.kind}")
 
     page.goto(scenario_url)
-    page.get_by_role("button", name="Publish the ballot list").click()
+    page.get_by_role("link", name="Review and publish…").click()
+    assert page.get_by_text("This cannot be undone").is_visible()  # says what will happen first
+    _no_serious(page, "publish confirmation")
+    page.get_by_role("button", name=re.compile(r"Yes, publish version \d+")).click()
     page.wait_for_url(server.url + "/ballot")
     shown_hash = page.locator("#ballot-hash").inner_text()
     export = httpx.get(server.url + "/ballot/export.json")
