@@ -210,7 +210,7 @@ def curves_fit(request: Request, session: SessionDep, staff: StaffUser) -> Any:
 
 # -- API -------------------------------------------------------------------------------------
 
-class GroupOut(BaseModel):
+class NeedsGroupOut(BaseModel):
     key: str
     label: str
     segments: int
@@ -225,10 +225,10 @@ class NeedsOut(BaseModel):
     segments: int
     needing_work: int
     unrated: int
-    by_treatment: list[GroupOut]
-    by_band: list[GroupOut]
-    by_class: list[GroupOut]
-    by_district: list[GroupOut]
+    by_treatment: list[NeedsGroupOut]
+    by_band: list[NeedsGroupOut]
+    by_class: list[NeedsGroupOut]
+    by_district: list[NeedsGroupOut]
 
 
 class YearOut(BaseModel):
@@ -282,8 +282,8 @@ class CashFlowOut(BaseModel):
     rows: list[CashYearOut]
 
 
-def _groups(groups: list[Group]) -> list[GroupOut]:
-    return [GroupOut(key=g.key, label=g.label, segments=g.segments, miles=round(g.miles, 3), cents=g.cents)
+def _groups(groups: list[Group]) -> list[NeedsGroupOut]:
+    return [NeedsGroupOut(key=g.key, label=g.label, segments=g.segments, miles=round(g.miles, 3), cents=g.cents)
             for g in groups]
 
 

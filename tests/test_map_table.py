@@ -14,7 +14,7 @@ from tests.map_data import load_city
 
 def _streets(text: str) -> list[str]:
     body = text[text.index("<tbody>"):text.index("</tbody>")]
-    return re.findall(r"<tr>\s*<td>([^<]*)</td>", body)
+    return re.findall(r"<tr>\s*<td[^>]*>([^<]*)</td>", body)
 
 
 def _column(text: str, index: int) -> list[str]:
