@@ -9,8 +9,8 @@ in the browser tests) opens ``/map`` in a new browser context each run (cold cac
 - **draw**: milliseconds from navigation start until the map has drawn completely — static/js/map.js
   sets ``#map[data-ready=true]`` on MapLibre's first ``idle`` after every layer is added (all tiles in
   view loaded and painted);
-- **weight**: every network response (not blob:/data: URLs) that is not map data (tiles, TileJSON, GeoJSON, OGC items, glyphs),
-  each body compressed with ``gzip -9`` — what a phone downloads before data.
+- **weight**: every network response (not blob:/data: URLs) that is not map data (tiles, TileJSON,
+  GeoJSON, OGC items, glyphs), each body compressed with ``gzip -9`` — what a phone downloads before data.
 
 Targets (issue 13): draw ≤ 2 s, weight ≤ 300 KB. Prints each run, the median and the worst; asserts
 nothing. Only 127.0.0.1 is contacted.
