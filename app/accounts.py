@@ -26,7 +26,7 @@ from app.security import (
 )
 from app.settings import Settings
 from models.accounts import LoginAttempt, PasswordReset, PendingRegistration, Role, User
-from models.base import utcnow
+from models.base import saved_id, utcnow
 
 
 class AccountError(ValueError):
@@ -257,7 +257,7 @@ def request_password_reset(*, session: Session, settings: Settings, email: str) 
         return
     token = new_token()
     expires = utcnow() + timedelta(seconds=settings.security.password_reset_ttl_s)
-    session.add(PasswordReset(user_id=user.id, token_hash=token_digest(token), expires_at=expires))
+    session.add(PasswordReset(user_id=saved_id(user.id), token_hash=token_digest(token), expires_at=expires))
     link = f"{settings.base_url.rstrip('/')}/password/reset/{token}"
     minutes = settings.security.password_reset_ttl_s // 60
     mail.send(

@@ -69,23 +69,23 @@ def to_storable(geometry: BaseGeometry | None, expected: str) -> tuple[BaseGeome
     note = None
     kind = geometry.geom_type
     if expected == "POINT":
-        if kind == "MultiPoint" and len(geometry.geoms) == 1:  # type: ignore[attr-defined]
-            geometry = geometry.geoms[0]  # type: ignore[attr-defined]
+        if kind == "MultiPoint" and len(geometry.geoms) == 1:
+            geometry = geometry.geoms[0]
         elif kind != "Point":
             raise GeometryError(f"expected a point, got a {kind}")
     elif expected == "MULTILINESTRING":
         if kind == "LineString":
-            geometry = MultiLineString([geometry])  # type: ignore[list-item]
+            geometry = MultiLineString([geometry])
         elif kind != "MultiLineString":
             raise GeometryError(f"expected a line, got a {kind}")
-        parts = [part for part in geometry.geoms if part.length > 0]  # type: ignore[attr-defined]
+        parts = [part for part in geometry.geoms if part.length > 0]
         if not parts:
             raise GeometryError("a line of zero length")
-        if len(parts) != len(geometry.geoms):  # type: ignore[attr-defined]
+        if len(parts) != len(geometry.geoms):
             geometry, note = MultiLineString(parts), "dropped zero-length parts"
     elif expected == "MULTIPOLYGON":
         if kind == "Polygon":
-            geometry = MultiPolygon([geometry])  # type: ignore[list-item]
+            geometry = MultiPolygon([geometry])
         elif kind != "MultiPolygon":
             raise GeometryError(f"expected a polygon, got a {kind}")
         if not geometry.is_valid:
@@ -106,9 +106,9 @@ def to_storable(geometry: BaseGeometry | None, expected: str) -> tuple[BaseGeome
 
 def _polygonal_part(geometry: BaseGeometry) -> MultiPolygon | None:
     if geometry.geom_type == "Polygon":
-        return MultiPolygon([geometry])  # type: ignore[list-item]
+        return MultiPolygon([geometry])
     if geometry.geom_type == "MultiPolygon":
-        return geometry  # type: ignore[return-value]
+        return geometry
     polygons = [g for g in getattr(geometry, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
     if not polygons:
         return None

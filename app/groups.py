@@ -21,7 +21,7 @@ from app.i18n import gettext as _
 from app.security import new_token, token_digest
 from app.settings import Settings
 from models.accounts import Group, GroupMembership, GroupRole, User
-from models.base import utcnow
+from models.base import saved_id, utcnow
 from models.groups import GroupInvite
 
 
@@ -86,7 +86,7 @@ def create_group(*, session: Session, creator: User, name: str, description: str
     except IntegrityError as error:
         session.rollback()
         raise GroupError(_("A group with that name already exists; choose another name."), field="name") from error
-    session.add(GroupMembership(group_id=group.id, user_id=creator.id, role=GroupRole.owner))
+    session.add(GroupMembership(group_id=saved_id(group.id), user_id=saved_id(creator.id), role=GroupRole.owner))
     audit.record(session=session, actor=creator, action="group.create", object_type="group", object_id=group.id,
                  after={"name": name})
     session.commit()
@@ -195,7 +195,8 @@ def accept_invite(*, session: Session, token: str, user: User) -> Group:
         raise GroupError(_("You are already a member of {group}.").format(group=group.name))
     record.used_at = utcnow()
     record.used_by_id = user.id
-    session.add_all([record, GroupMembership(group_id=record.group_id, user_id=user.id, role=GroupRole.member)])
+    session.add_all([record, GroupMembership(group_id=record.group_id, user_id=saved_id(user.id),
+                                             role=GroupRole.member)])
     audit.record(session=session, actor=user, action="group.join", object_type="group", object_id=group.id)
     session.commit()
     return group

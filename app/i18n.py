@@ -48,7 +48,7 @@ def translations(language: str) -> NullTranslations:
 
 def negotiate(*, chosen: str | None, accept_language: str | None) -> str:
     if chosen in LANGUAGES:
-        return chosen  # type: ignore[return-value]
+        return chosen
     for part in (accept_language or "").split(","):
         tag = part.split(";")[0].strip().lower()[:2]
         if tag in LANGUAGES:

@@ -328,7 +328,7 @@ def save_program(*, session: Session, actor: User | None, draft: ProgramDraft,
     session.flush()
     assert program.id is not None
     for table in (Category, Tier, DistrictShare, Phase):
-        session.execute(delete(table).where(col(table.program_id) == program.id))  # type: ignore[attr-defined]
+        session.execute(delete(table).where(col(table.program_id) == program.id))
     for order, c in enumerate(draft.categories):
         session.add(Category(program_id=program.id, key=c.key, name=c.name.strip(),
                              name_es=(c.name_es or "").strip() or None, cap_cents=c.cap_cents,

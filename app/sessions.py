@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from app.security import new_token, token_digest
 from app.settings import Settings
 from models.accounts import User, UserSession
-from models.base import utcnow
+from models.base import saved_id, utcnow
 
 COOKIE_KEY = "sid"
 _TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most once a minute per session
@@ -26,7 +26,7 @@ def start(*, session: Session, settings: Settings, user: User, ip: str, user_age
     """A new session for ``user``; returns the token for the cookie."""
     token = new_token()
     now = utcnow()
-    session.add(UserSession(user_id=user.id, token_hash=token_digest(token), created_at=now, last_seen_at=now,
+    session.add(UserSession(user_id=saved_id(user.id), token_hash=token_digest(token), created_at=now, last_seen_at=now,
                             expires_at=now + timedelta(seconds=settings.security.session_max_age_s),
                             ip=ip[:64], user_agent=user_agent[:200]))
     session.commit()

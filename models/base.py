@@ -14,6 +14,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def saved_id(value: int | None) -> int:
+    """The primary key of a row that is in the database: loaded, or flushed. SQLModel types ``id``
+    as optional because a new row has none until the database assigns it."""
+    if value is None:
+        raise ValueError("the row has no id yet: flush it first")
+    return value
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on both databases (SQLite stores them naive)."""
 

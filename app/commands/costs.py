@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import Session
 
 from app.commands import console, fail
 from app.costing import catalog
@@ -18,7 +19,7 @@ NAME = "costs"
 app = typer.Typer(no_args_is_help=True, help="Show, export and import the unit-cost catalog.")
 
 
-def _version(session, number: int | None) -> CatalogVersion:  # type: ignore[no-untyped-def]
+def _version(session: Session, number: int | None) -> CatalogVersion:
     version = (catalog.get_version_by_number(session=session, number=number) if number is not None
                else catalog.ensure_defaults(session=session))
     if version is None:

@@ -106,4 +106,4 @@ def to_wgs84(plan: CityPlan, geometries: Sequence[BaseGeometry]) -> list[BaseGeo
     """Local metres to longitude/latitude, all at once (shapely.transform takes arrays)."""
     array = np.empty(len(geometries), dtype=object)
     array[:] = list(geometries)
-    return list(reproject(array, plan.crs))  # type: ignore[arg-type]
+    return list(reproject(array, plan.crs))

@@ -47,7 +47,7 @@ def pavement_records(plan: CityPlan, network: Network) -> list[FeatureRecord]:
         surveyed = AS_OF - timedelta(days=int(survey_days[i]))
         age = round(float(ages[i]), 1)
         records.append(FeatureRecord(
-            MultiLineString([line]),  # type: ignore[list-item]
+            MultiLineString([line]),
             {"street_name": segment.name, "from_street": segment.from_street, "to_street": segment.to_street,
              "functional_class": segment.functional_class, "width_m": segment.width_m, "lanes": segment.lanes,
              "pci": float(pci[i]), "survey_date": surveyed},

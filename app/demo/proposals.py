@@ -33,7 +33,7 @@ from app.proposals.selection import AssetKey, segments_on_street
 from app.settings import Settings
 from app.triage import review, scoring
 from models.accounts import Group, GroupMembership, GroupRole, Role, User
-from models.base import utcnow
+from models.base import saved_id, utcnow
 from models.layers import CurbRamp, District, LayerKind, PavementSegment, SidewalkSegment, Streetlight
 from models.program import PhaseKey
 from models.proposals import Proposal, ProposalRevision, ProposalState, ProposalTransition
@@ -166,7 +166,7 @@ def _group(session: Session, spec: GroupSpec, people: list[User]) -> Group:
         member = session.exec(select(GroupMembership).where(GroupMembership.group_id == group.id,
                                                             GroupMembership.user_id == user.id)).first()
         if member is None:
-            session.add(GroupMembership(group_id=group.id, user_id=user.id,
+            session.add(GroupMembership(group_id=saved_id(group.id), user_id=saved_id(user.id),
                                         role=GroupRole.owner if i == 0 else GroupRole.member))
     session.commit()
     return group

@@ -76,7 +76,7 @@ def sidewalk_records(plan: CityPlan, network: Network) -> list[FeatureRecord]:
             mean = _HAZARDS_PER_100M[condition] * line.length / 100
             fields.update(width_m=round(float(sidewalk_widths[n]), 1), condition=condition,
                           trip_hazards=_poisson(mean, float(hazard_draws[n])))
-        records.append(FeatureRecord(MultiLineString([geometry]), fields,  # type: ignore[list-item]
+        records.append(FeatureRecord(MultiLineString([geometry]), fields,
                                      {"SW_ID": f"SW-{n + 1:06d}", "MATERIAL": "Concrete" if not is_gap else None},
                                      source_id=f"SW-{n + 1:06d}"))
     return records

@@ -42,7 +42,7 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str | None]], list[B
     try:
         dialect = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+        dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     columns = [c for c in (reader.fieldnames or []) if c is not None]
     if not columns:

@@ -69,7 +69,7 @@ def preview_map(*, session: Session, kind: LayerKind, records: Sequence[FeatureR
         width=WIDTH, height=height,
         city=[_path(shapely.simplify(g, tolerance), xy) for g in city],
         lines=[_path(shapely.simplify(r.geometry, tolerance), xy) for r in sample if r.geometry.geom_type != "Point"],
-        points=[xy(r.geometry.x, r.geometry.y) for r in sample if r.geometry.geom_type == "Point"],  # type: ignore[attr-defined]
+        points=[xy(r.geometry.x, r.geometry.y) for r in sample if r.geometry.geom_type == "Point"],
         city_label=area.described_as if area else "",
         drawn=len(sample), total=len(records), markers=markers,
     )
@@ -87,9 +87,9 @@ def _rings(geometry: BaseGeometry) -> list[list[tuple[float, float]]]:
     if geometry.is_empty:
         return []
     if geometry.geom_type in ("MultiLineString", "MultiPolygon", "GeometryCollection"):
-        return [ring for part in geometry.geoms for ring in _rings(part)]  # type: ignore[attr-defined]
+        return [ring for part in geometry.geoms for ring in _rings(part)]
     if geometry.geom_type == "Polygon":
-        return [list(geometry.exterior.coords)] + [list(r.coords) for r in geometry.interiors]  # type: ignore[attr-defined]
+        return [list(geometry.exterior.coords)] + [list(r.coords) for r in geometry.interiors]
     if geometry.geom_type == "LineString":
         return [list(geometry.coords)]
     return []

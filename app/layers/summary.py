@@ -53,7 +53,7 @@ def loaded_layers(*, session: Session) -> list[LoadedLayer]:
         box = (layer.min_lon, layer.min_lat, layer.max_lon, layer.max_lat)
         # a layer's title is code (the catalogue has it in Spanish); a title staff gave stays as given
         loaded.append(LoadedLayer(kind, gettext(layer.title or kind.title), layer.feature_count, layer.revision,
-                                  None if None in box else box))  # type: ignore[arg-type]
+                                  None if None in box else box))
     return loaded
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from app.i18n import N_
 from app.proposals.selection import AssetKey, geometry_geojson
 from models.accounts import User
+from models.base import saved_id
 from models.proposals import Proposal, ProposalRevision
 
 FIELD_LABELS = {  # translated where they are shown (templates/proposals/_history.html)
@@ -47,8 +48,8 @@ def snapshot(proposal: Proposal, keys: list[AssetKey], geometry: Any = None) -> 
 def record(*, session: Session, proposal: Proposal, keys: list[AssetKey], actor: User | None,
            geometry: Any = None) -> ProposalRevision:
     """Add a revision to the caller's unit of work."""
-    revision = ProposalRevision(proposal_id=proposal.id, version=proposal.version, actor_id=actor.id if actor else None,
-                                snapshot=snapshot(proposal, keys, geometry))
+    revision = ProposalRevision(proposal_id=saved_id(proposal.id), version=proposal.version,
+                                actor_id=actor.id if actor else None, snapshot=snapshot(proposal, keys, geometry))
     session.add(revision)
     return revision
 

@@ -27,7 +27,7 @@ def new_links(*, session: Session, proposal_id: int, keys: Sequence[Any]) -> lis
     for layer, ids in by_layer.items():
         table = FEATURE_TABLES[LayerKind(layer)]
         for start in range(0, len(ids), 1000):
-            rows = session.exec(select(table.id, table.source_id)  # type: ignore[call-overload]
+            rows = session.exec(select(table.id, table.source_id)
                                 .where(col(table.id).in_(ids[start:start + 1000])))
             source_keys.update({(layer, int(asset_id)): source for asset_id, source in rows})
     return [ProposalAsset(proposal_id=proposal_id, layer=key.layer, asset_id=key.id,

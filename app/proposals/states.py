@@ -28,7 +28,7 @@ from app.proposals import ProposalError, ProposalNotFound, history, snapshots
 from app.proposals.editor import asset_keys, conflict, get_for_member
 from app.proposals.frozen import refuse_if_published
 from models.accounts import Role, User
-from models.base import utcnow
+from models.base import saved_id, utcnow
 from models.program import PhaseKey
 from models.proposals import Proposal, ProposalState, ProposalTransition
 
@@ -147,8 +147,8 @@ def transition(*, session: Session, proposal: Proposal, to: ProposalState, actor
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise conflict(session, proposal.id or 0)
-    session.add(ProposalTransition(proposal_id=proposal.id, actor_id=actor.id, from_state=frm.value, to_state=to.value,
-                                   reason=reason, public_note=public_note))
+    session.add(ProposalTransition(proposal_id=saved_id(proposal.id), actor_id=actor.id, from_state=frm.value,
+                                   to_state=to.value, reason=reason, public_note=public_note))
     if is_staff:
         audit.record(session=session, actor=actor, action="proposal.state", object_type="proposal",
                      object_id=proposal.id, before={"state": frm.value}, after={"state": to.value, "reason": reason})

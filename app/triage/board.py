@@ -99,7 +99,7 @@ def board(*, session: Session, filters: Filters) -> Board:
             "score": lambda r: (r.score, r.id), "reviewer": lambda r: (r.reviewer or "", r.id)}
     if f.sort not in keys:
         raise TriageError(f"Sort by one of: {', '.join(SORTS)}.", field="sort")
-    rows.sort(key=keys[f.sort], reverse=f.descending)  # type: ignore[arg-type]
+    rows.sort(key=keys[f.sort], reverse=f.descending)
     return Board(rows, counts, sum(counts.values()), f, categories)
 
 
