@@ -128,3 +128,27 @@ def test_reimporting_a_layer_keeps_proposals_on_the_same_streets(session: Sessio
     back = session.get(PavementSegment, links["2"].asset_id)
     assert not links["2"].missing and back is not None and back.street_name == "Street 2"
     assert layer.report == {"proposal_links_missing": 0, "proposal_links_restored": 1}
+
+
+def test_a_link_never_follows_a_retired_assets_row_number_to_a_new_asset(session: Session):
+    from models.accounts import Group
+    from models.proposals import Proposal, ProposalAsset
+
+    write_layer(session=session, kind=LayerKind.pavement, records=[_segment(i, 50) for i in range(3)], source="a",
+                actor=None)
+    ids = {r.source_id: r.id for r in session.exec(select(PavementSegment)).all()}
+    group = Group(name="Friends of Street 2")
+    session.add(group)
+    session.flush()
+    proposal = Proposal(group_id=group.id, title="Fix Street 2")
+    session.add(proposal)
+    session.flush()
+    link = ProposalAsset(proposal_id=proposal.id, layer="pavement", asset_id=ids["2"], source_key="2")
+    session.add(link)
+    session.commit()
+    # the resurvey retires street 2 (the highest row number) and adds street 9, which SQLite may number like it
+    layer = write_layer(session=session, kind=LayerKind.pavement, records=[_segment(0, 50), _segment(1, 50),
+                                                                            _segment(9, 50)], source="b", actor=None)
+    session.refresh(link)
+    assert link.missing and link.asset_id < 0
+    assert layer.report == {"proposal_links_missing": 1, "proposal_links_restored": 0}

@@ -111,7 +111,7 @@ def test_another_citys_file_over_the_demo_city_is_refused_and_changes_nothing(de
     assert refused.exit_code != 0
     output = " ".join(refused.output.split())
     assert "6,117 of 6,117 features lie outside the city" in output
-    assert "42.375°N, 71.114°W" in output and "Check the coordinate system" in output
+    assert "42.378°N, 71.114°W" in output and "Check the coordinate system" in output
     assert _snapshot(demo_url) == (links_before, assets_before)
     dry = " ".join(_run("import", "streetlight", str(lights), "--dry-run").output.split())
     assert "Refused:" in dry and "Needs --allow-unlinking" in dry and "Relight" in dry

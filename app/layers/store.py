@@ -19,7 +19,7 @@ import shapely
 from geoalchemy2.shape import to_shape
 from shapely import STRtree
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlmodel import Session
 
 from app import audit
@@ -110,6 +110,8 @@ def _copy_value(value: Any) -> Any:
 def _copy(session: Session, table: Any, columns: list[str], rows: Iterable[list[Any]]) -> None:
     """COPY rows into ``table`` on the session's own connection (inside its transaction)."""
     connection = session.connection().connection.driver_connection
+    if connection is None:  # only after the pool invalidated it, never inside a live transaction
+        raise RuntimeError("the session's database connection is closed")
     names = ", ".join(f'"{c}"' for c in [*columns, "geom"])
     with connection.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:
@@ -232,13 +234,16 @@ def _refresh_links(session: Session, kind: LayerKind) -> tuple[int, int]:
     """Mark links to assets the layer no longer has as missing, and bring back links whose asset
     (by its key) is in the layer again. Returns (newly missing, restored).
 
-    A missing link's ``asset_id`` becomes minus the link's own id: unique, and never the id of
-    another asset that a later import might give the freed number to."""
+    A link is still good only while its row has the link's key: SQLite may give a retired asset's
+    row number to a new asset, and the link must not follow the number to it. A missing link's
+    ``asset_id`` becomes minus the link's own id: unique, and never another asset's."""
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
     links = ProposalAsset.__table__  # type: ignore[attr-defined]
-    present = select(table.c.id).where(table.c.id == links.c.asset_id).exists()
-    gone = session.execute(update(links).where(links.c.layer == kind.value, links.c.missing.is_(False), ~present)
-                           .values(missing=True, asset_id=-links.c.id))
+    present = select(table.c.id).where(table.c.id == links.c.asset_id,
+                                       or_(links.c.source_key.is_(None),
+                                           table.c.source_id == links.c.source_key)).exists()
+    gone = session.exec(update(links).where(links.c.layer == kind.value, links.c.missing.is_(False), ~present)
+                        .values(missing=True, asset_id=-links.c.id))
     back = (select(links.c.id, func.min(table.c.id))
             .join(table, table.c.source_id == links.c.source_key)
             .where(links.c.layer == kind.value, links.c.missing.is_(True))
@@ -255,7 +260,7 @@ def _refresh_links(session: Session, kind: LayerKind) -> tuple[int, int]:
     if restores:
         statement = update(links).where(links.c.id == bindparam("link_id"))
         session.connection().execute(statement.values(asset_id=bindparam("new_id"), missing=False), restores)
-    return int(gone.rowcount or 0), len(restores)  # type: ignore[attr-defined]
+    return int(gone.rowcount or 0), len(restores)
 
 
 def bump_revision(*, session: Session, kinds: Sequence[LayerKind]) -> None:
