@@ -91,7 +91,8 @@ def entries(*, session: Session, limit: int = 100, offset: int = 0, action: str 
     emails = _names(session, User, "email", {e.actor_id for e in events if e.actor_id})
     labels: dict[tuple[str, str], str] = {}
     for kind, (table, column, _url) in _OBJECTS.items():
-        ids = {int(e.object_id) for e in events if e.object_type == kind and (e.object_id or "").isdigit()}
+        ids = {int(e.object_id) for e in events
+               if e.object_type == kind and e.object_id is not None and e.object_id.isdigit()}
         labels.update({(kind, str(k)): v for k, v in _names(session, table, column, ids).items()})
     return [Entry(at=e.at, who=_who(e.actor_id, people, emails), action=e.action, what=_words(e.action),
                   object_label=_object_label(e, labels), object_url=_object_url(e),

@@ -11,10 +11,13 @@ runs or its own help is asked for. tests/test_cli.py checks the table against th
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
+
+if TYPE_CHECKING:  # typer (0.2x) runs on its own copy of click and types its API with it
+    from typer._click import Command, Context, HelpFormatter
 
 # command -> (module in app/commands, the line `groundwork --help` shows)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -34,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def load_command(name: str) -> click.Command:
+def load_command(name: str) -> Command:
     """The click command ``name``, its module imported now."""
     module = importlib.import_module(f"app.commands.{COMMANDS[name][0]}")
     if getattr(module, "NAME", None) == name:
@@ -54,17 +57,17 @@ class _LazyCommands(TyperGroup):
 
     _listing = False
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Context) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         if cmd_name not in COMMANDS:
             return None
         if self._listing:
-            return click.Command(cmd_name, help=COMMANDS[cmd_name][1])
+            return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1])
         return load_command(cmd_name)
 
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
         self._listing = True
         try:
             super().format_help(ctx, formatter)

@@ -63,8 +63,8 @@ def end(*, session: Session, token: str) -> None:
 
 def end_all(*, session: Session, user_id: int, commit: bool = True) -> int:
     """End every session of the account (all devices); returns how many were live."""
-    result = session.execute(update(UserSession).where(col(UserSession.user_id) == user_id,
-                                                    col(UserSession.ended_at).is_(None)).values(ended_at=utcnow()))
+    result = session.exec(update(UserSession).where(col(UserSession.user_id) == user_id,
+                                                 col(UserSession.ended_at).is_(None)).values(ended_at=utcnow()))
     if commit:
         session.commit()
     return int(result.rowcount or 0)

@@ -30,7 +30,7 @@ class LayerKind(StrEnum):
     address = "address"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # shadows str.title() on purpose: the layer's display name
         return _TITLES[self]
 
     @property

@@ -287,12 +287,12 @@ def update_proposal(*, session: Session, group_id: int, proposal_id: int, actor:
     refuse_if_published(session=session, proposal_ids=[proposal_id])
     check_editable(proposal)
     prepared = prepare(session=session, group_id=group_id, proposal_id=proposal_id, data=data)
-    result = session.execute(
+    result = session.exec(
         update(Proposal)
         .where(col(Proposal.id) == proposal_id, col(Proposal.version) == expected_version,
                col(Proposal.state).in_(EDITABLE_STATES))
         .values(**prepared.values, version=expected_version + 1, updated_by_id=actor.id, updated_at=utcnow()))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         session.rollback()
         raise conflict(session, proposal_id)
     _replace_assets(session, proposal_id, prepared.keys)

@@ -142,9 +142,9 @@ def transition(*, session: Session, proposal: Proposal, to: ProposalState, actor
     elif proposal.asset_snapshot is None and to in (S.shortlisted, S.on_ballot):  # submitted before snapshots
         keys = asset_keys(session=session, proposal_id=proposal.id or 0)
         values["asset_snapshot"] = snapshots.take(session=session, proposal=proposal, keys=keys)
-    result = session.execute(update(Proposal).where(col(Proposal.id) == proposal.id, col(Proposal.version) == version,
-                                                    col(Proposal.state) == frm.value).values(**values))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    result = session.exec(update(Proposal).where(col(Proposal.id) == proposal.id, col(Proposal.version) == version,
+                                                 col(Proposal.state) == frm.value).values(**values))
+    if result.rowcount != 1:
         session.rollback()
         raise conflict(session, proposal.id or 0)
     session.add(ProposalTransition(proposal_id=saved_id(proposal.id), actor_id=actor.id, from_state=frm.value,

@@ -70,5 +70,9 @@ class TileCache:
             except OSError:
                 continue  # another worker is removing it
         if doomed:
-            threading.Thread(target=lambda: [shutil.rmtree(d, ignore_errors=True) for d in doomed],
-                             name="tile-cache-prune", daemon=True).start()
+            threading.Thread(target=_remove_all, args=(doomed,), name="tile-cache-prune", daemon=True).start()
+
+
+def _remove_all(directories: list[Path]) -> None:
+    for directory in directories:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -228,10 +228,10 @@ def merge(*, session: Session, actor: User, keep_id: int, merged_id: int, public
                                       source_key=asset.source_key, missing=asset.missing))
     frm = merged.state
     stale = update(Proposal).where(col(Proposal.id) == merged_id, col(Proposal.version) == merged.version)
-    result = session.execute(stale
-                             .values(state=S.withdrawn.value, version=merged.version + 1, updated_by_id=actor.id,
-                                     updated_at=utcnow()))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    result = session.exec(stale
+                          .values(state=S.withdrawn.value, version=merged.version + 1, updated_by_id=actor.id,
+                                  updated_at=utcnow()))
+    if result.rowcount != 1:
         session.rollback()
         raise TriageError(f"#{merged_id} changed while you were merging; nothing was merged. Try again.")
     session.add(ProposalTransition(proposal_id=merged_id, actor_id=actor.id, from_state=frm, to_state=S.withdrawn.value,

@@ -65,10 +65,10 @@ def save_review(*, session: Session, actor: User, proposal_id: int, expected_ver
         except IntegrityError:
             raise _conflict(session, proposal_id) from None
     else:
-        result = session.execute(update(TriageReview).where(col(TriageReview.proposal_id) == proposal_id,
-                                                            col(TriageReview.version) == expected_version)
-                                 .values(**values))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        result = session.exec(update(TriageReview).where(col(TriageReview.proposal_id) == proposal_id,
+                                                         col(TriageReview.version) == expected_version)
+                              .values(**values))
+        if result.rowcount != 1:
             session.rollback()
             raise _conflict(session, proposal_id)
     audit.record(session=session, actor=actor, action="review.notes", object_type="proposal", object_id=proposal_id,
