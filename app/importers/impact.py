@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from app.importers.checks import Checked
 from app.importers.matching import CurrentAsset, match_by_geometry
+from models.base import saved_id
 from models.layers import FEATURE_TABLES, LayerKind
 from models.proposals import Proposal, ProposalAsset, ProposalState
 
@@ -129,8 +130,9 @@ def _same(old: Any, new: Any) -> bool:
 
 def _proposals(session: Session, kind: LayerKind, impact: ImportImpact, *, removed_ids: set[int],
                incoming: set[str | None]) -> None:
-    links = list(session.exec(select(ProposalAsset.proposal_id, ProposalAsset.asset_id, ProposalAsset.missing,
-                                     ProposalAsset.source_key).where(ProposalAsset.layer == kind.value)))
+    links = list(session.execute(select(col(ProposalAsset.proposal_id), col(ProposalAsset.asset_id),
+                                        col(ProposalAsset.missing), col(ProposalAsset.source_key))
+                                 .where(col(ProposalAsset.layer) == kind.value)))
     covered: dict[int, int] = {}
     lost: dict[int, int] = {}
     for proposal_id, asset_id, missing, source_key in links:
@@ -144,9 +146,12 @@ def _proposals(session: Session, kind: LayerKind, impact: ImportImpact, *, remov
     impact.links_lost = sum(lost.values())
     if not lost:
         return
-    proposals = session.exec(select(Proposal.id, Proposal.title, Proposal.state)
-                             .where(col(Proposal.id).in_(list(lost))))
-    losses = [ProposalLoss(int(pid), title, state, lost[pid], covered[pid]) for pid, title, state in proposals]
+    proposals = session.execute(select(col(Proposal.id), col(Proposal.title), col(Proposal.state))
+                                .where(col(Proposal.id).in_(list(lost))))
+    losses = []
+    for proposal_id, title, state in proposals:
+        pid = saved_id(proposal_id)
+        losses.append(ProposalLoss(pid, title, state, lost[pid], covered[pid]))
     order = {state.value: n for n, state in enumerate(ProposalState)}
     impact.losing = sorted(losses, key=lambda loss: (not loss.protected, -order.get(loss.state, 0), loss.title))
 

@@ -95,11 +95,11 @@ def fail_stale(*, session: Session, stale_s: float) -> int:
     session.rollback()  # end the read, so the update below starts from the latest data (SQLite)
     if not stale:
         return 0
-    result = session.execute(update(ImportJob).where(col(ImportJob.id).in_(stale), running,
-                                                     col(ImportJob.heartbeat_at) < cutoff)
-                             .values(state=JobState.failed.value, message=STOPPED, finished_at=utcnow()))
+    result = session.exec(update(ImportJob).where(col(ImportJob.id).in_(stale), running,
+                                                  col(ImportJob.heartbeat_at) < cutoff)
+                          .values(state=JobState.failed.value, message=STOPPED, finished_at=utcnow()))
     session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
 
 
 def claim(*, session: Session, worker: str) -> ImportJob | None:
@@ -119,10 +119,10 @@ def claim(*, session: Session, worker: str) -> ImportJob | None:
     candidates = list(session.exec(select(ImportJob.id).where(queued).order_by(col(ImportJob.id)).limit(10)))
     session.rollback()  # the update must not run in the read's snapshot
     for job_id in candidates:
-        won = session.execute(update(ImportJob).where(col(ImportJob.id) == job_id, queued)
-                              .values(state=JobState.running.value, worker=worker, started_at=now, heartbeat_at=now))
+        won = session.exec(update(ImportJob).where(col(ImportJob.id) == job_id, queued)
+                           .values(state=JobState.running.value, worker=worker, started_at=now, heartbeat_at=now))
         session.commit()
-        if won.rowcount == 1:  # type: ignore[attr-defined]
+        if won.rowcount == 1:
             return session.get(ImportJob, job_id, populate_existing=True)
     return None
 
@@ -151,8 +151,8 @@ def run(job: ImportJob, *, session: Session, settings: ImportSettings) -> Import
             new_area=bool(request["new_area"]), stage=stage)
     except ImportFailed as problem:
         session.rollback()
-        report = problem.report.as_dict() if problem.report is not None else None
-        return _finish(session, job, JobState.failed, f"Nothing was imported. {problem}", {"report": report})
+        details = problem.report.as_dict() if problem.report is not None else None
+        return _finish(session, job, JobState.failed, f"Nothing was imported. {problem}", {"report": details})
     except Exception:  # a bug or the database gone: the job says so; the layer is as it was
         session.rollback()
         log.exception("import job %s failed", job.id)

@@ -15,6 +15,7 @@ from app import audit
 from app.i18n import localized
 from app.layers.store import bump_revision
 from models.accounts import User
+from models.base import saved_id
 from models.layers import District, LayerKind
 
 MAX_LENGTH = 200
@@ -37,7 +38,7 @@ class DistrictNames:
 def by_id(*, session: Session) -> dict[int, str]:
     """District id → its name in the viewer's language."""
     rows = session.exec(select(District.id, District.name, District.name_es))
-    return {int(d_id): localized(name, name_es) for d_id, name, name_es in rows}
+    return {saved_id(d_id): localized(name, name_es) for d_id, name, name_es in rows}
 
 
 def by_name(*, session: Session) -> dict[str, str]:
@@ -50,7 +51,7 @@ def listing(*, session: Session) -> list[DistrictNames]:
     """Every district with both names, for the staff editor."""
     rows = session.exec(select(District.id, District.code, District.name, District.name_es)
                         .order_by(col(District.name)))
-    return [DistrictNames(int(d_id), code, name, name_es or "") for d_id, code, name, name_es in rows]
+    return [DistrictNames(saved_id(d_id), code, name, name_es or "") for d_id, code, name, name_es in rows]
 
 
 def save_spanish_names(*, session: Session, actor: User | None, names: dict[int, str], commit: bool = True) -> int:

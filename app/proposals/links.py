@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from models.base import saved_id
 from models.layers import FEATURE_TABLES, LayerKind
 from models.proposals import ProposalAsset
 
@@ -29,7 +30,7 @@ def new_links(*, session: Session, proposal_id: int, keys: Sequence[Any]) -> lis
         for start in range(0, len(ids), 1000):
             rows = session.exec(select(table.id, table.source_id)
                                 .where(col(table.id).in_(ids[start:start + 1000])))
-            source_keys.update({(layer, int(asset_id)): source for asset_id, source in rows})
+            source_keys.update({(layer, saved_id(asset_id)): source for asset_id, source in rows})
     return [ProposalAsset(proposal_id=proposal_id, layer=key.layer, asset_id=key.id,
                           source_key=source_keys.get((key.layer, key.id))) for key in keys]
 

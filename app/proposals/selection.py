@@ -26,6 +26,7 @@ from app.i18n import gettext as _
 from app.i18n import number
 from app.layers.bands import BandScheme, scheme
 from app.proposals import ProposalError
+from models.base import saved_id
 from models.layers import CurbRamp, District, Layer, LayerKind, PavementSegment, SidewalkSegment, Streetlight
 from models.proposals import Proposal, ProposalAsset
 
@@ -199,7 +200,8 @@ def segments_on_street(*, session: Session, street: str, pci_below: float | None
     query = select(PavementSegment.id).where(func.lower(PavementSegment.street_name) == name.lower())
     if pci_below is not None:
         query = query.where(col(PavementSegment.pci) < pci_below)
-    found = [AssetKey(LayerKind.pavement.value, i) for i in session.exec(query.order_by(col(PavementSegment.id)))]
+    found = [AssetKey(LayerKind.pavement.value, saved_id(i))
+             for i in session.exec(query.order_by(col(PavementSegment.id)))]
     if not found:
         if pci_below is None:
             raise ProposalError(_("No pavement segments on “{street}”; your selection is unchanged.").format(
@@ -357,10 +359,10 @@ def district_shares(*, session: Session, proposal_ids: list[int]) -> dict[int, t
     found = {pid: combine(weights[pid], counts[pid]) for pid in counts}
     drawn = [pid for pid in proposal_ids if pid not in counts]
     for start in range(0, len(drawn), 500):
-        query = select(Proposal.id, Proposal.geom).where(col(Proposal.id).in_(drawn[start:start + 500]),
-                                                         col(Proposal.geom).is_not(None))
-        for proposal_id, geom in session.exec(query):
-            found[proposal_id] = _drawn_shares(session, to_shape(geom))
+        located = select(Proposal.id, Proposal.geom).where(col(Proposal.id).in_(drawn[start:start + 500]),
+                                                           col(Proposal.geom).is_not(None))
+        for drawn_id, geom in session.exec(located):
+            found[saved_id(drawn_id)] = _drawn_shares(session, to_shape(geom))
     names = _district_names(session, {d for shares in found.values() for d in shares})
     return {pid: _named(shares, names) for pid, shares in found.items() if any(d is not None for d in shares)}
 
@@ -417,20 +419,20 @@ def condition_summary(*, session: Session, keys: list[AssetKey], band_scheme: st
             values["weighted_pci"] = sum(length * pci for length, pci in rated) / rated_length
             values["share_poor_or_worse"] = sum(length for length, pci in rated if pci < poor_below) / rated_length
     if sidewalks := ids("sidewalk"):
-        rows = list(session.exec(select(SidewalkSegment.length_m, SidewalkSegment.is_gap, SidewalkSegment.condition)
-                                 .where(col(SidewalkSegment.id).in_(sidewalks))))
-        values.update(sidewalk_length_m=sum(r[0] for r in rows),
-                      sidewalk_gap_length_m=sum(r[0] for r in rows if r[1]),
-                      sidewalk_poor_length_m=sum(r[0] for r in rows if not r[1] and (r[2] or "").lower() == "poor"))
+        walks = list(session.exec(select(SidewalkSegment.length_m, SidewalkSegment.is_gap, SidewalkSegment.condition)
+                                  .where(col(SidewalkSegment.id).in_(sidewalks))))
+        values.update(sidewalk_length_m=sum(r[0] for r in walks),
+                      sidewalk_gap_length_m=sum(r[0] for r in walks if r[1]),
+                      sidewalk_poor_length_m=sum(r[0] for r in walks if not r[1] and (r[2] or "").lower() == "poor"))
     if ramps := ids("ramp"):
         conditions = list(session.exec(select(CurbRamp.condition).where(col(CurbRamp.id).in_(ramps))))
         values.update(ramps=len(conditions),
                       ramps_poor_or_missing=sum(1 for c in conditions if (c or "").lower() in ("poor", "missing")))
     if lights := ids("streetlight"):
-        rows = list(session.exec(select(Streetlight.status, Streetlight.lamp_type)
-                                 .where(col(Streetlight.id).in_(lights))))
-        values.update(lights=len(rows), lights_out=sum(1 for s, _ in rows if s in ("out", "reported")),
-                      lights_non_led=sum(1 for _, lamp in rows if (lamp or "").upper() != "LED"))
+        lamps = list(session.exec(select(Streetlight.status, Streetlight.lamp_type)
+                                  .where(col(Streetlight.id).in_(lights))))
+        values.update(lights=len(lamps), lights_out=sum(1 for s, _ in lamps if s in ("out", "reported")),
+                      lights_non_led=sum(1 for _, lamp in lamps if (lamp or "").upper() != "LED"))
     return ConditionSummary(**values)
 
 

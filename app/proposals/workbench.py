@@ -215,5 +215,5 @@ def city_bounds(*, session: Session) -> list[float] | None:
     for query in (extent.where(col(Layer.kind).in_(list(ASSET_TABLES))), extent):
         row = session.exec(query).one()
         if row and None not in row:
-            return [float(v) for v in row]
+            return [float(v) for v in row if v is not None]
     return None
