@@ -7,7 +7,7 @@ from app.i18n import money
 from app.optimizer.check import spending
 from app.optimizer.model import BPS, Candidate, Lock, Rules
 from app.optimizer.results import Binding
-from app.optimizer.rulebook import RuleKind, RuleRef, describe, district_balance
+from app.optimizer.rulebook import RuleKind, RuleRef, category_limit, describe, district_balance
 
 
 def bindings(candidates: tuple[Candidate, ...], rules: Rules, selection: dict[str, int],
@@ -26,19 +26,19 @@ def bindings(candidates: tuple[Candidate, ...], rules: Rules, selection: dict[st
             limit, used = rules.tier_budget_cents(tier), totals.by_tier.get(tier.number, 0)
             out.append(_ceiling(ref, text, limit, used, addable))
         elif ref.kind is RuleKind.CATEGORY_CAP:
-            rule = next(r for r in rules.categories if r.category == ref.key)
+            _rule, cap = category_limit(ref, rules)
             used = totals.by_category.get(ref.key, 0)
-            out.append(_ceiling(ref, text, rule.cap_cents, used, [c for c in addable if c.category == ref.key]))
+            out.append(_ceiling(ref, text, cap, used, [c for c in addable if c.category == ref.key]))
         elif ref.kind is RuleKind.CATEGORY_FLOOR:
-            rule = next(r for r in rules.categories if r.category == ref.key)
+            _rule, floor = category_limit(ref, rules)
             used = totals.by_category.get(ref.key, 0)
-            slack = used - rule.floor_cents
+            slack = used - floor
             held = [c for c in removable if c.category == ref.key]
             cheapest = min(held, key=lambda c: (c.cost_cents, c.id), default=None)
             tight = cheapest is None or slack < cheapest.cost_cents
             sentence = (_("{rule} binds: {used} is spent, {slack} above it, so no proposal in it can be dropped.")
                         if tight else _("{rule} is met with {slack} to spare ({used} spent)."))
-            out.append(Binding(ref, text, rule.floor_cents, used, slack, tight,
+            out.append(Binding(ref, text, floor, used, slack, tight,
                                _capital(sentence.format(rule=text, used=money(used), slack=money(slack)))))
         elif ref.kind is RuleKind.DISTRICT_MINIMUM:
             out.append(_district(ref, text, rules, totals, addable, removable))
@@ -65,7 +65,7 @@ def _ceiling(ref: RuleRef, text: str, limit: int, used: int, addable: list[Candi
     slack = limit - used
     cheapest = min(addable, key=lambda c: (c.cost_cents, c.id), default=None)
     tight = cheapest is not None and cheapest.cost_cents > slack
-    if tight:
+    if cheapest is not None and tight:
         sentence = _("{rule} binds: {used} is spent and {slack} is left, less than the cheapest proposal not "
                      "chosen ({proposal}, {cost}).").format(rule=text, used=money(used), slack=money(slack),
                                                             proposal=cheapest.name, cost=money(cheapest.cost_cents))

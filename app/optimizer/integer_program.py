@@ -38,7 +38,7 @@ import numpy as np
 
 from app.optimizer import tier_split
 from app.optimizer.model import BPS, Candidate, Lock, Rules, score_units
-from app.optimizer.rulebook import RuleKind, RuleRef, district_balance
+from app.optimizer.rulebook import RuleKind, RuleRef, category_limit, district_balance
 
 INF = highspy.kHighsInf
 OPTIMAL, INFEASIBLE, TIME_LIMIT = "optimal", "infeasible", "time_limit"
@@ -143,10 +143,10 @@ def _list_program(candidates: tuple[Candidate, ...], rules: Rules, force: frozen
     for rule in rules.categories:
         members = np.array(by_category.get(rule.category, []), dtype=int)
         cap = RuleRef(RuleKind.CATEGORY_CAP, rule.category)
-        if cap in force:
+        if cap in force and rule.cap_cents is not None:
             rows.append(_Row(cap, -INF, rule.cap_cents - margins.get(cap, 0), members, cost[members]))
         floor = RuleRef(RuleKind.CATEGORY_FLOOR, rule.category)
-        if floor in force:
+        if floor in force and rule.floor_cents is not None:
             rows.append(_Row(floor, rule.floor_cents + margins.get(floor, 0), INF, members, cost[members]))
     for minimum in rules.district_minimums:
         ref = RuleRef(RuleKind.DISTRICT_MINIMUM, minimum.district)
@@ -154,10 +154,10 @@ def _list_program(candidates: tuple[Candidate, ...], rules: Rules, force: frozen
             continue
         inside = np.array([c.cost_by_district.get(minimum.district, 0) for c in candidates], dtype=float)
         rows.append(_Row(ref, margins.get(ref, 0), INF, everyone, inside - cost * (minimum.min_share_bps / BPS)))
-    for group, members in sorted(by_group.items()):
+    for group, alternates in sorted(by_group.items()):
         ref = RuleRef(RuleKind.ALTERNATES, group)
-        if ref in force and len(members) > 1:
-            rows.append(_Row(ref, -INF, 1.0, np.array(members), np.ones(len(members))))
+        if ref in force and len(alternates) > 1:
+            rows.append(_Row(ref, -INF, 1.0, np.array(alternates), np.ones(len(alternates))))
     pad = np.zeros(n * (k - 1))
     return _Program(np.concatenate([units, pad]), np.concatenate([cost, pad]), lower, upper, rows)
 
@@ -255,7 +255,7 @@ def _best(program: _Program, objective: np.ndarray, deadline: float, start: np.n
     if status != OPTIMAL and (h is None or remaining > 0.05):
         h = _highs(remaining)
         status, values = _run(h, program.lp(objective, maximize=True), start)
-    if values is None:
+    if values is None or h is None:  # a solution comes from a run, so h is set whenever values are
         return _Result(status, None, None, relaxed)
     best = int(round(float(objective @ (values > 0.5))))
     dual = h.getInfo().mip_dual_bound
@@ -413,11 +413,13 @@ def _place(candidates: tuple[Candidate, ...], chosen: np.ndarray, rules: Rules, 
             if best_first and level < k - 1:
                 held = np.flatnonzero(after)
                 program.rows.append(_Row(None, -INF, float(after @ (values > 0.5)) + 0.5, held, after[held]))
+        if values is None:  # one tier and no start: nothing was solved
+            return None
         placements = {int(i): tiers[0].number for i in chosen}
         on = values > 0.5
         for j in range(1, k):
-            for s in np.flatnonzero(on[(j - 1) * m:j * m]):
-                placements[int(chosen[s])] = tiers[j].number
+            for index in np.flatnonzero(on[(j - 1) * m:j * m]):
+                placements[int(chosen[index])] = tiers[j].number
         broken = {ref: over for ref, over in _shortfalls(candidates, rules, placements, force).items()
                   if ref.kind is RuleKind.TIER_BUDGET}
         if not broken:
@@ -479,11 +481,11 @@ def _shortfalls(candidates: tuple[Candidate, ...], rules: Rules, placements: dic
             tier = rules.tier(int(ref.key))
             over = totals.by_tier.get(tier.number, 0) - rules.tier_budget_cents(tier)
         elif ref.kind is RuleKind.CATEGORY_CAP:
-            rule = next(r for r in rules.categories if r.category == ref.key)
-            over = totals.by_category.get(ref.key, 0) - rule.cap_cents
+            _rule, cap = category_limit(ref, rules)
+            over = totals.by_category.get(ref.key, 0) - cap
         elif ref.kind is RuleKind.CATEGORY_FLOOR:
-            rule = next(r for r in rules.categories if r.category == ref.key)
-            over = rule.floor_cents - totals.by_category.get(ref.key, 0)
+            _rule, floor = category_limit(ref, rules)
+            over = floor - totals.by_category.get(ref.key, 0)
         elif ref.kind is RuleKind.DISTRICT_MINIMUM:
             minimum = next(d for d in rules.district_minimums if d.district == ref.key)
             over = -district_balance(totals.by_district.get(ref.key, 0), totals.total, minimum.min_share_bps)

@@ -85,7 +85,8 @@ def summarize(candidates: tuple[Candidate, ...], rules: Rules, selection: dict[s
         ids = tuple(i for i, t in placed if t == tier.number)
         tiers.append(TierOutcome(tier.number, tier.label, rules.tier_budget_cents(tier),
                                  totals.by_tier.get(tier.number, 0), sum(by_id[i].score for i in ids), ids))
-    known = [(by_id[i].equity, by_id[i].cost_cents) for i, _ in placed if by_id[i].equity is not None]
+    chosen = [by_id[i] for i, _ in placed]
+    known = [(c.equity, c.cost_cents) for c in chosen if c.equity is not None]
     weight = sum(cost for _, cost in known)
     equity = sum(e * cost for e, cost in known) / weight if weight else None
     violations = tuple(check(selection, candidates, rules)) if with_violations else ()

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from app.i18n import gettext as _
 from app.i18n import money
-from app.optimizer.model import BPS, Candidate, Lock, Rules
+from app.optimizer.model import BPS, Candidate, CategoryRule, Lock, Rules
 
 
 class RuleKind(StrEnum):
@@ -44,6 +44,16 @@ def rules_of(candidates: tuple[Candidate, ...], rules: Rules) -> tuple[RuleRef, 
     refs += [RuleRef(RuleKind.ALTERNATES, g) for g in sorted(groups) if groups[g] > 1]
     refs += [RuleRef(RuleKind.LOCK, c.id) for c in candidates if c.lock is not None]
     return tuple(refs)
+
+
+def category_limit(ref: RuleRef, rules: Rules) -> tuple[CategoryRule, int]:
+    """The category rule a cap or floor names, and that cap or floor in cents (``rules_of`` names
+    only the limits that are set)."""
+    rule = next(r for r in rules.categories if r.category == ref.key)
+    cents = rule.cap_cents if ref.kind is RuleKind.CATEGORY_CAP else rule.floor_cents
+    if cents is None:
+        raise ValueError(f"{rule.name} has no {ref.kind.value}")
+    return rule, cents
 
 
 def describe(ref: RuleRef, candidates: tuple[Candidate, ...], rules: Rules) -> str:
