@@ -125,7 +125,7 @@ async def confirm(request: Request, session: SessionDep, settings: SettingsDep, 
 @router.get("/staff/import/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(request: Request, job_id: int, session: SessionDep, settings: SettingsDep, _: StaffUser) -> Response:
     """The job's progress: polled by htmx every second, refreshed by the page itself without JavaScript."""
-    job = jobs.view(session=session, job_id=job_id, stale_s=settings.imports.job_stale_s)
+    job = jobs.view(session=session, job_id=job_id)
     if job is None:
         raise HTTPException(404, "There is no such import.")
     if job.state == "done" and request.session.get(SESSION_KEY) == job.upload_token:

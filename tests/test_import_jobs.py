@@ -20,7 +20,7 @@ from app.db import make_engine, new_session
 from app.importers import jobs, uploads
 from app.settings import ImportSettings
 from models.base import utcnow
-from models.imports import ImportJob
+from models.imports import ImportJob, JobState
 from models.layers import Layer, LayerKind, PavementSegment
 from tests.conftest import Database, csrf_of, fresh_database, make_settings, sign_in
 from tests.import_jobs import run_import_jobs
@@ -165,6 +165,23 @@ def test_an_import_killed_while_writing_leaves_the_layer_as_it_was_and_its_job_f
         session.commit()
     assert jobs.run_next(sessions=lambda: new_session(engine), settings=settings, worker="later") is None
     with new_session(engine) as session:
-        view = jobs.view(session=session, job_id=doomed, stale_s=settings.job_stale_s)
+        view = jobs.view(session=session, job_id=doomed)
         assert view is not None and view.state == "failed"
         assert "stopped before it finished" in (view.message or "") and "Nothing was written" in (view.message or "")
+
+
+def test_a_job_taken_for_stopped_while_still_writing_ends_as_it_really_ended(session, settings):
+    """A long SQLite write holds off the heartbeat; if a worker marked the job failed meanwhile, its own
+    worker's finish still records the truth — and nobody else's finish does."""
+    job = ImportJob(kind="pavement", name="streets.geojson", request={}, state=JobState.failed.value,
+                    worker="a", message=jobs.STOPPED)
+    session.add(job)
+    session.commit()
+    other = ImportJob(kind="pavement", name="streets.geojson", request={}, state=JobState.failed.value,
+                      worker="a", message=jobs.STOPPED)
+    jobs._finish(session, other.model_copy(update={"id": job.id, "worker": "b"}), JobState.done, "Imported.", None)
+    session.refresh(job)
+    assert job.state == JobState.failed.value  # another worker cannot finish it
+    jobs._finish(session, job, JobState.done, "Imported 3 features.", {"features": 3})
+    session.refresh(job)
+    assert (job.state, job.message) == (JobState.done.value, "Imported 3 features.")

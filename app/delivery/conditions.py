@@ -84,11 +84,14 @@ def _rules(session: Session, proposal: Proposal | None) -> dict[tuple[str, str],
 
 
 def _current_row(session: Session, layer: str, entry: dict[str, Any]) -> Any:
+    """The asset the snapshot entry describes, by its key. An entry without a key is found by its row
+    id only when that row has no key either (a row number alone can belong to another asset since)."""
     table = ASSET_TABLES[layer]
     if entry.get("source_key"):
         return session.exec(select(table).where(col(table.source_id) == entry["source_key"])
                             .order_by(col(table.id))).first()
-    return session.get(table, entry["id"])
+    row = session.get(table, entry["id"])
+    return row if row is not None and row.source_id is None else None
 
 
 def _after(layer: str, row: Any, rule: TreatmentRule | None, on: date, band_scheme: str | None) -> dict[str, Any]:

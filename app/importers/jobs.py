@@ -170,13 +170,19 @@ def run(job: ImportJob, *, session: Session, settings: ImportSettings) -> Import
 
 def _finish(session: Session, job: ImportJob, state: JobState, message: str,
             result: dict[str, Any] | None) -> ImportJob:
-    job.state, job.message, job.result = state.value, message, result
-    job.finished_at = job.heartbeat_at = utcnow()
+    """Record how the job ended — only by its own worker, and only while it is running or was taken
+    for stopped while it was in fact still writing (a long SQLite write holds off its heartbeats)."""
+    values: dict[str, Any] = {"state": state.value, "message": message, "result": result,
+                              "finished_at": utcnow(), "heartbeat_at": utcnow()}
     if state is JobState.done:
-        job.stage, job.done, job.total = "writing", 1, 1
-    session.add(job)
+        values.update(stage="writing", done=1, total=1)
+    session.rollback()
+    mine = (col(ImportJob.id) == job.id) & (col(ImportJob.worker) == job.worker) & (
+        (col(ImportJob.state) == JobState.running.value)
+        | ((col(ImportJob.state) == JobState.failed.value) & (col(ImportJob.message) == STOPPED)))
+    session.exec(update(ImportJob).where(mine).values(**values))
     session.commit()
-    return job
+    return session.get(ImportJob, job.id, populate_existing=True) or job
 
 
 def run_next(*, sessions: Sessions, settings: ImportSettings, worker: str,
@@ -194,9 +200,9 @@ def run_next(*, sessions: Sessions, settings: ImportSettings, worker: str,
             return run(job, session=session, settings=settings)
 
 
-def view(*, session: Session, job_id: int, stale_s: float) -> JobView | None:
-    """The job as its progress page shows it (a job whose worker died is failed first)."""
-    fail_stale(session=session, stale_s=stale_s)
+def view(*, session: Session, job_id: int) -> JobView | None:
+    """The job as its progress page shows it. Reading writes nothing: the workers' loop marks a job
+    whose worker died as failed."""
     job = session.get(ImportJob, job_id, populate_existing=True)
     if job is None:
         return None
