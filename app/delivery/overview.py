@@ -93,7 +93,7 @@ def overview(*, session: Session, today: date | None = None) -> Overview:
         late, _phases = projects._late(project.phase, dates.get(project.id or 0, []), mine, today)
         row = Row(item.proposal_id, item.title, project.phase, projects.phase_label(project.phase),
                   projects.progress_of(project.phase, mine), bool(late), projects.estimate_of(item),
-                  int(spent.get(project.id, 0) or 0))
+                  int(spent.get(project.id or 0, 0) or 0))
         rows.append(row)
         for groups, label in ((categories, names.get(item.category_key or "", item.category_key or "—")),
                               (districts, item.district or _("Citywide"))):

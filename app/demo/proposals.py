@@ -185,7 +185,7 @@ def _ids(session: Session, table: Any, *conditions: Any) -> list[int]:
 
 def _district_ids(session: Session) -> dict[str, int]:
     rows = session.exec(select(District.name, District.id).order_by(col(District.source_id), col(District.id)))
-    return {name: i for name, i in rows}
+    return {name: saved_id(i) for name, i in rows}
 
 
 def _streets_by_poor(session: Session, classes: tuple[str, ...]) -> list[str]:
@@ -195,6 +195,8 @@ def _streets_by_poor(session: Session, classes: tuple[str, ...]) -> list[str]:
                                col(PavementSegment.street_name).is_not(None)))
     counts: dict[str, int] = {}
     for name, pci in rows:
+        if name is None:  # the query leaves streets without a name out
+            continue
         counts[name] = counts.get(name, 0) + (1 if pci is not None and pci < POOR_PCI else 0)
     return [name for name, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if n > 0]
 
@@ -274,9 +276,12 @@ def _ideas(session: Session) -> list[Idea]:
     local_poor = (select(PavementSegment.district_id, func.count())
                   .where(col(PavementSegment.functional_class) == "local", col(PavementSegment.pci) < POOR_PCI,
                          col(PavementSegment.district_id).is_not(None))
-                  .group_by(PavementSegment.district_id).order_by(func.count().desc(), PavementSegment.district_id))
+                  .group_by(col(PavementSegment.district_id))
+                  .order_by(func.count().desc(), col(PavementSegment.district_id)))
     names = {i: name for name, i in districts.items()}
     for i, (district_id, _) in enumerate(session.exec(local_poor)):
+        if district_id is None:  # the query leaves segments outside every district out
+            continue
         ids = _ids(session, PavementSegment, col(PavementSegment.functional_class) == "local",
                    col(PavementSegment.pci) < LOCAL_PCI, PavementSegment.district_id == district_id)
         add(("oakpark", "eastside", "walk", "pta", "downtown", "riders")[i % 6], "pavement",
@@ -552,14 +557,19 @@ def _ready_for_whittling(session: Session, proposals: list[Proposal], staff: Use
             session.refresh(proposal)
             waiting.remove(proposal)
 
+    def in_category(key: str) -> Callable[[Proposal], bool]:
+        return lambda p: p.category_key == key
+
+    def in_district(name: str) -> Callable[[Proposal], bool]:
+        return lambda p: name in district_keys.get(p.district_id, ())
+
     for category in view.categories:
         if category.floor_cents:
-            promote_until(lambda p, key=category.key: p.category_key == key, category.floor_cents * 5 // 4)
+            promote_until(in_category(category.key), category.floor_cents * 5 // 4)
     budget = view.budget_cents
     for share in view.district_shares:
         if share.min_share_bps:
-            promote_until(lambda p, name=share.district: name in district_keys.get(p.district_id, ()),
-                          budget * share.min_share_bps // 10_000)
+            promote_until(in_district(share.district), budget * share.min_share_bps // 10_000)
 
 
 def seed_demo_proposals(*, session: Session, settings: Settings, seed: int = 42,

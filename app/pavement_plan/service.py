@@ -60,7 +60,8 @@ class PlanError(ValueError):
 
 def load_segments(*, session: Session) -> list[Segment]:
     names = dict(session.exec(select(District.id, District.name)).all())
-    rows = session.exec(select(PavementSegment.id, PavementSegment.length_m, PavementSegment.functional_class,
+    rows = session.exec(select(PavementSegment.id,  # type: ignore[call-overload, misc]  # sqlmodel: <= 4 columns
+                               PavementSegment.length_m, PavementSegment.functional_class,
                                PavementSegment.width_m, PavementSegment.lanes, PavementSegment.pci,
                                PavementSegment.district_id, PavementSegment.street_name)
                         .order_by(col(PavementSegment.id)))
@@ -156,16 +157,17 @@ def save_curves(*, session: Session, actor: User | None, curves: Mapping[str, Cu
 # -- surveys and fitting ---------------------------------------------------------------------
 
 def _live_observations(session: Session) -> list[Observation]:
-    rows = session.exec(select(PavementSegment.source_id, PavementSegment.functional_class,
-                               PavementSegment.survey_date, PavementSegment.pci)
+    rows = session.exec(select(col(PavementSegment.source_id), col(PavementSegment.functional_class),
+                               col(PavementSegment.survey_date), col(PavementSegment.pci))
                         .where(col(PavementSegment.source_id).is_not(None), col(PavementSegment.pci).is_not(None),
                                col(PavementSegment.survey_date).is_not(None)))
-    return [Observation(str(s), (c or "local").lower(), d, float(p)) for s, c, d, p in rows]
+    return [Observation(str(s), (c or "local").lower(), d, float(p)) for s, c, d, p in rows
+            if d is not None and p is not None]  # as the query asks
 
 
 def kept_survey_dates(*, session: Session) -> list[tuple[date, int]]:
     """The survey dates kept so far, with how many segments each."""
-    rows = session.exec(select(SurveyObservation.survey_date, func.count())
+    rows = session.exec(select(col(SurveyObservation.survey_date), func.count())
                         .group_by(col(SurveyObservation.survey_date)).order_by(col(SurveyObservation.survey_date)))
     return [(d, int(n)) for d, n in rows]
 
@@ -178,7 +180,7 @@ def keep_survey(*, session: Session, actor: User | None) -> int:
     if not live:
         raise PlanError(_("No pavement segment has a source key, a PCI and a survey date, so there is nothing "
                           "to keep; import a pavement layer with its survey dates first."))
-    kept = set(session.exec(select(SurveyObservation.source_id, SurveyObservation.survey_date)).all())
+    kept = set(session.exec(select(col(SurveyObservation.source_id), col(SurveyObservation.survey_date))).all())
     added = 0
     for item in live:
         if (item.source_id, item.survey_date) in kept:

@@ -159,7 +159,8 @@ def public_list(*, session: Session, category: str = "", district: str = "", sta
         "title": [func.lower(Proposal.title), col(Proposal.id)],
     }
     order = orders[sort]
-    query = (select(Proposal, Group.name, District.name, District.name_es, supports)
+    query = (select(Proposal, Group.name, District.name, District.name_es,  # type: ignore[call-overload]  # sqlmodel: <= 4 columns
+                     supports)
              .join(Group, col(Group.id) == Proposal.group_id)
              .outerjoin(District, col(District.id) == Proposal.district_id)
              .where(*where).order_by(*order).offset((page - 1) * per_page).limit(per_page))

@@ -80,7 +80,7 @@ def ballot_page(*, session: Session, view: BallotView, category: str = "", distr
     districts = sorted({i.district for i in view.items if i.district})
     has_citywide = any(not i.district for i in view.items)
     chips = category_chips(session=session)
-    features = []
+    features: list[dict[str, Any]] = []
     for item in items:
         colour = chips[item.category_key].colour if item.category_key in chips else PALETTE[-2]
         for geometry in _geometries(item):

@@ -71,6 +71,8 @@ def projected_network_pci(session: Session, proposal_ids: list[int]) -> float | 
     rows = session.exec(select(PavementSegment.id, PavementSegment.length_m, PavementSegment.pci,
                                PavementSegment.functional_class).where(col(PavementSegment.pci).is_not(None)))
     for sid, seg_length, pci, functional_class in rows:
+        if pci is None:  # the query leaves unrated segments out
+            continue
         after = pci_at_age(years, functional_class, curves=curves) if sid in treated else project_pci(
             float(pci), years, functional_class, curves=curves)
         weighted += seg_length * float(after)

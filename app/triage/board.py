@@ -56,7 +56,8 @@ class Board:
 
 
 def _all_rows(session: Session) -> list[Row]:
-    query = (select(Proposal, Group.name, District.name, TriageReview.reviewer_id, User.display_name)
+    query = (select(Proposal, Group.name, District.name,  # type: ignore[call-overload]  # sqlmodel: <= 4 columns
+                    TriageReview.reviewer_id, User.display_name)
              .join(Group, col(Group.id) == Proposal.group_id)
              .outerjoin(District, col(District.id) == Proposal.district_id)
              .outerjoin(TriageReview, col(TriageReview.proposal_id) == Proposal.id)

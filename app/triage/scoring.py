@@ -195,14 +195,14 @@ def load_assets(session: Session, assets: dict[int, dict[str, list[int]]]) -> As
     data = AssetData()
     for chunk in _chunks(sorted(wanted.get("pavement", ()))):
         for sid, length, pci, fclass, rate in session.exec(
-                select(PavementSegment.id, PavementSegment.length_m, PavementSegment.pci,
+                select(PavementSegment.id, PavementSegment.length_m, PavementSegment.pci,  # type: ignore[call-overload]
                        PavementSegment.functional_class, CensusTract.poverty_rate)
                 .outerjoin(CensusTract, col(CensusTract.id) == PavementSegment.tract_id)
                 .where(col(PavementSegment.id).in_(chunk))):
             data.pavement[sid or 0] = (length, pci, fclass, rate)
     for chunk in _chunks(sorted(wanted.get("sidewalk", ()))):
         for sid, length, gap, condition, rate in session.exec(
-                select(SidewalkSegment.id, SidewalkSegment.length_m, SidewalkSegment.is_gap,
+                select(SidewalkSegment.id, SidewalkSegment.length_m, SidewalkSegment.is_gap,  # type: ignore[call-overload]
                        SidewalkSegment.condition, CensusTract.poverty_rate)
                 .outerjoin(CensusTract, col(CensusTract.id) == SidewalkSegment.tract_id)
                 .where(col(SidewalkSegment.id).in_(chunk))):
