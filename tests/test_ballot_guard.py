@@ -242,6 +242,7 @@ def test_the_database_refuses_raw_sql_on_a_ballot_item(client, session, ballot, 
         "UPDATE proposal SET scheduled_year = 2031 WHERE id = :item",
         "UPDATE proposal SET alternate_of_id = :other WHERE id = :item",
         "UPDATE proposal SET geom = ST_GeomFromText('POINT(-83.4 33.9)', 4326) WHERE id = :item",
+        "UPDATE proposal SET asset_snapshot = NULL WHERE id = :item",
         "DELETE FROM proposal WHERE id = :item",
         "DELETE FROM proposal_asset WHERE proposal_id = :item",
         "INSERT INTO proposal_asset (proposal_id, layer, asset_id, missing) VALUES (:item, 'pavement', 999999, false)",
@@ -275,9 +276,10 @@ def test_the_triggers_exist_at_head_on_this_database(session, database):
         names = {r[0] for r in session.connection().execute(text("SELECT name FROM sqlite_master WHERE type = "
                                                                   "'trigger' AND name LIKE 'ballot_%'"))}
         assert {"ballot_proposal_no_update", "ballot_asset_no_delete", "ballot_list_no_update",
-                "ballot_item_no_delete"} <= names
+                "ballot_item_no_delete", "ballot_proposal_snapshot_frozen"} <= names
     else:
         names = {r[0] for r in session.connection().execute(text("SELECT tgname FROM pg_trigger WHERE tgname LIKE "
                                                                   "'ballot_%'"))}
-        assert names == {"ballot_list_frozen", "ballot_item_frozen", "ballot_proposal_frozen", "ballot_asset_frozen"}
+        assert names == {"ballot_list_frozen", "ballot_item_frozen", "ballot_proposal_frozen", "ballot_asset_frozen",
+                         "ballot_proposal_snapshot_frozen"}
 

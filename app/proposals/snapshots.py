@@ -37,6 +37,7 @@ from app.proposals.selection import ASSET_TABLES, POOR_BANDS_FROM, AssetKey, Con
 from models.base import utcnow
 from models.layers import Layer
 from models.proposals import Proposal, ProposalAsset
+from models.triage import PublishedItem, PublishedList
 
 FORMAT = 1
 PRECISION = 6  # decimal places of a degree: about 0.1 m
@@ -178,11 +179,24 @@ def for_ballot(*, session: Session, proposal: Proposal) -> dict[str, Any]:
 # -- reading one --------------------------------------------------------------------------------
 
 def covered_assets(*, session: Session, proposal: Proposal) -> list[dict[str, Any]]:
-    """What the proposal covers: its snapshot once submitted, else (a draft, or a proposal
-    submitted before snapshots existed) its assets as they are now."""
+    """What the proposal covers: on a published list, its item's snapshot as published (frozen with the
+    list); else its snapshot once submitted; else (a draft, or a proposal submitted before snapshots
+    existed) its assets as they are now."""
+    published = _as_published(session, proposal.id or 0)
+    if published is not None:
+        return published
     if proposal.asset_snapshot is not None:
         return list(proposal.asset_snapshot.get("assets", []))
     return _entries(session, asset_keys(session=session, proposal_id=proposal.id or 0))
+
+
+def _as_published(session: Session, proposal_id: int) -> list[dict[str, Any]] | None:
+    item = session.exec(select(PublishedItem)
+                        .join(PublishedList, col(PublishedList.id) == PublishedItem.published_list_id)
+                        .where(PublishedItem.proposal_id == proposal_id)
+                        .order_by(col(PublishedList.version).desc())).first()
+    nested = (item.snapshot or {}).get("assets") if item is not None else None
+    return list(nested.get("assets", [])) if isinstance(nested, dict) else None
 
 
 def feature_collection(assets: list[dict[str, Any]]) -> dict[str, Any]:
