@@ -45,7 +45,7 @@ setup_groundwork() {
   local py
   py=$(_python) || { packages+=(python3 python3-venv); }
   if [ -n "$with_tests" ]; then
-    packages+=(chromium fonts-dejavu-core)
+    packages+=(chromium fonts-dejavu-core wrk nginx-light)  # wrk, nginx: the peers harness smoke (tests/test_bench_peers.py)
     # PostGIS for the local PostgreSQL server the PostGIS tests use (CI: PostgreSQL 15).
     if command -v pg_lsclusters >/dev/null; then
       local version

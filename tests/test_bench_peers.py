@@ -1,7 +1,7 @@
 """The peers harness end to end at smoke size (scale 0.05, 2-second runs; no timing is asserted).
 
-Skipped unless wrk, nginx and a PostGIS server are at hand: CI does not install them (see
-docs/BENCHMARKS.md for how a CI job could), and the first run also installs tipg and pygeoapi.
+Needs wrk, nginx (scripts/test.sh installs them) and a PostGIS server (CI has one); skipped
+without them. The first run also installs tipg and pygeoapi (PyPI) in their own virtualenv.
 """
 
 from __future__ import annotations
