@@ -53,10 +53,8 @@ def match_by_geometry(records: Sequence[FeatureRecord], current: Sequence[Curren
         centre = bounds_centre([asset.geometry for asset in usable])
         ours = to_local_metres([r.geometry for r in records], centre)
         theirs = to_local_metres([a.geometry for a in usable], centre)
-        points = records[0].geometry.geom_type == "Point"
-        tolerance = POINT_TOLERANCE_M if points else LINE_TOLERANCE_M
         tree = shapely.STRtree(theirs)
-        mine, other = tree.query(ours, predicate="dwithin", distance=tolerance)
+        mine, other = tree.query(ours, predicate="dwithin", distance=max(POINT_TOLERANCE_M, LINE_TOLERANCE_M))
         pairs: list[tuple[float, int, int]] = []
         for i, j in zip(mine.tolist(), other.tolist(), strict=True):
             a, b = ours[i], theirs[j]
@@ -64,14 +62,16 @@ def match_by_geometry(records: Sequence[FeatureRecord], current: Sequence[Curren
             street_a, street_b = _street(records[i].fields.get("street_name")), _street(usable[j].street)
             if street_a and street_b and street_a != street_b:
                 continue
-            if points:
-                pairs.append((float(a.distance(b)), i, j))
+            if a.geom_type in ("Point", "MultiPoint") or b.geom_type in ("Point", "MultiPoint"):
+                apart = float(a.distance(b))
+                if apart <= POINT_TOLERANCE_M:
+                    pairs.append((apart, i, j))
                 continue
             longer = max(a.length, b.length)
             if longer and abs(a.length - b.length) / longer > LENGTH_TOLERANCE:
                 continue
             apart = float(shapely.hausdorff_distance(a, b))
-            if apart <= tolerance:
+            if apart <= LINE_TOLERANCE_M:
                 pairs.append((apart, i, j))
         taken_records: set[int] = set()
         taken_assets: set[int] = set()
