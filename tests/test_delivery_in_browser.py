@@ -72,7 +72,11 @@ def test_delivery_pages_fit_a_phone_and_pass_axe(server, browser, which):
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(f"{server.url}{path}")
     if which == "busy":
-        assert page.locator("img[alt='Surveyors on the street']").evaluate("img => img.naturalWidth") == 800
+        photo = page.locator("img[alt='Surveyors on the street']")
+        photo.scroll_into_view_if_needed()  # loading="lazy": it loads when it comes into view
+        photo.evaluate("img => img.complete && img.naturalWidth ? true : new Promise(done => "
+                       "img.addEventListener('load', () => done(true), {once: true}))")
+        assert photo.evaluate("img => img.naturalWidth") == 800
     if which == "done":
         assert "PCI 100" in page.locator('[data-testid="before-after"]').inner_text()
     width = page.evaluate("() => document.documentElement.scrollWidth")
