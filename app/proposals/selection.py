@@ -11,6 +11,7 @@ are loaded, with ``CITY_TOLERANCE_M`` of slack).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -402,37 +403,51 @@ class ConditionSummary:
 
 
 def condition_summary(*, session: Session, keys: list[AssetKey], band_scheme: str | None = None) -> ConditionSummary:
-    poor_below = _poor_below(scheme(band_scheme))
-    values: dict[str, Any] = {}
-
     def ids(layer: str) -> list[int]:
         return [k.id for k in keys if k.layer == layer]
 
-    if pavement := ids("pavement"):
-        rows = list(session.exec(select(PavementSegment.length_m, PavementSegment.pci)
-                                 .where(col(PavementSegment.id).in_(pavement))))
-        rated = [(length, pci) for length, pci in rows if pci is not None]
+    pavement = ids("pavement")
+    sidewalks = ids("sidewalk")
+    ramps = ids("ramp")
+    lights = ids("streetlight")
+    return summarize(
+        pavement=list(session.exec(select(PavementSegment.length_m, PavementSegment.pci)
+                                   .where(col(PavementSegment.id).in_(pavement)))) if pavement else [],
+        sidewalks=list(session.exec(select(SidewalkSegment.length_m, SidewalkSegment.is_gap, SidewalkSegment.condition)
+                                    .where(col(SidewalkSegment.id).in_(sidewalks)))) if sidewalks else [],
+        ramps=list(session.exec(select(CurbRamp.condition).where(col(CurbRamp.id).in_(ramps)))) if ramps else [],
+        lights=list(session.exec(select(Streetlight.status, Streetlight.lamp_type)
+                                 .where(col(Streetlight.id).in_(lights)))) if lights else [],
+        band_scheme=band_scheme)
+
+
+def summarize(*, pavement: Sequence[tuple[float, float | None]], sidewalks: Sequence[tuple[float, bool, str | None]],
+              ramps: Sequence[str | None], lights: Sequence[tuple[str, str | None]],
+              band_scheme: str | None = None) -> ConditionSummary:
+    """The condition figures of a set of assets, from their rows: pavement (length, PCI), sidewalks
+    (length, is a gap, condition), ramps (condition), lights (status, lamp type) — read from the layers
+    or from a snapshot."""
+    poor_below = _poor_below(scheme(band_scheme))
+    values: dict[str, Any] = {}
+    if pavement:
+        rated = [(length, pci) for length, pci in pavement if pci is not None]
         rated_length = sum(length for length, _ in rated)
-        values.update(pavement_segments=len(rows), pavement_length_m=sum(r[0] for r in rows),
-                      unrated_segments=len(rows) - len(rated))
+        values.update(pavement_segments=len(pavement), pavement_length_m=sum(r[0] for r in pavement),
+                      unrated_segments=len(pavement) - len(rated))
         if rated_length > 0:
             values["weighted_pci"] = sum(length * pci for length, pci in rated) / rated_length
             values["share_poor_or_worse"] = sum(length for length, pci in rated if pci < poor_below) / rated_length
-    if sidewalks := ids("sidewalk"):
-        walks = list(session.exec(select(SidewalkSegment.length_m, SidewalkSegment.is_gap, SidewalkSegment.condition)
-                                  .where(col(SidewalkSegment.id).in_(sidewalks))))
-        values.update(sidewalk_length_m=sum(r[0] for r in walks),
-                      sidewalk_gap_length_m=sum(r[0] for r in walks if r[1]),
-                      sidewalk_poor_length_m=sum(r[0] for r in walks if not r[1] and (r[2] or "").lower() == "poor"))
-    if ramps := ids("ramp"):
-        conditions = list(session.exec(select(CurbRamp.condition).where(col(CurbRamp.id).in_(ramps))))
-        values.update(ramps=len(conditions),
-                      ramps_poor_or_missing=sum(1 for c in conditions if (c or "").lower() in ("poor", "missing")))
-    if lights := ids("streetlight"):
-        lamps = list(session.exec(select(Streetlight.status, Streetlight.lamp_type)
-                                  .where(col(Streetlight.id).in_(lights))))
-        values.update(lights=len(lamps), lights_out=sum(1 for s, _ in lamps if s in ("out", "reported")),
-                      lights_non_led=sum(1 for _, lamp in lamps if (lamp or "").upper() != "LED"))
+    if sidewalks:
+        values.update(sidewalk_length_m=sum(r[0] for r in sidewalks),
+                      sidewalk_gap_length_m=sum(r[0] for r in sidewalks if r[1]),
+                      sidewalk_poor_length_m=sum(r[0] for r in sidewalks
+                                                 if not r[1] and (r[2] or "").lower() == "poor"))
+    if ramps:
+        values.update(ramps=len(ramps),
+                      ramps_poor_or_missing=sum(1 for c in ramps if (c or "").lower() in ("poor", "missing")))
+    if lights:
+        values.update(lights=len(lights), lights_out=sum(1 for s, _ in lights if s in ("out", "reported")),
+                      lights_non_led=sum(1 for _, lamp in lights if (lamp or "").upper() != "LED"))
     return ConditionSummary(**values)
 
 

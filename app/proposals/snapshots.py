@@ -30,10 +30,9 @@ from app.costing.arithmetic import round_half_up
 from app.costing.estimate import CostingError, select_treatment, take_off
 from app.costing.service import AssetRef, load_assets
 from app.i18n import gettext as _
-from app.layers.bands import scheme
-from app.proposals import ProposalError
+from app.proposals import ProposalError, selection
 from app.proposals.editor import asset_keys
-from app.proposals.selection import ASSET_TABLES, POOR_BANDS_FROM, AssetKey, ConditionSummary
+from app.proposals.selection import ASSET_TABLES, AssetKey, ConditionSummary
 from models.base import utcnow
 from models.layers import Layer
 from models.proposals import Proposal, ProposalAsset
@@ -209,39 +208,16 @@ def feature_collection(assets: list[dict[str, Any]]) -> dict[str, Any]:
 
 def condition_summary(assets: list[dict[str, Any]], band_scheme: str | None = None) -> ConditionSummary:
     """``selection.condition_summary``, from snapshot entries instead of the layers."""
-    bands = scheme(band_scheme)
-    keys = bands.keys()
-    index = keys.index(POOR_BANDS_FROM) if POOR_BANDS_FROM in keys else len(keys) - 1
-    poor_below = float(bands.bands[index - 1].min_pci) if index > 0 else 101.0
-    values: dict[str, Any] = {}
-
     def of(layer: str) -> list[dict[str, Any]]:
         return [a for a in assets if a["layer"] == layer]
 
-    if pavement := of("pavement"):
-        rows = [(a["cost_inputs"]["length_m"], a["condition"]["pci"]) for a in pavement]
-        rated = [(length, pci) for length, pci in rows if pci is not None]
-        rated_length = sum(length for length, _pci in rated)
-        values.update(pavement_segments=len(rows), pavement_length_m=sum(r[0] for r in rows),
-                      unrated_segments=len(rows) - len(rated))
-        if rated_length > 0:
-            values["weighted_pci"] = sum(length * pci for length, pci in rated) / rated_length
-            values["share_poor_or_worse"] = sum(length for length, pci in rated if pci < poor_below) / rated_length
-    if sidewalks := of("sidewalk"):
-        values.update(
-            sidewalk_length_m=sum(a["cost_inputs"]["length_m"] for a in sidewalks),
-            sidewalk_gap_length_m=sum(a["cost_inputs"]["length_m"] for a in sidewalks if a["condition"]["is_gap"]),
-            sidewalk_poor_length_m=sum(a["cost_inputs"]["length_m"] for a in sidewalks
-                                       if not a["condition"]["is_gap"]
-                                       and (a["condition"]["condition"] or "").lower() == "poor"))
-    if ramps := of("ramp"):
-        values.update(ramps=len(ramps), ramps_poor_or_missing=sum(
-            1 for a in ramps if (a["condition"]["condition"] or "").lower() in ("poor", "missing")))
-    if lights := of("streetlight"):
-        values.update(lights=len(lights),
-                      lights_out=sum(1 for a in lights if a["condition"]["status"] in ("out", "reported")),
-                      lights_non_led=sum(1 for a in lights if (a["condition"]["lamp_type"] or "").upper() != "LED"))
-    return ConditionSummary(**values)
+    return selection.summarize(
+        pavement=[(a["cost_inputs"]["length_m"], a["condition"]["pci"]) for a in of("pavement")],
+        sidewalks=[(a["cost_inputs"]["length_m"], a["condition"]["is_gap"], a["condition"]["condition"])
+                   for a in of("sidewalk")],
+        ramps=[a["condition"]["condition"] for a in of("ramp")],
+        lights=[(a["condition"]["status"], a["condition"]["lamp_type"]) for a in of("streetlight")],
+        band_scheme=band_scheme)
 
 
 def pavement_rows(assets: list[dict[str, Any]]) -> list[tuple[float, float, str]]:
