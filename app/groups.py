@@ -241,3 +241,16 @@ def set_member_role(*, session: Session, group_id: int, actor: User, user_id: in
     audit.record(session=session, actor=actor, action="group.role", object_type="group", object_id=group_id,
                  before={"user_id": user_id, "role": before}, after={"user_id": user_id, "role": role.value})
     session.commit()
+
+
+def mail_members(*, session: Session, settings: Settings, lines_by_group: dict[int, list[str]], subject: str,
+                 opening: str, closing: str) -> None:
+    """Mail every member of each group its own lines, between a greeting line and a closing line
+    (through the outbox, in the caller's unit of work)."""
+    for group_id, lines in lines_by_group.items():
+        group = session.get(Group, group_id)
+        emails = session.exec(select(User.email).join(GroupMembership, col(GroupMembership.user_id) == User.id)
+                              .where(GroupMembership.group_id == group_id))
+        for email in emails:
+            mail.send(session=session, settings=settings, recipient=email, subject=subject,
+                      body=f"Hello {group.name if group else ''},\n\n{opening}" + "\n".join(lines) + closing)

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app import audit, mail, optimizer
+from app import audit, groups, optimizer
 from app.i18n import money
 from app.proposals import snapshots, states
 from app.scenarios import ScenarioError, scenarios
@@ -28,7 +28,7 @@ from app.scenarios.chain import Changes, changes
 from app.scenarios.publish import FORMAT, PublishConflict, items_of, latest, mailed, parsed, write_list
 from app.settings import Settings
 from app.triage import overlaps, review, scoring
-from models.accounts import Group, GroupMembership, User
+from models.accounts import User
 from models.layers import District
 from models.proposals import Proposal, ProposalState
 from models.triage import PublishedItem, PublishedList, Scenario
@@ -262,15 +262,10 @@ def _notify(session: Session, settings: Settings, version: int, found: Changes) 
                                 f"(was {money(change.before_cents)}).")
     for old, new in found.tier_changes:
         say(new["proposal_id"], f"“{new['title']}” moved from Tier {old['tier']} to Tier {new['tier']}.")
-    for group_id, said in lines.items():
-        group = session.get(Group, group_id)
-        members = session.exec(select(User.email).join(GroupMembership, col(GroupMembership.user_id) == User.id)
-                               .where(GroupMembership.group_id == group_id))
-        for email in members:
-            mail.send(session=session, settings=settings, recipient=email,
-                      subject=f"The ballot list was amended (version {version})",
-                      body=f"Hello {group.name if group else ''},\n\nThe ballot list was amended: {found.reason}\n\n"
-                      + "\n".join(said) + f"\n\nThe list and what changed: {settings.base_url}/ballot\n")
+    groups.mail_members(session=session, settings=settings, lines_by_group=lines,
+                        subject=f"The ballot list was amended (version {version})",
+                        opening=f"The ballot list was amended: {found.reason}\n\n",
+                        closing=f"\n\nThe list and what changed: {settings.base_url}/ballot\n")
 
 
 __all__ = ["Addable", "Line", "Prepared", "Start", "amend", "prepare", "start"]

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from app import audit, mail
+from app import audit, groups
 from app import program as programs
 from app.i18n import localized
 from app.layers import summary
@@ -32,7 +32,7 @@ from app.scenarios import ScenarioError, compare, scenarios
 from app.scenarios.chain import FORMAT, Changes, canonical_json, changes, content_hash
 from app.settings import Settings
 from app.triage import review, scoring
-from models.accounts import Group, GroupMembership, User
+from models.accounts import GroupMembership, User
 from models.layers import District
 from models.proposals import Proposal, ProposalState
 from models.triage import PublishedItem, PublishedList
@@ -220,15 +220,9 @@ def _notify(session: Session, settings: Settings, proposals: dict[str, Proposal]
         line = (f"“{proposal.title}” is on the ballot list (Tier {selection[key]})." if key in selection
                 else f"“{proposal.title}” was not selected: {reasons[key]}")
         by_group.setdefault(proposal.group_id, []).append(line)
-    for group_id, lines in by_group.items():
-        group = session.get(Group, group_id)
-        members = session.exec(select(User.email).join(GroupMembership, col(GroupMembership.user_id) == User.id)
-                               .where(GroupMembership.group_id == group_id))
-        for email in members:
-            mail.send(session=session, settings=settings, recipient=email,
-                      subject="The ballot list is published",
-                      body=f"Hello {group.name if group else ''},\n\n" + "\n".join(lines)
-                      + f"\n\nThe list: {settings.base_url}/ballot\n")
+    groups.mail_members(session=session, settings=settings, lines_by_group=by_group,
+                        subject="The ballot list is published", opening="",
+                        closing=f"\n\nThe list: {settings.base_url}/ballot\n")
 
 
 def parsed(published: PublishedList) -> dict[str, Any]:
