@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.proposals import ProposalError, states
+from app.proposals.selection import AssetKey
 from app.triage import ReviewConflict, TriageError, board, overlaps, review, scoring
 from models.accounts import Role
 from models.audit import AuditEvent
@@ -236,6 +237,20 @@ def test_the_rubric_is_configurable_and_drives_the_scores(client, session, t, st
                                                          "scale_max": "5"}, page="/staff/triage/rubric")
     assert refused.status_code == 422 and "At least one weight" in refused.text
     assert [c.key for c in scoring.rubric(session=session)] == ["condition_need"]
+
+
+def test_overlaps_never_chain_proposals_that_share_nothing_through_a_third(session, t, staff):
+    from tests.triage_data import submitted
+    seg = [AssetKey("pavement", i) for i in t.city.segments]
+    bridge = submitted(session, t.group, t.member, "Repave Main, mid to east", [seg[2], seg[3]])
+    west, mid, east = t.proposals[0], t.proposals[1], t.proposals[2]
+    found = [{p.id for p in g.proposals} for g in overlaps.overlap_groups(session=session)]
+    # west shares a block with mid, mid one with the bridge, the bridge one with east: three pairs to
+    # look at, and never one group that would offer to merge west Main into east Main.
+    assert not any({west.id, east.id} <= g for g in found)
+    for pair in ({west.id, mid.id}, {mid.id, bridge.id}, {bridge.id, east.id}):
+        assert any(pair <= g for g in found)
+    assert all(len(g) == 2 for g in found)
 
 
 def test_drawn_proposals_that_overlap_on_the_map_are_grouped(session, t, staff):

@@ -1,5 +1,6 @@
 """Overlaps and duplicates: proposals that cover the same assets, or lie on the same place on the
-map (one within 10 m of the other, or polygons that intersect), grouped automatically.
+map (one within 10 m of the other, or polygons that intersect), grouped so that every two proposals
+in a group have evidence of their own.
 Staff merge a pair (both histories kept; the merged one withdrawn, linked to the one it joined)
 or mark proposals as alternates (at most one of them on any list)."""
 
@@ -148,22 +149,41 @@ def overlap_groups(*, session: Session) -> list[OverlapGroup]:
         score = 10.0 * min(count, 10) + (3.0 if same_kind else 0.0) + 4.0 * likeness + \
             (3.0 * max(0.0, 1 - distance / NEAR_M) if distance is not None else 0.0)
         evidence.append(Evidence(a, b, count, same_kind, distance, likeness, round(score, 2)))
-    union = _Union()
-    for e in evidence:
-        union.join(e.a, e.b)
-    members: dict[int, list[int]] = {}
-    for pid in list(union.parent):
-        members.setdefault(union.find(pid), []).append(pid)
     alternates = alternate_groups(session=session)
     found = []
-    for ids in members.values():
-        ids.sort()
-        inside = sorted((e for e in evidence if e.a in ids), key=lambda e: -e.score)
+    for ids in _groups(evidence):
+        inside = sorted((e for e in evidence if e.a in ids and e.b in ids), key=lambda e: -e.score)
         total_shared = sum(e.shared_assets for e in inside)
         found.append(OverlapGroup([proposals[i] for i in ids], total_shared, [e.sentence for e in inside],
                                   len({alternates.get(i) for i in ids}) == 1 and ids[0] in alternates,
                                   "strong" if total_shared else "possible", max(e.score for e in inside)))
     return sorted(found, key=lambda g: (-g.score, g.proposals[0].id or 0))
+
+
+def _groups(evidence: list[Evidence]) -> list[list[int]]:
+    """Groups in which every two proposals have evidence of their own, built from the strongest pair
+    down, so that no group chains unrelated proposals through a third (A shares a segment with B, B a
+    ramp with C: A and C are not one project). A pair that fits no group is shown on its own."""
+    related = {(e.a, e.b) for e in evidence}
+    groups: list[list[int]] = []
+    group_of: dict[int, list[int]] = {}
+    for e in sorted(evidence, key=lambda e: (-e.score, e.a, e.b)):
+        first, second = group_of.get(e.a), group_of.get(e.b)
+        if first is not None and first is second:
+            continue
+        if first is None and second is None:
+            group = [e.a, e.b]
+            groups.append(group)
+            group_of[e.a] = group_of[e.b] = group
+            continue
+        group, newcomer = (first, e.b) if second is None else (second, e.a)
+        if group is not None and newcomer not in group_of and all(
+                (min(newcomer, m), max(newcomer, m)) in related for m in group):
+            group.append(newcomer)
+            group_of[newcomer] = group
+        else:
+            groups.append([e.a, e.b])
+    return [sorted(g) for g in groups]
 
 
 def _near_on_the_map(proposals: dict[int, Proposal]) -> dict[tuple[int, int], float]:
