@@ -172,15 +172,15 @@ def _groups(evidence: list[Evidence]) -> list[list[int]]:
         if first is not None and first is second:
             continue
         if first is None and second is None:
-            group = [e.a, e.b]
-            groups.append(group)
-            group_of[e.a] = group_of[e.b] = group
+            pair = [e.a, e.b]
+            groups.append(pair)
+            group_of[e.a] = group_of[e.b] = pair
             continue
-        group, newcomer = (first, e.b) if second is None else (second, e.a)
-        if group is not None and newcomer not in group_of and all(
-                (min(newcomer, m), max(newcomer, m)) in related for m in group):
-            group.append(newcomer)
-            group_of[newcomer] = group
+        joined, newcomer = (first, e.b) if second is None else (second, e.a)
+        if joined is not None and newcomer not in group_of and all(
+                (min(newcomer, m), max(newcomer, m)) in related for m in joined):
+            joined.append(newcomer)
+            group_of[newcomer] = joined
         else:
             groups.append([e.a, e.b])
     return [sorted(g) for g in groups]
