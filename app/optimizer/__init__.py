@@ -10,6 +10,7 @@ from app.optimizer.model import (
     BPS,
     SCORE_UNITS_PER_POINT,
     Candidate,
+    CashFlow,
     CategoryRule,
     DistrictMinimum,
     Lock,
@@ -23,7 +24,7 @@ from app.optimizer.rulebook import RuleKind, RuleRef, describe
 from app.optimizer.solve import Addition, optimize, what_it_takes
 
 __all__ = [
-    "BPS", "SCORE_UNITS_PER_POINT", "Addition", "Binding", "Candidate", "CategoryRule", "Conflict",
+    "BPS", "SCORE_UNITS_PER_POINT", "Addition", "Binding", "Candidate", "CashFlow", "CategoryRule", "Conflict",
     "DistrictMinimum", "Lock", "OptimizerInputError", "Outcome", "Placement", "RuleKind", "RuleRef", "Rules",
     "Spending", "Tier", "TierOutcome", "Violation", "check", "describe", "greedy", "optimize", "score_units",
     "what_it_takes",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.i18n import gettext as _
 from app.i18n import money
+from app.optimizer import cash_flow
 from app.optimizer.check import spending
 from app.optimizer.model import BPS, Candidate, Lock, Rules
 from app.optimizer.results import Binding
@@ -50,6 +51,13 @@ def bindings(candidates: tuple[Candidate, ...], rules: Rules, selection: dict[st
                 sentence = _("{chosen} was chosen over its alternate {better}, which scores higher but fits the "
                              "other rules less well.").format(chosen=chosen[0].name, better=better[0].name)
                 out.append(Binding(ref, text, None, None, None, True, sentence))
+        elif ref.kind is RuleKind.CASH_FLOW and rules.cash_flow is not None:
+            year = int(ref.key)
+            listed = [by_id[i] for i in selection]
+            spent = cash_flow.to_date(rules.cash_flow, cash_flow.projected(rules.cash_flow, listed))
+            counted = [c for c in addable if (c.year is None and year == rules.cash_flow.years[-1])
+                       or (c.year is not None and c.year <= year)]
+            out.append(_ceiling(ref, text, rules.cash_flow.allowed_to_date()[year], spent[year], counted))
         elif ref.kind is RuleKind.LOCK:
             candidate = by_id[ref.key]
             verb = _("keeps it on the list") if candidate.lock is Lock.MUST_INCLUDE else _("keeps it off the list")

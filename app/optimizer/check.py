@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from app.i18n import gettext as _
 from app.i18n import money, percent
-from app.optimizer.model import BPS, Candidate, Lock, OptimizerInputError, Rules
+from app.optimizer import cash_flow
+from app.optimizer.model import BPS, Candidate, CashFlow, Lock, OptimizerInputError, Rules
 from app.optimizer.rulebook import RuleKind, RuleRef, district_balance, share
 
 
@@ -50,8 +51,11 @@ def district_shortfall_cents(district_cents: int, total_cents: int, min_share_bp
     return -(balance // (BPS - min_share_bps))  # ceil(−balance / (BPS − share))
 
 
-def check(selection: Mapping[str, int], candidates: Iterable[Candidate], rules: Rules) -> list[Violation]:
-    """Every rule the list breaks. selection maps a proposal id to the tier number it is placed in."""
+def check(selection: Mapping[str, int], candidates: Iterable[Candidate], rules: Rules,
+          years: Mapping[str, int] | None = None) -> list[Violation]:
+    """Every rule the list breaks. selection maps a proposal id to the tier number it is placed in;
+    years, a proposal id to the year it is spent in (with a cash-flow rule; a proposal without one
+    is spent in its own fixed year, else the last year)."""
     by_id = {c.id: c for c in candidates}
     unknown = sorted(set(selection) - set(by_id))
     if unknown:
@@ -111,4 +115,25 @@ def check(selection: Mapping[str, int], candidates: Iterable[Candidate], rules: 
             problems.append(Violation(RuleRef(RuleKind.LOCK, candidate.id),
                                       _("{proposal} is locked out but is on the list.").format(
                                           proposal=candidate.name), candidate.cost_cents))
+    if rules.cash_flow is not None:
+        problems += _cash_flow(selection, by_id, rules.cash_flow, years or {})
     return problems
+
+
+def _cash_flow(selection: Mapping[str, int], by_id: Mapping[str, Candidate], cash: CashFlow,
+               years: Mapping[str, int]) -> list[Violation]:
+    last = cash.years[-1]
+    by_year: dict[int, int] = {}
+    for proposal_id in selection:
+        candidate = by_id[proposal_id]
+        year = years.get(proposal_id, candidate.year if candidate.year is not None else last)
+        if year not in cash.allowed_to_date():
+            raise OptimizerInputError(f"Proposal {proposal_id} is scheduled in {year}, outside the cash flow's years.")
+        by_year[year] = by_year.get(year, 0) + candidate.cost_cents
+    over = cash_flow.overspent(cash, by_year)
+    if not over:
+        return []
+    first = min(over)
+    spent = cash_flow.to_date(cash, by_year)[first]
+    return [Violation(RuleRef(RuleKind.CASH_FLOW, str(first)),
+                      cash_flow.violation_text(cash, first, spent, over[first], len(over) - 1), over[first])]

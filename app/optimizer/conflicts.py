@@ -19,7 +19,7 @@ from app.optimizer.rulebook import RuleKind, RuleRef, describe
 # Rules tried first leave the set whenever they can, so the ones staff most likely mean to keep or
 # change (a proposal forced in, locks, budgets) are tried last and stay in the explanation.
 _BLAME_ORDER = (RuleKind.DISTRICT_MINIMUM, RuleKind.ALTERNATES, RuleKind.CATEGORY_FLOOR, RuleKind.CATEGORY_CAP,
-                RuleKind.TIER_BUDGET, RuleKind.LOCK, RuleKind.FORCED)
+                RuleKind.CASH_FLOW, RuleKind.TIER_BUDGET, RuleKind.LOCK, RuleKind.FORCED)
 
 
 def conflict(candidates: tuple[Candidate, ...], rules: Rules, refs: tuple[RuleRef, ...], *,

@@ -14,6 +14,10 @@ The best list is found in two exact steps (docs/OPTIMIZER.md, "The integer progr
                                                      all of it or its share when i spans districts)
      Σ_{i ∈ group} y[i] ≤ 1                           alternates
      y[i] = 1 (must include) or y[i] = 0 (must exclude)  locks
+     Σ_{i counted by year y} cost_i · y[i] ≤ revenue to date + borrowing limit   cash flow (optional;
+                                                     the projection of the year assignment, see
+                                                     cash_flow.py; app/optimizer/schedule.py assigns
+                                                     the years afterwards)
 2. **The tiers.** The chosen proposals are placed in tiers so each tier fits its own budget and
    Tier 1 holds the highest score it can (then Tier 2, …): for every tier t after the first,
    x[s, t] ∈ {0, 1} — chosen proposal s is funded in tier t (otherwise it is in Tier 1):
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from app.optimizer import tier_split
+from app.optimizer import cash_flow, tier_split
 from app.optimizer.model import BPS, Candidate, Lock, Rules, score_units
 from app.optimizer.rulebook import RuleKind, RuleRef, category_limit, district_balance
 
@@ -154,6 +158,13 @@ def _list_program(candidates: tuple[Candidate, ...], rules: Rules, force: frozen
             continue
         inside = np.array([c.cost_by_district.get(minimum.district, 0) for c in candidates], dtype=float)
         rows.append(_Row(ref, margins.get(ref, 0), INF, everyone, inside - cost * (minimum.min_share_bps / BPS)))
+    if rules.cash_flow is not None:  # the projection of the year assignment (app/optimizer/cash_flow.py)
+        allowed = rules.cash_flow.allowed_to_date()
+        for year in rules.cash_flow.years:
+            ref = RuleRef(RuleKind.CASH_FLOW, str(year))
+            if ref in force:
+                held = np.array(cash_flow.members(rules.cash_flow, candidates, year), dtype=int)
+                rows.append(_Row(ref, -INF, allowed[year] - margins.get(ref, 0), held, cost[held]))
     for group, alternates in sorted(by_group.items()):
         ref = RuleRef(RuleKind.ALTERNATES, group)
         if ref in force and len(alternates) > 1:
@@ -489,6 +500,9 @@ def _shortfalls(candidates: tuple[Candidate, ...], rules: Rules, placements: dic
         elif ref.kind is RuleKind.DISTRICT_MINIMUM:
             minimum = next(d for d in rules.district_minimums if d.district == ref.key)
             over = -district_balance(totals.by_district.get(ref.key, 0), totals.total, minimum.min_share_bps)
+        elif ref.kind is RuleKind.CASH_FLOW and rules.cash_flow is not None:
+            spent = cash_flow.projected(rules.cash_flow, (candidates[i] for i in placements))
+            over = cash_flow.overspent(rules.cash_flow, spent).get(int(ref.key), 0)
         if over > 0:
             broken[ref] = over
     return broken

@@ -43,6 +43,7 @@ class Candidate:
     equity: float | None = None  # e.g. poverty rate of the tracts under the project
     title: str = ""
     shares: tuple[tuple[str, int], ...] = ()  # (district, share_bps); empty: all of it in `district`
+    year: int | None = None  # the year staff scheduled it in (cash flow); None: the optimizer chooses
 
     @property
     def name(self) -> str:
@@ -105,6 +106,28 @@ class DistrictMinimum:
         return self.label or self.district
 
 
+@dataclass(frozen=True)
+class CashFlow:
+    """Respect annual cash flow: at the end of every year, the spending scheduled to date must not
+    exceed the revenue collected to date plus the borrowing limit. Every listed proposal is spent in
+    one year: its ``Candidate.year`` when staff fixed one, else a year the optimizer chooses."""
+
+    revenue_by_year: tuple[tuple[int, int], ...]  # (year, cents), in year order
+    borrowing_limit_cents: int = 0
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return tuple(year for year, _cents in self.revenue_by_year)
+
+    def allowed_to_date(self) -> dict[int, int]:
+        """Year -> the most that may be spent by the end of it: revenue to date + the borrowing limit."""
+        allowed, to_date = {}, 0
+        for year, cents in self.revenue_by_year:
+            to_date += cents
+            allowed[year] = to_date + self.borrowing_limit_cents
+        return allowed
+
+
 DEFAULT_TIERS = (Tier(1, BPS),)
 
 
@@ -116,6 +139,7 @@ class Rules:
     tiers: tuple[Tier, ...] = DEFAULT_TIERS
     categories: tuple[CategoryRule, ...] = ()
     district_minimums: tuple[DistrictMinimum, ...] = ()
+    cash_flow: CashFlow | None = None
 
     @property
     def ordered_tiers(self) -> tuple[Tier, ...]:
@@ -189,6 +213,26 @@ def validate(candidates: tuple[Candidate, ...] | list[Candidate], rules: Rules) 
         problems.append("Each district may have only one minimum share.")
     if any(not 0 <= d.min_share_bps <= BPS for d in rules.district_minimums):
         problems.append("District minimum shares must be between 0 % and 100 %.")
+    problems += _cash_flow_problems(candidates, rules.cash_flow)
     if problems:
         raise OptimizerInputError(" ".join(problems))
     return tuple(sorted(candidates, key=lambda c: c.id))
+
+
+def _cash_flow_problems(candidates: tuple[Candidate, ...] | list[Candidate], cash: CashFlow | None) -> list[str]:
+    if cash is None:
+        return []
+    problems = []
+    years = cash.years
+    if not years or list(years) != sorted(set(years)):
+        problems.append("The cash flow needs its years once each, in order.")
+    if any(not isinstance(c, int) or isinstance(c, bool) or c < 0 for _y, c in cash.revenue_by_year):
+        problems.append("Each year's revenue must be whole cents, not negative.")
+    limit = cash.borrowing_limit_cents
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        problems.append("The borrowing limit must be whole cents, not negative.")
+    for c in candidates:
+        if c.year is not None and c.year not in years:
+            problems.append(f"Proposal {c.id} is scheduled in {c.year}, outside the cash flow's years "
+                            f"({years[0] if years else '?'}–{years[-1] if years else '?'}).")
+    return problems

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from app.optimizer.check import Spending, Violation, check, spending
 from app.optimizer.model import SCORE_UNITS_PER_POINT, Candidate, Rules, score_units
@@ -65,6 +66,7 @@ class Outcome:
     conflict: Conflict | None = None
     violations: tuple[Violation, ...] = ()  # rules the list breaks (greedy and hand-edited lists)
     best_possible_score: float | None = None  # proven upper bound; equals total_score when optimal
+    years: dict[str, int] = field(default_factory=dict)  # with a cash-flow rule: the year each is spent in
 
     @property
     def ids(self) -> frozenset[str]:
@@ -76,7 +78,7 @@ class Outcome:
 
 
 def summarize(candidates: tuple[Candidate, ...], rules: Rules, selection: dict[str, int], *, status: str,
-              seconds: float = 0.0, with_violations: bool = False) -> Outcome:
+              seconds: float = 0.0, with_violations: bool = False, years: Mapping[str, int] | None = None) -> Outcome:
     by_id = {c.id: c for c in candidates}
     placed = sorted(selection.items(), key=lambda item: (item[1], item[0]))
     totals: Spending = spending((by_id[i], tier) for i, tier in placed)
@@ -89,11 +91,11 @@ def summarize(candidates: tuple[Candidate, ...], rules: Rules, selection: dict[s
     known = [(c.equity, c.cost_cents) for c in chosen if c.equity is not None]
     weight = sum(cost for _, cost in known)
     equity = sum(e * cost for e, cost in known) / weight if weight else None
-    violations = tuple(check(selection, candidates, rules)) if with_violations else ()
+    violations = tuple(check(selection, candidates, rules, years)) if with_violations else ()
     return Outcome(
         status=status, placements=tuple(Placement(i, t) for i, t in placed), tiers=tuple(tiers),
         total_cost_cents=totals.total,
         total_score=sum(score_units(by_id[i].score) for i, _ in placed) / SCORE_UNITS_PER_POINT,
         by_category=dict(sorted(totals.by_category.items())),
         by_district=dict(sorted(totals.by_district.items())), equity_weighted=equity, solve_seconds=seconds,
-        violations=violations)
+        violations=violations, years={i: years[i] for i in selection if i in years} if years else {})

@@ -19,12 +19,13 @@ class RuleKind(StrEnum):
     ALTERNATES = "alternates"
     LOCK = "lock"
     FORCED = "forced"  # "what would it take to add X": X forced into the list
+    CASH_FLOW = "cash_flow"  # spending to date by the end of one year (key: the year)
 
 
 @dataclass(frozen=True, order=True)
 class RuleRef:
     kind: RuleKind
-    key: str  # tier number, category, district, alternates group or proposal id
+    key: str  # tier number, category, district, alternates group, proposal id or year
 
 
 def share(bps: int) -> str:
@@ -43,6 +44,8 @@ def rules_of(candidates: tuple[Candidate, ...], rules: Rules) -> tuple[RuleRef, 
             groups[c.alternate_group] = groups.get(c.alternate_group, 0) + 1
     refs += [RuleRef(RuleKind.ALTERNATES, g) for g in sorted(groups) if groups[g] > 1]
     refs += [RuleRef(RuleKind.LOCK, c.id) for c in candidates if c.lock is not None]
+    if rules.cash_flow is not None:
+        refs += [RuleRef(RuleKind.CASH_FLOW, str(year)) for year in rules.cash_flow.years]
     return tuple(refs)
 
 
@@ -73,6 +76,14 @@ def describe(ref: RuleRef, candidates: tuple[Candidate, ...], rules: Rules) -> s
     if ref.kind is RuleKind.ALTERNATES:
         members = ", ".join(c.id for c in candidates if c.alternate_group == ref.key)
         return _("alternates {group} (at most one of {members})").format(group=ref.key, members=members)
+    if ref.kind is RuleKind.CASH_FLOW and rules.cash_flow is not None:
+        allowed = rules.cash_flow.allowed_to_date()[int(ref.key)]
+        if rules.cash_flow.borrowing_limit_cents:
+            return _("the cash flow to the end of {year} (revenue to date plus the borrowing limit of {limit}: "
+                     "{amount})").format(year=ref.key, limit=money(rules.cash_flow.borrowing_limit_cents),
+                                         amount=money(allowed))
+        return _("the cash flow to the end of {year} (revenue to date: {amount})").format(
+            year=ref.key, amount=money(allowed))
     candidate = next(c for c in candidates if c.id == ref.key)
     if ref.kind is RuleKind.FORCED:
         return _("adding {proposal} ({amount})").format(proposal=candidate.name, amount=money(candidate.cost_cents))

@@ -14,6 +14,7 @@ from app.optimizer.integer_program import INFEASIBLE, solve
 from app.optimizer.model import SCORE_UNITS_PER_POINT, Candidate, Lock, OptimizerInputError, Rules, validate
 from app.optimizer.results import Conflict, Outcome, summarize
 from app.optimizer.rulebook import RuleKind, RuleRef, rules_of
+from app.optimizer.schedule import schedule
 
 DEFAULT_TIME_LIMIT = 30.0
 
@@ -40,6 +41,10 @@ def _optimize(candidates: tuple[Candidate, ...], rules: Rules, refs: tuple[RuleR
         return dataclasses.replace(outcome, conflict=conflict(candidates, rules, refs, time_limit=time_limit))
     if solution.objective_units is None:  # cut short before any list was found
         return outcome
+    if rules.cash_flow is not None:
+        chosen = [c for c in candidates if c.id in selection]
+        years, _proven = schedule(chosen, rules.cash_flow, in_force=refs, time_limit=time_limit)
+        outcome = dataclasses.replace(outcome, years=years)
     found = bindings(candidates, rules, selection, refs)
     if measure_gains and solution.objective_units is not None:
         measured = []
