@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.costing.arithmetic import parse_dollars
@@ -13,10 +13,11 @@ from app.deps import SessionDep, StaffUser
 from app.navigation import NavEntry
 from app.proposals import ProposalError, ProposalNotFound, snapshots
 from app.triage import ReviewConflict, TriageError, board, overlaps, review, scoring
-from app.web import flash, is_htmx, render
+from app.web import flash, is_htmx, render, use_viewer_language
 from models.proposals import ProposalState
 
-router = APIRouter(include_in_schema=False)
+# The viewer's language: the pages are in English, but names staff keep in both languages (treatments) follow it.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
 NAV = [NavEntry("Triage", "/staff/triage", "staff", order=62)]
 
 

@@ -131,3 +131,28 @@ def test_the_demo_program_and_default_catalog_ship_spanish_names():
     categories = {c.key: c.name_es for c in programs.demo_draft(start=date(2026, 1, 1)).categories}
     assert categories["pavement"] == "Pavimento y puentes" and categories["transit"] == "Transporte público"
     assert all(t.name_es for t in catalog.default_draft().treatments)
+
+
+def test_the_editor_panel_and_the_staff_review_name_treatments_in_the_viewers_language(client, session, resident,
+                                                                                        staff):
+    from tests.triage_data import build_triage
+
+    t = build_triage(session, resident)
+    proposal = t.proposals[0]
+    editor_path = f"/groups/{t.group.id}/proposals/{proposal.id}"
+    sign_in(client, resident.email)
+    client.cookies.set("gw_lang", "es")
+    spanish = _text(client.get(editor_path))
+    assert _spanish_treatment(spanish), "no Spanish treatment name in the editor's side panel"
+    client.cookies.set("gw_lang", "en")
+    assert _spanish_treatment(_text(client.get(editor_path))) is None
+
+    client.cookies.clear()
+    sign_in(client, staff.email)
+    client.cookies.set("gw_lang", "es")
+    review = _text(client.get(f"/staff/triage/{proposal.id}"))
+    name = _spanish_treatment(review)
+    assert name, "no Spanish treatment name on the staff review"
+    assert f'aria-label="Quantity of {name}"' in review  # the revision form names the line the same way
+    client.cookies.set("gw_lang", "en")
+    assert _spanish_treatment(_text(client.get(f"/staff/triage/{proposal.id}"))) is None

@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from app import program
+from app.costing.catalog import localized_estimate
 from app.i18n import gettext as _
 from app.i18n import ngettext
 from app.proposals import ProposalError, editor, lists
@@ -182,7 +183,7 @@ def build(*, session: Session, proposal: Proposal, data: ProposalInput | None, t
     try:
         priced = editor.price(session=session, keys=keys, scheduled_year=data.scheduled_year,
                               override=editor.override_of(data))
-        estimate, note = priced.estimate, priced.note
+        estimate, note = localized_estimate(session=session, estimate=priced.estimate), priced.note
     except ProposalError as problem:
         error, override_ok = error or str(problem), False
     try:

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app import audit, geometry
 from app.costing.arithmetic import round_half_up
+from app.costing.catalog import localized_estimate
 from app.proposals import ProposalError, ProposalNotFound, states
 from app.proposals.editor import asset_keys
 from app.proposals.frozen import refuse_if_published
@@ -239,6 +240,7 @@ class ReviewPage:
     staff_estimates: list[StaffEstimate]
     transitions: list[states.TransitionView]
     moves: list[ProposalState]
+    estimate: dict[str, Any] | None = None  # the group's estimate, treatment names in the viewer's language
 
 
 def review_page(*, session: Session, proposal_id: int) -> ReviewPage:
@@ -251,7 +253,8 @@ def review_page(*, session: Session, proposal_id: int) -> ReviewPage:
     return ReviewPage(proposal, session.get(Group, proposal.group_id), review,
                       condition_summary(session=session, keys=keys), len(keys),
                       staff_estimates(session=session, proposal_id=proposal_id),
-                      states.transitions(session=session, proposal_id=proposal_id, for_staff=True), moves)
+                      states.transitions(session=session, proposal_id=proposal_id, for_staff=True), moves,
+                      localized_estimate(session=session, estimate=proposal.estimate))
 
 
 __all__ = ["DECISIONS", "LineRevision", "ProposalError", "ReviewPage", "assign_reviewer", "decide", "precheck",
