@@ -17,13 +17,16 @@ from models.accounts import (
 from models.audit import AuditEvent
 from models.costs import CatalogVersion, Treatment
 from models.delivery import (
+    DeliveryAward,
     DeliveryFollow,
     DeliveryMilestone,
     DeliveryPhaseDates,
+    DeliveryPhaseDefinition,
     DeliveryPhoto,
     DeliveryProject,
     DeliverySpending,
     DeliveryUpdate,
+    RevenueCollection,
     VoteResult,
 )
 from models.groups import GroupInvite, GroupListShare
@@ -49,9 +52,11 @@ __all__ = [
     "AuditEvent",
     "CatalogVersion",
     "Category",
+    "DeliveryAward",
     "DeliveryFollow",
     "DeliveryMilestone",
     "DeliveryPhaseDates",
+    "DeliveryPhaseDefinition",
     "DeliveryPhoto",
     "DeliveryProject",
     "DeliverySpending",
@@ -81,6 +86,7 @@ __all__ = [
     "ProposalLink",
     "PublishedItem",
     "PublishedList",
+    "RevenueCollection",
     "ReviewerScore",
     "RubricCriterion",
     "Scenario",

@@ -18,12 +18,27 @@ from models.base import JSONType, UTCDateTime, utcnow
 
 
 class DeliveryPhase(StrEnum):
-    """A ballot project's phases, in order."""
+    """The default phases, in order. Staff may rename, reorder and add phases
+    (``DeliveryPhaseDefinition``); *complete* is always the last one and keeps its meaning."""
 
     design = "design"
     procurement = "procurement"
     construction = "construction"
     complete = "complete"
+
+
+class DeliveryPhaseDefinition(SQLModel, table=True):
+    """A delivery phase as staff configured it: its key (what projects, dates and updates store),
+    its names, its place and the progress a project without milestones shows in it."""
+
+    __tablename__ = "delivery_phase"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=20, unique=True)
+    name: str = Field(max_length=80)
+    name_es: str = Field(default="", max_length=80)
+    sort_order: int = 0
+    progress: int = Field(default=0, ge=0, le=100)
 
 
 class VoteResult(SQLModel, table=True):
@@ -81,8 +96,8 @@ class DeliveryMilestone(SQLModel, table=True):
 
 
 class DeliverySpending(SQLModel, table=True):
-    """Money spent (or a contract awarded) on a project; ``reason`` is required once the total
-    goes past the high end of the published estimate's range."""
+    """Money spent on a project; ``reason`` is required once the total goes past the high end of
+    the published estimate's range. Contract awards are ``DeliveryAward`` rows, not spending."""
 
     __tablename__ = "delivery_spending"
 
@@ -92,6 +107,37 @@ class DeliverySpending(SQLModel, table=True):
     amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
     description: str = Field(max_length=300)
     reason: str = Field(default="", max_length=2000)
+    recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DeliveryAward(SQLModel, table=True):
+    """A contract awarded for a project: a commitment, not money spent (never added to spending).
+    ``reason`` is required once the awards' total goes past the high end of the estimate's range.
+    ``contractor`` is empty only on awards moved out of spending by migration 0020."""
+
+    __tablename__ = "delivery_award"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="delivery_project.id", index=True, ondelete="CASCADE")
+    awarded_on: date
+    amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    contractor: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=300)
+    reason: str = Field(default="", max_length=2000)
+    recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RevenueCollection(SQLModel, table=True):
+    """The program's revenue collected in one year, as staff entered it (corrections are audited)."""
+
+    __tablename__ = "revenue_collection"
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(unique=True, ge=1900, le=2200)
+    amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    note: str = Field(default="", max_length=500)
     recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

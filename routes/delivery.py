@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from starlette.datastructures import UploadFile
 
 from app.costing.arithmetic import parse_dollars
-from app.delivery import DeliveryError, conditions, overview, photos, projects, vote
+from app.delivery import DeliveryError, conditions, overview, phases, photos, projects, vote
 from app.deps import CurrentUser, SessionDep, SettingsDep, StaffUser, ViewerDep
 from app.i18n import gettext as _
 from app.navigation import NavEntry
@@ -125,7 +125,7 @@ def _project_page(request: Request, session: SessionDep, proposal_id: int, error
     except LookupError:
         raise HTTPException(404, "This project is not being delivered.") from None
     return render(request, "delivery/staff_project.html", {
-        "d": delivery, "phases": [(p.value, projects.phase_label(p.value)) for p in projects.PHASES],
+        "d": delivery, "phases": [(p.key, p.label) for p in phases.all_phases(session=session)],
         "error": error, "form": form or {}}, status_code=422 if error else 200)
 
 

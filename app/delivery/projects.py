@@ -1,13 +1,16 @@
 """Delivering the ballot projects in the open: phases with planned and actual dates, milestones,
-spending against the published estimate, public updates with photos, and residents who follow.
+spending and contract awards against the published estimate, public updates with photos, and
+residents who follow.
 
 A delivery project exists for every item of the current ballot list once the vote passed. Its
 estimate is the item as published (cost, and the range of the estimate behind it); spending past
-the range's high end needs a public reason. Progress is the share of milestones done when there
-are milestones, else a fixed share per phase (design 10 %, procurement 30 %, construction 60 %,
-complete 100 %). A project is late when a milestone's planned date or its phase's planned end has
-passed without it. Completing a project is ``app.delivery.conditions.complete``: it also updates
-the assets' condition. Every command here is audited and commits once.
+the range's high end needs a public reason, and so does an award past it. A contract award is a
+commitment, not money spent: it is never added to spending. Progress is the share of milestones
+done when there are milestones, else the share staff set for the phase (``phases``: design 10 %,
+procurement 30 %, construction 60 %, complete 100 % by default). A project is late when a
+milestone's planned date or its phase's planned end has passed without it. Completing a project is
+``app.delivery.conditions.complete``: it also updates the assets' condition. Every command here is
+audited and commits once (``commit=False`` leaves that to the caller: the CSV import).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from app import audit, mail
-from app.delivery import DeliveryError, photos, vote
+from app.delivery import DeliveryError, phases, photos, vote
 from app.i18n import N_, money, translations
 from app.i18n import gettext as _
 from app.scenarios import publish
@@ -28,9 +31,9 @@ from app.settings import Settings
 from models.accounts import User
 from models.base import utcnow
 from models.delivery import (
+    DeliveryAward,
     DeliveryFollow,
     DeliveryMilestone,
-    DeliveryPhase,
     DeliveryPhaseDates,
     DeliveryPhoto,
     DeliveryProject,
@@ -39,15 +42,13 @@ from models.delivery import (
 )
 from models.triage import PublishedItem, PublishedList
 
-PHASES = list(DeliveryPhase)
-PHASE_PROGRESS = {DeliveryPhase.design: 10, DeliveryPhase.procurement: 30, DeliveryPhase.construction: 60,
-                  DeliveryPhase.complete: 100}
+COMPLETE = phases.COMPLETE
 MAX_AMOUNT_CENTS = 10_000_000_000_00  # ten billion dollars: a typo, not a payment
 
 
-def phase_label(phase: str) -> str:
-    return {"design": _("Design"), "procurement": _("Procurement"), "construction": _("Construction"),
-            "complete": _("Complete")}.get(phase, phase)
+def phase_label(phase: str, configured: list[phases.Phase] | None = None) -> str:
+    """A phase's name in the viewer's language (the defaults' names when no list is given)."""
+    return phases.label(configured if configured is not None else list(phases.DEFAULTS), phase)
 
 
 # -- opening -------------------------------------------------------------------------------------
@@ -59,15 +60,16 @@ def open_projects(*, session: Session) -> int:
     if published is None:
         return 0
     have = set(session.exec(select(DeliveryProject.proposal_id)))
+    configured = phases.all_phases(session=session)
     opened = 0
     for item in publish.items_of(session=session, published_id=published.id or 0):
         if item.proposal_id in have:
             continue
-        project = DeliveryProject(proposal_id=item.proposal_id)
+        project = DeliveryProject(proposal_id=item.proposal_id, phase=configured[0].key)
         session.add(project)
         session.flush()
-        for phase in PHASES:
-            session.add(DeliveryPhaseDates(project_id=project.id or 0, phase=phase.value))
+        for phase in configured:
+            session.add(DeliveryPhaseDates(project_id=project.id or 0, phase=phase.key))
         opened += 1
     session.flush()
     return opened
@@ -120,17 +122,23 @@ def spent_cents(*, session: Session, project_id: int) -> int:
     return int(total)
 
 
-def add_spending(*, session: Session, actor: User, proposal_id: int, spent_on: date | None,
+def awarded_cents(*, session: Session, project_id: int) -> int:
+    total = session.exec(select(func.coalesce(func.sum(DeliveryAward.amount_cents), 0))
+                         .where(DeliveryAward.project_id == project_id)).one()
+    return int(total)
+
+
+def add_spending(*, session: Session, actor: User | None, proposal_id: int, spent_on: date | None,
                  amount_cents: int | None, description: str, reason: str = "",
-                 today: date | None = None) -> DeliverySpending:
-    """Record money spent or a contract awarded. Past the high end of the estimate's range it needs a reason."""
+                 today: date | None = None, commit: bool = True) -> DeliverySpending:
+    """Record money spent (not a contract award: ``add_award``). Past the high end of the estimate's
+    range it needs a reason."""
     project = _project(session, proposal_id)
     description, reason = description.strip(), reason.strip()
     if amount_cents is None or amount_cents <= 0 or amount_cents > MAX_AMOUNT_CENTS:
         raise DeliveryError(_("Give the amount in dollars, more than zero."), field="amount")
     if spent_on is None or spent_on > (today or date.today()):
-        raise DeliveryError(_("Give the date the money was spent or the contract awarded (not in the future)."),
-                            field="spent_on")
+        raise DeliveryError(_("Give the date the money was spent (not in the future)."), field="spent_on")
     if not description:
         raise DeliveryError(_("Say what the money was for."), field="description")
     estimate = estimate_of(_item(session, proposal_id))
@@ -140,7 +148,8 @@ def add_spending(*, session: Session, actor: User, proposal_id: int, spent_on: d
                               "({high}). Give the reason; it is shown publicly. Nothing was recorded.").format(
             total=money(total), high=money(estimate.high_cents)), field="reason")
     entry = DeliverySpending(project_id=project.id or 0, spent_on=spent_on, amount_cents=amount_cents,
-                             description=description[:300], reason=reason[:2000], recorded_by_id=actor.id)
+                             description=description[:300], reason=reason[:2000],
+                             recorded_by_id=actor.id if actor else None)
     session.add(entry)
     _touch(session, project)
     session.flush()
@@ -148,23 +157,60 @@ def add_spending(*, session: Session, actor: User, proposal_id: int, spent_on: d
                  object_id=project.id, after={"proposal_id": proposal_id, "amount_cents": amount_cents,
                                               "spent_on": spent_on.isoformat(), "description": description,
                                               "reason": reason, "total_cents": total})
-    session.commit()
+    if commit:
+        session.commit()
     return entry
+
+
+def add_award(*, session: Session, actor: User | None, proposal_id: int, awarded_on: date | None,
+              amount_cents: int | None, contractor: str, description: str = "", reason: str = "",
+              today: date | None = None, commit: bool = True) -> DeliveryAward:
+    """Record a contract awarded: a commitment shown beside the estimate, never counted as spending.
+    Awards past the high end of the estimate's range need a public reason."""
+    project = _project(session, proposal_id)
+    contractor, description, reason = " ".join(contractor.split()), description.strip(), reason.strip()
+    if amount_cents is None or amount_cents <= 0 or amount_cents > MAX_AMOUNT_CENTS:
+        raise DeliveryError(_("Give the amount in dollars, more than zero."), field="award_amount")
+    if awarded_on is None or awarded_on > (today or date.today()):
+        raise DeliveryError(_("Give the date the contract was awarded (not in the future)."), field="awarded_on")
+    if not contractor or len(contractor) > 200:
+        raise DeliveryError(_("Name the contractor (at most 200 characters)."), field="contractor")
+    estimate = estimate_of(_item(session, proposal_id))
+    total = awarded_cents(session=session, project_id=project.id or 0) + amount_cents
+    if total > estimate.high_cents and not reason:
+        raise DeliveryError(_("This brings contract awards to {total}, past the high end of the estimate's range "
+                              "({high}). Give the reason; it is shown publicly. Nothing was recorded.").format(
+            total=money(total), high=money(estimate.high_cents)), field="award_reason")
+    award = DeliveryAward(project_id=project.id or 0, awarded_on=awarded_on, amount_cents=amount_cents,
+                          contractor=contractor, description=description[:300], reason=reason[:2000],
+                          recorded_by_id=actor.id if actor else None)
+    session.add(award)
+    _touch(session, project)
+    session.flush()
+    audit.record(session=session, actor=actor, action="delivery.award", object_type="delivery_project",
+                 object_id=project.id, after={"proposal_id": proposal_id, "award": award.id,
+                                              "amount_cents": amount_cents, "awarded_on": awarded_on.isoformat(),
+                                              "contractor": contractor, "reason": reason, "total_cents": total})
+    if commit:
+        session.commit()
+    return award
 
 
 # -- phases and milestones ------------------------------------------------------------------------
 
-def save_phase_dates(*, session: Session, actor: User, proposal_id: int, phase: str,
+def save_phase_dates(*, session: Session, actor: User | None, proposal_id: int, phase: str,
                      planned_start: date | None, planned_end: date | None, actual_start: date | None,
-                     actual_end: date | None) -> DeliveryPhaseDates:
+                     actual_end: date | None, commit: bool = True) -> DeliveryPhaseDates:
     project = _project(session, proposal_id)
-    if phase not in {p.value for p in PHASES}:
+    if phase not in {p.key for p in phases.all_phases(session=session)}:
         raise DeliveryError(_("There is no such phase."), field="phase")
     for start, end in ((planned_start, planned_end), (actual_start, actual_end)):
         if start and end and end < start:
             raise DeliveryError(_("A phase cannot end before it starts."), field="planned_end")
     row = session.exec(select(DeliveryPhaseDates).where(DeliveryPhaseDates.project_id == project.id,
-                                                        DeliveryPhaseDates.phase == phase)).one()
+                                                        DeliveryPhaseDates.phase == phase)).first()
+    if row is None:  # a project opened before the phase was added
+        row = DeliveryPhaseDates(project_id=project.id or 0, phase=phase)
     before = {"planned_start": _iso(row.planned_start), "planned_end": _iso(row.planned_end),
               "actual_start": _iso(row.actual_start), "actual_end": _iso(row.actual_end)}
     row.planned_start, row.planned_end = planned_start, planned_end
@@ -175,7 +221,8 @@ def save_phase_dates(*, session: Session, actor: User, proposal_id: int, phase: 
                  object_id=project.id, before={"phase": phase, **before},
                  after={"phase": phase, "planned_start": _iso(planned_start), "planned_end": _iso(planned_end),
                         "actual_start": _iso(actual_start), "actual_end": _iso(actual_end)})
-    session.commit()
+    if commit:
+        session.commit()
     return row
 
 
@@ -183,27 +230,32 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def move_phase(*, session: Session, actor: User, proposal_id: int, to: str, on: date | None = None,
+def move_phase(*, session: Session, actor: User | None, proposal_id: int, to: str, on: date | None = None,
                commit: bool = True) -> DeliveryProject:
     """Move the project forward to ``to``: the phases it leaves end ``on``, the new one starts then.
     Completion goes through ``conditions.complete`` (it updates the assets too)."""
     project = _project(session, proposal_id)
-    order = [p.value for p in PHASES]
+    configured = phases.all_phases(session=session)
+    order = [p.key for p in configured]
     if to not in order:
         raise DeliveryError(_("There is no such phase."), field="phase")
-    if order.index(to) <= order.index(project.phase):
+    at = order.index(project.phase) if project.phase in order else -1
+    if order.index(to) <= at:
         raise DeliveryError(_("A project only moves forward: it is in {phase} already.").format(
-            phase=phase_label(project.phase)), field="phase")
+            phase=phase_label(project.phase, configured)), field="phase")
     on = on or date.today()
     dates = {r.phase: r for r in session.exec(select(DeliveryPhaseDates)
                                               .where(DeliveryPhaseDates.project_id == project.id))}
-    for phase in order[order.index(project.phase):order.index(to)]:
+    for key in order:
+        if key not in dates:  # a phase added after the project opened
+            dates[key] = DeliveryPhaseDates(project_id=project.id or 0, phase=key)
+    for phase in order[max(at, 0):order.index(to)]:
         row = dates[phase]
         row.actual_start = row.actual_start or on
         row.actual_end = row.actual_end or on
         session.add(row)
     dates[to].actual_start = dates[to].actual_start or on
-    if to == DeliveryPhase.complete:
+    if to == COMPLETE:
         dates[to].actual_end = dates[to].actual_end or on
     session.add(dates[to])
     before = project.phase
@@ -216,8 +268,8 @@ def move_phase(*, session: Session, actor: User, proposal_id: int, to: str, on: 
     return project
 
 
-def add_milestone(*, session: Session, actor: User, proposal_id: int, title: str,
-                  planned_on: date | None) -> DeliveryMilestone:
+def add_milestone(*, session: Session, actor: User | None, proposal_id: int, title: str,
+                  planned_on: date | None, commit: bool = True) -> DeliveryMilestone:
     project = _project(session, proposal_id)
     title = title.strip()
     if not title:
@@ -229,12 +281,13 @@ def add_milestone(*, session: Session, actor: User, proposal_id: int, title: str
     audit.record(session=session, actor=actor, action="delivery.milestone", object_type="delivery_project",
                  object_id=project.id, after={"milestone": milestone.id, "title": title,
                                               "planned_on": _iso(planned_on)})
-    session.commit()
+    if commit:
+        session.commit()
     return milestone
 
 
-def milestone_done(*, session: Session, actor: User, proposal_id: int, milestone_id: int,
-                   done_on: date | None, today: date | None = None) -> DeliveryMilestone:
+def milestone_done(*, session: Session, actor: User | None, proposal_id: int, milestone_id: int,
+                   done_on: date | None, today: date | None = None, commit: bool = True) -> DeliveryMilestone:
     project = _project(session, proposal_id)
     milestone = session.get(DeliveryMilestone, milestone_id)
     if milestone is None or milestone.project_id != project.id:
@@ -246,15 +299,17 @@ def milestone_done(*, session: Session, actor: User, proposal_id: int, milestone
     _touch(session, project)
     audit.record(session=session, actor=actor, action="delivery.milestone_done", object_type="delivery_project",
                  object_id=project.id, after={"milestone": milestone_id, "done_on": done_on.isoformat()})
-    session.commit()
+    if commit:
+        session.commit()
     return milestone
 
 
 # -- updates, photos and followers ------------------------------------------------------------------
 
-def post_update(*, session: Session, settings: Settings, actor: User, proposal_id: int, body: str,
-                uploads: list[photos.Upload] | None = None) -> DeliveryUpdate:
-    """A public update, with photos checked and re-encoded first; followers are mailed."""
+def post_update(*, session: Session, settings: Settings, actor: User | None, proposal_id: int, body: str,
+                uploads: list[photos.Upload] | None = None, commit: bool = True) -> DeliveryUpdate:
+    """A public update, with photos checked and re-encoded first; followers are mailed.
+    ``commit=False`` (no photos): the caller's unit of work holds it and the mail."""
     project = _project(session, proposal_id)
     body = body.strip()
     if not body:
@@ -263,7 +318,8 @@ def post_update(*, session: Session, settings: Settings, actor: User, proposal_i
         raise DeliveryError(_("An update is at most 4,000 characters."), field="body")
     store = photos.PhotoStore(settings)
     prepared = [photos.prepare(upload, settings=settings) for upload in uploads or []]  # refuses before writing
-    update = DeliveryUpdate(project_id=project.id or 0, body=body, phase=project.phase, author_id=actor.id)
+    update = DeliveryUpdate(project_id=project.id or 0, body=body, phase=project.phase,
+                            author_id=actor.id if actor else None)
     session.add(update)
     session.flush()
     saved: list[str] = []
@@ -278,9 +334,11 @@ def post_update(*, session: Session, settings: Settings, actor: User, proposal_i
                      object_id=project.id, after={"update": update.id, "photos": len(prepared)})
         item = _item(session, proposal_id)
         _mail_followers(session, settings, project, item.title, body)
-        session.commit()
+        if commit:
+            session.commit()
     except Exception:
-        session.rollback()
+        if commit:
+            session.rollback()
         for name in saved:
             store.delete(name)
         raise
@@ -369,6 +427,7 @@ class ProjectDelivery:
     spending: list[DeliverySpending]
     spent_cents: int
     estimate: Estimate
+    awards: list[DeliveryAward]
     progress: int  # 0–100
     late: list[str]  # what is late, in words
     updates: list[UpdateView]
@@ -382,6 +441,19 @@ class ProjectDelivery:
         return max(0, self.spent_cents - self.estimate.high_cents)
 
     @property
+    def awarded_cents(self) -> int:
+        return sum(a.amount_cents for a in self.awards)
+
+    @property
+    def award_over_cents(self) -> int:
+        """How far the contract awards are past the high end of the range (0 when within it)."""
+        return max(0, self.awarded_cents - self.estimate.high_cents)
+
+    @property
+    def award_share(self) -> float:
+        return self.awarded_cents / self.estimate.cost_cents if self.estimate.cost_cents else 0.0
+
+    @property
     def remaining_cents(self) -> int:
         return self.estimate.cost_cents - self.spent_cents
 
@@ -390,27 +462,27 @@ class ProjectDelivery:
         return self.spent_cents / self.estimate.cost_cents if self.estimate.cost_cents else 0.0
 
 
-def progress_of(phase: str, milestones: list[DeliveryMilestone]) -> int:
-    if phase == DeliveryPhase.complete:
+def progress_of(phase: str, milestones: list[DeliveryMilestone], configured: list[phases.Phase] | None = None) -> int:
+    if phase == COMPLETE:
         return 100
     if milestones:
         return round(100 * sum(1 for m in milestones if m.done_on) / len(milestones))
-    return PHASE_PROGRESS[DeliveryPhase(phase)]
+    return next((p.progress for p in configured or phases.DEFAULTS if p.key == phase), 0)
 
 
-def _late(phase: str, phases: list[DeliveryPhaseDates], milestones: list[DeliveryMilestone],
-          today: date) -> tuple[list[str], set[str]]:
+def _late(phase: str, dates: list[DeliveryPhaseDates], milestones: list[DeliveryMilestone],
+          today: date, configured: list[phases.Phase] | None = None) -> tuple[list[str], set[str]]:
     late: list[str] = []
     phases_late: set[str] = set()
-    if phase == DeliveryPhase.complete:
+    if phase == COMPLETE:
         return late, phases_late
     for m in milestones:
         if m.planned_on and m.planned_on < today and not m.done_on:
             late.append(_("“{title}” was planned for {date}.").format(title=m.title, date=m.planned_on.isoformat()))
-    for row in phases:
+    for row in dates:
         if row.planned_end and row.planned_end < today and not row.actual_end:
             phases_late.add(row.phase)
-            late.append(_("{phase} was planned to end by {date}.").format(phase=phase_label(row.phase),
+            late.append(_("{phase} was planned to end by {date}.").format(phase=phase_label(row.phase, configured),
                                                                           date=row.planned_end.isoformat()))
     return late, phases_late
 
@@ -420,13 +492,17 @@ def project_delivery(*, session: Session, proposal_id: int, today: date | None =
     project = _project(session, proposal_id)
     item = _item(session, proposal_id)
     today = today or date.today()
-    order = {p.value: n for n, p in enumerate(PHASES)}
-    phase_rows = sorted(session.exec(select(DeliveryPhaseDates).where(DeliveryPhaseDates.project_id == project.id)),
-                        key=lambda r: order[r.phase])
+    configured = phases.all_phases(session=session)
+    order = {p.key: p.position for p in configured}
+    phase_rows = sorted((r for r in session.exec(select(DeliveryPhaseDates)
+                                                 .where(DeliveryPhaseDates.project_id == project.id))
+                         if r.phase in order), key=lambda r: order[r.phase])
     milestones = list(session.exec(select(DeliveryMilestone).where(DeliveryMilestone.project_id == project.id)
                                    .order_by(col(DeliveryMilestone.planned_on), col(DeliveryMilestone.id))))
     spending = list(session.exec(select(DeliverySpending).where(DeliverySpending.project_id == project.id)
                                  .order_by(col(DeliverySpending.spent_on), col(DeliverySpending.id))))
+    awards = list(session.exec(select(DeliveryAward).where(DeliveryAward.project_id == project.id)
+                               .order_by(col(DeliveryAward.awarded_on), col(DeliveryAward.id))))
     updates = list(session.exec(select(DeliveryUpdate).where(DeliveryUpdate.project_id == project.id)
                                 .order_by(col(DeliveryUpdate.at).desc(), col(DeliveryUpdate.id).desc())))
     pictures: dict[int, list[DeliveryPhoto]] = {}
@@ -435,22 +511,26 @@ def project_delivery(*, session: Session, proposal_id: int, today: date | None =
                                                               .in_([u.id for u in updates]))
                                   .order_by(col(DeliveryPhoto.id))):
             pictures.setdefault(photo.update_id, []).append(photo)
-    late, phases_late = _late(project.phase, phase_rows, milestones, today)
+    late, phases_late = _late(project.phase, phase_rows, milestones, today, configured)
     followers = session.exec(select(func.count()).select_from(DeliveryFollow)
                              .where(DeliveryFollow.project_id == project.id)).one()
     timeline = sorted(
-        [(r.actual_start, _("{phase} began").format(phase=phase_label(r.phase))) for r in phase_rows
+        [(r.actual_start, _("{phase} began").format(phase=phase_label(r.phase, configured))) for r in phase_rows
          if r.actual_start] +
+        [(a.awarded_on, _("Contract awarded to {contractor}: {amount}").format(
+            contractor=a.contractor or _("(contractor not recorded)"), amount=money(a.amount_cents)))
+         for a in awards] +
         [(m.done_on, _("Milestone reached: {title}").format(title=m.title)) for m in milestones if m.done_on] +
         [(s.spent_on, _("{amount} spent: {what}").format(amount=money(s.amount_cents), what=s.description))
          for s in spending], key=lambda t: t[0])
     return ProjectDelivery(
-        project, item.title, item.category_key, item.district, item.tier, phase_label(project.phase),
-        [PhaseRow(r.phase, phase_label(r.phase), r.planned_start, r.planned_end, r.actual_start, r.actual_end,
-                  r.phase == project.phase, r.phase in phases_late) for r in phase_rows],
-        milestones, spending, sum(s.amount_cents for s in spending), estimate_of(item),
-        progress_of(project.phase, milestones), late,
-        [UpdateView(u.id or 0, u.at, phase_label(u.phase), u.body, pictures.get(u.id or 0, [])) for u in updates],
+        project, item.title, item.category_key, item.district, item.tier, phase_label(project.phase, configured),
+        [PhaseRow(r.phase, phase_label(r.phase, configured), r.planned_start, r.planned_end, r.actual_start,
+                  r.actual_end, r.phase == project.phase, r.phase in phases_late) for r in phase_rows],
+        milestones, spending, sum(s.amount_cents for s in spending), estimate_of(item), awards,
+        progress_of(project.phase, milestones, configured), late,
+        [UpdateView(u.id or 0, u.at, phase_label(u.phase, configured), u.body, pictures.get(u.id or 0, []))
+         for u in updates],
         int(followers), project.completed, timeline)
 
 
