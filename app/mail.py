@@ -12,12 +12,16 @@ from models.base import utcnow
 from models.outbox import OutboxMessage
 
 
-def send(*, session: Session, settings: Settings, recipient: str, subject: str, body: str) -> OutboxMessage:
-    message = OutboxMessage(recipient=recipient, subject=subject, body=body)
+def send(*, session: Session, settings: Settings, recipient: str, subject: str, body: str,
+         headers: dict[str, str] | None = None) -> OutboxMessage:
+    """``headers``: extra ones (e.g. List-Unsubscribe), kept with the message in the outbox too."""
+    message = OutboxMessage(recipient=recipient, subject=subject, body=body, headers=headers or None)
     mail = settings.mail
     if mail.smtp_host:
         email = EmailMessage()
         email["From"], email["To"], email["Subject"] = mail.sender, recipient, subject
+        for name, value in (headers or {}).items():
+            email[name] = value
         email.set_content(body)
         try:
             with smtplib.SMTP(mail.smtp_host, mail.smtp_port, timeout=15) as smtp:

@@ -1,4 +1,4 @@
-"""Passwords, the signing secret, CSRF tokens, and the client's address behind proxies.
+"""Passwords, the signing secret, CSRF tokens, signed links, and the client's address behind proxies.
 
 The session cookie is Starlette's signed cookie (HttpOnly, SameSite=Lax, Secure behind HTTPS);
 it holds the CSRF token and a session token whose digest ``app.sessions`` keeps in the database,
@@ -13,7 +13,9 @@ import ipaddress
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
@@ -92,3 +94,35 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted_proxies:
             return hop[:64]
         address = hop
     return address
+
+
+# -- signed links (e-mail) --------------------------------------------------------------------------
+
+UNSUBSCRIBE_PURPOSE = "delivery-unsubscribe"  # a follower's one-click unsubscribe link
+
+
+class TokenInvalid(ValueError):
+    """The token was not signed by this site (or was altered)."""
+
+
+class TokenExpired(TokenInvalid):
+    """Signed by this site, but older than it may be."""
+
+
+def _serializer(settings: Settings, purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(signing_secret(settings), salt=purpose)
+
+
+def sign_token(settings: Settings, purpose: str, payload: Any) -> str:
+    """A URL-safe token carrying ``payload`` (JSON), signed for one ``purpose`` with the signing secret."""
+    return _serializer(settings, purpose).dumps(payload)
+
+
+def read_token(settings: Settings, purpose: str, token: str, *, max_age_s: int | None) -> Any:
+    """The payload of a token signed for ``purpose``; TokenExpired past ``max_age_s`` (None: never)."""
+    try:
+        return _serializer(settings, purpose).loads(token, max_age=max_age_s)
+    except SignatureExpired:
+        raise TokenExpired(purpose) from None
+    except BadSignature:
+        raise TokenInvalid(purpose) from None

@@ -126,6 +126,7 @@ class DeliverySettings(BaseModel):
     photo_dir: str = str(Path(tempfile.gettempdir()) / "groundwork-photos")
     max_photo_mb: int = 10
     max_photo_px: int = 1600  # the longer side after re-encoding
+    unsubscribe_link_days: int = 730  # how long a follow mail's one-click unsubscribe link works
 
 
 class Settings(BaseSettings):

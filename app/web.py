@@ -3,6 +3,7 @@ full pages, htmx partials and JSON from the same view model (after fasthx)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -11,7 +12,16 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import i18n
-from app.security import CSRF_FORM_FIELD, CSRF_HEADER, CSRF_SESSION_KEY, new_token, tokens_match
+from app.security import (
+    CSRF_FORM_FIELD,
+    CSRF_HEADER,
+    CSRF_SESSION_KEY,
+    UNSUBSCRIBE_PURPOSE,
+    TokenInvalid,
+    new_token,
+    read_token,
+    tokens_match,
+)
 from app.settings import PROJECT_ROOT
 
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(PROJECT_ROOT / "templates"),
@@ -20,6 +30,7 @@ templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=Tr
 templates.env.filters.update(money=i18n.money, money_short=i18n.money_short, number=i18n.number,
                              percent=i18n.percent, date=i18n.format_date)
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+UNSUBSCRIBE_PATH = re.compile(r"/unsubscribe/([A-Za-z0-9_.-]{1,400})")
 
 
 class CSRFError(Exception):
@@ -36,7 +47,7 @@ def csrf_token(request: Request) -> str:
 async def verify_csrf(request: Request) -> None:
     """App-wide dependency: every unsafe request carries the session's CSRF token,
     in the X-CSRF-Token header (htmx, fetch) or the csrf_token form field."""
-    if request.method not in UNSAFE_METHODS:
+    if request.method not in UNSAFE_METHODS or await _one_click_unsubscribe(request):
         return
     expected = request.session.get(CSRF_SESSION_KEY)
     sent = request.headers.get(CSRF_HEADER)
@@ -50,6 +61,27 @@ async def verify_csrf(request: Request) -> None:
         sent = value if isinstance(value, str) else None
     if not tokens_match(sent, expected):
         raise CSRFError()
+
+
+async def _one_click_unsubscribe(request: Request) -> bool:
+    """RFC 8058: a mail client unsubscribes by POSTing ``List-Unsubscribe=One-Click`` to the link in
+    the message, with no cookie, so no CSRF token. Exempt only such a POST to /unsubscribe/{token}
+    whose token this site signed (expired or not: the endpoint says so): the signature is what an
+    attacker cannot forge, and all it allows is stopping that one follower's mail."""
+    match = UNSUBSCRIBE_PATH.fullmatch(request.url.path)
+    if request.method != "POST" or match is None or not request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        return False
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        reject_oversized_upload(request)
+    form = await request.form()
+    if form.get("List-Unsubscribe") != "One-Click":
+        return False
+    try:
+        read_token(request.app.state.settings, UNSUBSCRIBE_PURPOSE, match.group(1), max_age_s=None)
+    except TokenInvalid:
+        return False
+    return True
 
 
 def reject_oversized_upload(request: Request) -> None:

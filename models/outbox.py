@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from models.base import UTCDateTime, utcnow
+from models.base import JSONType, UTCDateTime, utcnow
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -17,5 +18,7 @@ class OutboxMessage(SQLModel, table=True):
     recipient: str = Field(max_length=320, index=True)
     subject: str = Field(max_length=300)
     body: str
+    headers: dict[str, Any] | None = Field(default=None, sa_type=JSONType,
+                                           description="Extra headers sent, e.g. List-Unsubscribe.")
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, max_length=1000)

@@ -91,6 +91,15 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/staff/delivery/{proposal_id}/complete'): ('in', 'no', 'no', 'no', 'no', 'nf', 'nf'),
     ('POST', '/staff/delivery/vote'): STAFF_FIELDS,
     ('POST', '/staff/delivery/{proposal_id}/{action}'): ('in', 'no', 'no', 'no', 'no', 'nf', 'nf'),
+    ('GET', '/projects.atom'): PUBLIC,  # an empty feed before the vote
+    ('GET', '/projects/{proposal_id}/updates.atom'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
+    ('GET', '/unsubscribe/{token}'): ('re', 're', 're', 're', 're', 're', 're'),  # the probe's token is not signed
+    ('POST', '/unsubscribe/{token}'): ('re', 're', 're', 're', 're', 're', 're'),
+    ('GET', '/api/v1/delivery/projects'): PUBLIC,
+    ('GET', '/api/v1/delivery/projects/{proposal_id}'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
+    ('GET', '/ogc/collections/delivery'): PUBLIC,
+    ('GET', '/ogc/collections/delivery/items'): PUBLIC,
+    ('GET', '/ogc/collections/delivery/items/{feature_id}'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
     ('GET', '/dashboards'): PUBLIC,
     ('GET', '/plan'): PUBLIC,
     ('GET', '/plan/scenarios/{scenario_id}'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
@@ -158,6 +167,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/staff/scenarios/compare'): STAFF_PROBED,
     ('GET', '/staff/scenarios/{scenario_id}'): STAFF,
     ('GET', '/staff/scenarios/{scenario_id}/publish'): STAFF,
+    ('GET', '/staff/scenarios/{scenario_id}/pavement'): STAFF,
     ('GET', '/staff/sign-ins'): STAFF,
     ('GET', '/staff/triage'): STAFF,
     ('GET', '/staff/triage/overlaps'): STAFF,
@@ -205,6 +215,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ('POST', '/staff/import/confirm'): STAFF,
     ('POST', '/staff/program'): STAFF_PROBED,
     ('POST', '/staff/scenarios'): STAFF_PROBED,
+    ('POST', '/staff/scenarios/{scenario_id}/cash-flow'): STAFF,  # the empty form: no rule, no borrowing
     ('POST', '/staff/scenarios/{scenario_id}/items'): STAFF_PROBED,
     ('POST', '/staff/scenarios/{scenario_id}/optimize'): STAFF_FIELDS,
     ('POST', '/staff/scenarios/{scenario_id}/publish'): STAFF_PROBED,

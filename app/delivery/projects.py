@@ -286,6 +286,25 @@ def add_milestone(*, session: Session, actor: User | None, proposal_id: int, tit
     return milestone
 
 
+def replan_milestone(*, session: Session, actor: User | None, proposal_id: int, milestone_id: int,
+                     planned_on: date | None, commit: bool = True) -> DeliveryMilestone:
+    """Change when a milestone is planned for (audited with the date it had)."""
+    project = _project(session, proposal_id)
+    milestone = session.get(DeliveryMilestone, milestone_id)
+    if milestone is None or milestone.project_id != project.id:
+        raise LookupError(milestone_id)
+    before = _iso(milestone.planned_on)
+    milestone.planned_on = planned_on
+    session.add(milestone)
+    _touch(session, project)
+    audit.record(session=session, actor=actor, action="delivery.milestone_planned", object_type="delivery_project",
+                 object_id=project.id, before={"milestone": milestone_id, "planned_on": before},
+                 after={"milestone": milestone_id, "planned_on": _iso(planned_on)})
+    if commit:
+        session.commit()
+    return milestone
+
+
 def milestone_done(*, session: Session, actor: User | None, proposal_id: int, milestone_id: int,
                    done_on: date | None, today: date | None = None, commit: bool = True) -> DeliveryMilestone:
     project = _project(session, proposal_id)
@@ -350,15 +369,20 @@ UPDATE_FOOTER = N_("You follow this project. To stop, open its page and choose U
 
 
 def _mail_followers(session: Session, settings: Settings, project: DeliveryProject, title: str, body: str) -> None:
-    """Each follower gets the update, in English and Spanish (mail has no viewer language to go by)."""
-    emails = list(session.exec(select(User.email).join(DeliveryFollow, col(DeliveryFollow.user_id) == User.id)
-                               .where(DeliveryFollow.project_id == project.id)))
+    """Each follower gets the update, in English and Spanish (mail has no viewer language to go by),
+    with a one-click unsubscribe link (``unsubscribe``)."""
+    from app.delivery import unsubscribe  # here: it reads projects
+
+    followers = list(session.exec(select(User.id, User.email)
+                                  .join(DeliveryFollow, col(DeliveryFollow.user_id) == User.id)
+                                  .where(DeliveryFollow.project_id == project.id)))
     link = f"{settings.base_url}/projects/{project.proposal_id}"
     es = translations("es").gettext
-    for email in emails:
+    for user_id, email in followers:
+        stop, headers = unsubscribe.mail_parts(settings=settings, user_id=user_id or 0, project_id=project.id or 0)
         mail.send(session=session, settings=settings, recipient=email,
                   subject=f"{UPDATE_SUBJECT.format(title=title)} / {es(UPDATE_SUBJECT).format(title=title)}"[:300],
-                  body=f"{body}\n\n{link}\n\n{UPDATE_FOOTER}\n{es(UPDATE_FOOTER)}\n")
+                  body=f"{body}\n\n{link}\n\n{UPDATE_FOOTER}\n{es(UPDATE_FOOTER)}\n{stop}", headers=headers)
 
 
 def follow(*, session: Session, user: User, proposal_id: int) -> bool:

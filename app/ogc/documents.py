@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.layers.specs import SPECS, LayerSpec
+from app.ogc import delivery
 from app.ogc.features import GeoJSONText, ItemsPage
 from models.layers import Layer
 
@@ -93,7 +94,8 @@ def collections(*, session: Session, base: str) -> dict[str, Any]:
     layers = _layers(session)
     return {
         "links": _self_and_html(f"{base}/ogc/collections", "Collections"),
-        "collections": [collection(spec=spec, layer=layers.get(spec.id), base=base) for spec in SPECS.values()],
+        "collections": [*(collection(spec=spec, layer=layers.get(spec.id), base=base) for spec in SPECS.values()),
+                        delivery.collection(base=base)],
     }
 
 
