@@ -91,14 +91,18 @@ def items(collection_id: str, request: Request, session: SessionDep, f: str | No
     headers = {"ETag": etag, "Cache-Control": REVALIDATE}
     if not html and etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
-    page = features.items(session=session, spec=spec, query=query)
-    document = documents.items_document(spec=spec, page=page, base=_base(request), params=params,
-                                        time_stamp=datetime.now(UTC).isoformat(timespec="seconds"))
+    time_stamp = datetime.now(UTC).isoformat(timespec="seconds")
     if html:
+        page = features.items(session=session, spec=spec, query=query)
+        document = documents.items_document(spec=spec, page=page, base=_base(request), params=params,
+                                            time_stamp=time_stamp)
         pages = documents.pager(spec=spec, page=page, base=_base(request), params=params, html=True)
         return render(request, "ogc/items.html", {"doc": document, "spec": spec, "page": page, "pages": pages,
                                                   "columns": features.property_names(spec), "params": params})
-    return StreamingResponse(documents.encode(document), media_type=documents.GEOJSON, headers=headers)
+    text = features.items_text(session=session, spec=spec, query=query)
+    return StreamingResponse(documents.encode_items(spec=spec, page=text, base=_base(request), params=params,
+                                                    time_stamp=time_stamp),
+                             media_type=documents.GEOJSON, headers=headers)
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
+from urllib.parse import parse_qsl
 
 from fastapi.testclient import TestClient
 from shapely.geometry import LineString, MultiLineString
 from sqlmodel import Session
 
+from app.layers.specs import spec_for
 from app.layers.store import FeatureRecord, write_layer
+from app.ogc.documents import encode, items_document
+from app.ogc.features import items, parse_query
 from models.layers import LayerKind
 
 
@@ -28,3 +33,46 @@ def test_items_and_an_item_carry_coordinates_to_seven_decimals(client: TestClien
     one = client.get(f"/ogc/collections/pavement/items/{feature['id']}").json()
     assert one["geometry"] == feature["geometry"] and one["links"]
     assert client.get(f"/ogc/collections/pavement/items/{feature['id']}?f=html").text.count("MultiLineString")
+
+
+def _same_text(document: object) -> str:
+    """The document's JSON with every value's type showing (1.0 and 1 differ)."""
+    return json.dumps(document, ensure_ascii=False)
+
+
+def test_items_written_by_the_database_are_what_python_writes(client: TestClient, session: Session) -> None:
+    """The JSON page is built by the database; the HTML page and single items by Python: same content,
+    same property types (a whole float keeps its decimal point), same order, every link."""
+    lines = [MultiLineString([LineString([(-71.0925 + i / 1000, 42.383), (-71.0905 + i / 1000, 42.383)])])
+             for i in range(5)]
+    records = [
+        FeatureRecord(lines[0], {"street_name": 'O\'BRIEN "THE" ST', "pci": 0.1 + 0.2, "width_m": 10.0,
+                                 "lanes": 2, "survey_date": date(2024, 5, 1)},
+                      {"SEG": "A-1", "OCI": 72.6, "WHOLE": 100.0, "N": 7, "OK": True, "NO": False, "NONE": None,
+                       "Calle ñandú": "línea\ttab\u0001"}, "A-1"),
+        FeatureRecord(lines[1], {"street_name": "ELM ST", "pci": 12.345678, "width_m": 7.25}, {}, "A-2"),
+        FeatureRecord(lines[2], {"street_name": None, "pci": None, "functional_class": "arterial"},
+                      {"SEG": "A-3", "TINY": 1e-05, "BIG": 123456789.123}, None),
+        FeatureRecord(lines[3], {"street_name": "OAK AVE", "pci": 100.0}, {"SEG": "A-4"}, "A-4"),
+        FeatureRecord(lines[4], {"street_name": "MAIN ST", "pci": 55.5}, {"SEG": "A-5"}, "A-5"),
+    ]
+    write_layer(session=session, kind=LayerKind.pavement, source="survey.geojson", actor=None, records=records)
+    write_layer(session=session, kind=LayerKind.sidewalk, source="walks.geojson", actor=None, records=[
+        FeatureRecord(lines[0], {"is_gap": True, "trip_hazards": 3, "width_m": 1.5}, {"GAP": "yes"}, "S-1"),
+        FeatureRecord(lines[1], {"is_gap": False}, {}, "S-2")])
+    for url in ("/ogc/collections/pavement/items?limit=2&offset=1", "/ogc/collections/pavement/items",
+                "/ogc/collections/sidewalk/items", "/ogc/collections/pavement/items?street_name=MAIN%20ST"):
+        page = client.get(url).json()
+        for feature in page["features"]:
+            one = client.get(f"{url.split('?')[0]}/{feature['id']}").json()
+            assert _same_text(feature) == _same_text({k: v for k, v in one.items() if k != "links"}), url
+        spec = spec_for(url.split("/")[3])
+        query = parse_query(spec, dict(client.get(url).request.url.params))
+        python = items_document(spec=spec, page=items(session=session, spec=spec, query=query),
+                                base="http://testserver", params=dict(parse_qsl(url.partition("?")[2])),
+                                time_stamp=page["timeStamp"])
+        assert _same_text(page) == _same_text(json.loads(b"".join(encode(python)))), url
+    first = client.get("/ogc/collections/pavement/items?limit=1").json()["features"][0]
+    assert first["properties"]["width_m"] == 10.0 and isinstance(first["properties"]["width_m"], float)
+    assert first["properties"]["src_WHOLE"] == 100.0 and isinstance(first["properties"]["src_WHOLE"], float)
+    assert first["properties"]["survey_date"] == "2024-05-01" and first["properties"]["src_OK"] is True

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from app.layers.specs import SPECS, LayerSpec
 from app.ogc import delivery
-from app.ogc.features import GeoJSONText, ItemsPage
+from app.ogc.features import GeoJSONText, ItemsPage, ItemsText
 from models.layers import Layer
 
 GEOJSON = "application/geo+json"
@@ -111,7 +111,8 @@ def items_url(*, spec: LayerSpec, base: str, params: dict[str, str], offset: int
     return f"{url}?{urlencode(values)}" if values else url
 
 
-def pager(*, spec: LayerSpec, page: ItemsPage, base: str, params: dict[str, str], html: bool) -> dict[str, str]:
+def pager(*, spec: LayerSpec, page: ItemsPage | ItemsText, base: str, params: dict[str, str],
+          html: bool) -> dict[str, str]:
     """The next and previous pages' URLs (``next``, ``prev``), where there are such pages."""
     links = {}
     if page.next_offset is not None:
@@ -123,6 +124,13 @@ def pager(*, spec: LayerSpec, page: ItemsPage, base: str, params: dict[str, str]
 
 def items_document(*, spec: LayerSpec, page: ItemsPage, base: str, params: dict[str, str],
                    time_stamp: str) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": page.features,
+            **_items_members(spec=spec, page=page, base=base, params=params, time_stamp=time_stamp)}
+
+
+def _items_members(*, spec: LayerSpec, page: ItemsPage | ItemsText, base: str, params: dict[str, str],
+                   time_stamp: str) -> dict[str, Any]:
+    """What a page of items has besides its features."""
     offset = page.query.offset
     links = [_link(items_url(spec=spec, base=base, params=params, offset=offset), "self", GEOJSON, "This page"),
              _link(items_url(spec=spec, base=base, params=params, offset=offset, html=True), "alternate", HTML,
@@ -132,8 +140,6 @@ def items_document(*, spec: LayerSpec, page: ItemsPage, base: str, params: dict[
     for rel, href in pager(spec=spec, page=page, base=base, params=params, html=False).items():
         links.append(_link(href, rel, GEOJSON, titles[rel]))
     return {
-        "type": "FeatureCollection",
-        "features": page.features,
         "links": links,
         "numberMatched": page.number_matched,
         "numberReturned": page.number_returned,
@@ -157,6 +163,18 @@ def _feature_json(feature: dict[str, Any]) -> str:
     head = f'{{"type":"Feature","id":{_ENCODER.encode(feature["id"])},"geometry":'
     body = geometry if isinstance(geometry, GeoJSONText) else _ENCODER.encode(geometry)
     return head + body + ("," + _ENCODER.encode(rest)[1:] if rest else "}")
+
+
+def encode_items(*, spec: LayerSpec, page: ItemsText, base: str, params: dict[str, str],
+                 time_stamp: str) -> Iterator[bytes]:
+    """A page of features written by the database, streamed a few hundred at a time: the same
+    document as ``encode(items_document(...))``."""
+    yield b'{"type":"FeatureCollection","features":['
+    features = page.features
+    for start in range(0, len(features), _CHUNK):
+        yield (("," if start else "") + ",".join(features[start:start + _CHUNK])).encode()
+    rest = _items_members(spec=spec, page=page, base=base, params=params, time_stamp=time_stamp)
+    yield ("]," + _ENCODER.encode(rest)[1:]).encode()
 
 
 def encode(document: dict[str, Any]) -> Iterator[bytes]:

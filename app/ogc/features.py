@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, TypeDecorator, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -43,14 +43,13 @@ class ItemsQuery:
 
 
 @dataclass(frozen=True)
-class ItemsPage:
-    features: list[dict[str, Any]]
+class _Paging:
     number_matched: int
     query: ItemsQuery
 
     @property
     def number_returned(self) -> int:
-        return len(self.features)
+        raise NotImplementedError
 
     @property
     def next_offset(self) -> int | None:
@@ -60,6 +59,28 @@ class ItemsPage:
     @property
     def previous_offset(self) -> int | None:
         return max(self.query.offset - self.query.limit, 0) if self.query.offset > 0 else None
+
+
+@dataclass(frozen=True)
+class ItemsPage(_Paging):
+    """A page of features as Python values (the HTML table)."""
+
+    features: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def number_returned(self) -> int:
+        return len(self.features)
+
+
+@dataclass(frozen=True)
+class ItemsText(_Paging):
+    """A page of features as GeoJSON text written by the database, one string per feature."""
+
+    features: list[str] = field(default_factory=list)
+
+    @property
+    def number_returned(self) -> int:
+        return len(self.features)
 
 
 def parse_query(spec: LayerSpec, params: Mapping[str, str]) -> ItemsQuery:
@@ -151,13 +172,49 @@ def etag(*, spec: LayerSpec, revision: int, url: str) -> str:
     return f'"ogc-{spec.id}-r{revision}-{hashlib.sha256(url.encode()).hexdigest()[:16]}"'
 
 
+_MATCHED: dict[tuple[Any, ...], int] = {}
+_MATCHED_KEPT = 1024
+
+
+def _number_matched(session: Session, spec: LayerSpec, query: ItemsQuery,
+                    conditions: list[ColumnElement[bool]]) -> int:
+    """How many features the query matches, counted once per state of the layer (its revision and
+    the database's key for it, which every write changes): on a large layer the count costs a good
+    share of a page."""
+    layer = session.get(Layer, spec.id)
+    key = None if layer is None or layer.tile_key is None else (
+        str(session.get_bind().engine.url), spec.id, layer.revision, layer.tile_key, query.bbox,
+        tuple((queryable.name, value) for queryable, value in query.filters))
+    if key is not None and key in _MATCHED:
+        return _MATCHED[key]
+    matched = int(session.execute(select(func.count()).select_from(spec.table).where(*conditions)).scalar_one())
+    if key is not None:
+        if len(_MATCHED) >= _MATCHED_KEPT:
+            _MATCHED.clear()
+        _MATCHED[key] = matched
+    return matched
+
+
 def items(*, session: Session, spec: LayerSpec, query: ItemsQuery) -> ItemsPage:
     table = spec.table
     conditions = _conditions(session, spec, query)
-    matched = session.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one()
+    matched = _number_matched(session, spec, query, conditions)
     rows = session.execute(_select(session, spec).where(*conditions).order_by(table.c.id)
                            .limit(query.limit).offset(query.offset)).all()
-    return ItemsPage(_features(spec, rows), int(matched), query)
+    return ItemsPage(matched, query, _features(spec, rows))
+
+
+def items_text(*, session: Session, spec: LayerSpec, query: ItemsQuery) -> ItemsText:
+    """The same page as ``items``, each feature written as GeoJSON by the database (PostGIS's
+    ``ST_AsGeoJSON`` and ``to_json``, SpatiaLite's ``AsGeoJSON`` and JSON1): no row becomes Python values."""
+    table = spec.table
+    conditions = _conditions(session, spec, query)
+    matched = _number_matched(session, spec, query, conditions)
+    page = (select(table).where(*conditions).order_by(table.c.id).limit(query.limit).offset(query.offset)
+            .subquery(FEATURE_ALIAS))  # the page's rows first: only they are written as JSON
+    texts = session.execute(select(literal_column(feature_sql(spec, session.get_bind().dialect.name)))
+                            .select_from(page).order_by(page.c.id)).scalars().all()
+    return ItemsText(matched, query, list(texts))
 
 
 def item(*, session: Session, spec: LayerSpec, feature_id: int) -> dict[str, Any] | None:
@@ -191,6 +248,73 @@ def _select(session: Session, spec: LayerSpec) -> Any:
     as_geojson = func.AsGeoJSON if session.get_bind().dialect.name == "sqlite" else func.ST_AsGeoJSON
     return select(*_columns(spec), table.c.attributes,
                   as_geojson(table.c.geom, COORDINATE_DECIMALS).label("geojson"))
+
+
+FEATURE_ALIAS = "feature"
+
+
+def feature_sql(spec: LayerSpec, dialect: str) -> str:
+    """SQL writing a row of ``spec.table`` (aliased ``feature``) as the GeoJSON Feature ``_features``
+    makes of it: the same members in the same order, the same property types (a float keeps its
+    decimal point), the source's attributes after the normalized columns as ``src_<name>``."""
+    postgres = dialect == "postgresql"
+    geojson = "ST_AsGeoJSON" if postgres else "AsGeoJSON"
+    parts = [_sql_string('{"type":"Feature","id":'), _sql_value("id", Integer(), postgres),
+             _sql_string(',"geometry":'), f"COALESCE({geojson}({FEATURE_ALIAS}.geom, {COORDINATE_DECIMALS}), 'null')",
+             _sql_string(',"properties":{')]
+    for index, c in enumerate(c for c in _columns(spec) if c.name != "id"):
+        parts.append(_sql_string(("," if index else "") + json.dumps(c.name) + ":"))
+        parts.append(_sql_value(c.name, c.type, postgres))
+    parts += [_attributes_sql(postgres), "'}}'"]
+    return "(" + " || ".join(parts) + ")"
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_value(name: str, kind: Any, postgres: bool) -> str:
+    """A column's value as JSON text: what ``_plain`` and ``json`` make of it in Python."""
+    value = f"{FEATURE_ALIAS}.{name}"
+    python = (kind.impl_instance if isinstance(kind, TypeDecorator) else kind).python_type
+    if python is bool:
+        return f"CASE WHEN {value} IS NULL THEN 'null' WHEN {value} THEN 'true' ELSE 'false' END"
+    if python is float:
+        return f"CASE WHEN {value} IS NULL THEN 'null' ELSE {_float_sql(value, postgres)} END"
+    if python is int:
+        return f"COALESCE(CAST({value} AS TEXT), 'null')"
+    if python in (str, date):  # a date as its ISO text, like date.isoformat()
+        return f"COALESCE(to_json({value})::text, 'null')" if postgres else f"COALESCE(json_quote({value}), 'null')"
+    raise TypeError(f"{name}: the database does not write {python.__name__} columns as JSON here")
+
+
+def _float_sql(value: str, postgres: bool) -> str:
+    """A float as Python's ``repr`` writes it. PostgreSQL writes the shortest exact digits but drops
+    ``.0`` from whole numbers; SQLite's JSON keeps only 15 digits, so the fewest of 15, 16 or 17
+    digits that read back as the same number are written."""
+    if postgres:
+        return (f"CASE WHEN {value} = trunc({value}) AND abs({value}) < 1e15 THEN CAST({value} AS TEXT) || '.0' "
+                f"ELSE CAST({value} AS TEXT) END")
+    shortest = [f"printf('%!.{digits}g', {value})" for digits in (15, 16, 17)]
+    return (f"CASE WHEN CAST({shortest[0]} AS REAL) = {value} THEN {shortest[0]} "
+            f"WHEN CAST({shortest[1]} AS REAL) = {value} THEN {shortest[1]} ELSE {shortest[2]} END")
+
+
+def _attributes_sql(postgres: bool) -> str:
+    """``,"src_<name>":value`` for each of the source's attributes, in their stored order; a nested
+    object or list becomes its JSON text, as ``_plain`` makes it (SpatiaLite's without the spaces
+    after commas and colons: imports never nest, GDAL reads nested values as text)."""
+    attributes = f"{FEATURE_ALIAS}.attributes"
+    if postgres:
+        return (f"COALESCE((SELECT string_agg(',' || to_json('{SOURCE_PREFIX}' || key)::text || ':' || "
+                f"CASE WHEN jsonb_typeof(value) IN ('object', 'array') THEN to_json(value::text)::text "
+                f"ELSE value::text END, '') FROM jsonb_each({attributes})), '')")
+    real = _float_sql("atom", postgres=False)
+    return (f"COALESCE((SELECT group_concat(',' || json_quote('{SOURCE_PREFIX}' || key) || ':' || "
+            f"CASE type WHEN 'real' THEN {real} WHEN 'text' THEN json_quote(atom) "
+            f"WHEN 'integer' THEN atom WHEN 'object' THEN json_quote(value) WHEN 'array' THEN json_quote(value) "
+            f"ELSE type END, '') "
+            f"FROM json_each({attributes})), '')")
 
 
 def _plain(value: Any) -> Any:
