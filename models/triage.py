@@ -106,6 +106,9 @@ class Scenario(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     target_share_bps: int = Field(default=10_000, ge=1, le=100_000)
+    respect_cash_flow: bool = Field(default=False, description="The optimizer keeps spending to date within "
+                                    "revenue to date plus the borrowing limit.")
+    borrowing_limit_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     version: int = Field(default=1)
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -123,6 +126,8 @@ class ScenarioItem(SQLModel, table=True):
     proposal_id: int = Field(foreign_key="proposal.id", index=True, ondelete="CASCADE")
     tier: int | None = Field(default=None, description="The tier it is placed in; None: not on the list.")
     lock: str | None = Field(default=None, max_length=20, description="must_include | must_exclude")
+    year: int | None = Field(default=None, description="The year staff scheduled it in (cash flow); fixed.")
+    planned_year: int | None = Field(default=None, description="The year the optimizer last scheduled it in.")
 
 
 class PublishedList(SQLModel, table=True):

@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.costing.arithmetic import parse_percent
+from app.costing.arithmetic import parse_dollars, parse_percent
 from app.deps import SessionDep, SettingsDep, StaffUser
+from app.i18n import gettext as _
 from app.navigation import NavEntry
 from app.optimizer import OptimizerInputError
-from app.scenarios import ScenarioError, compare, publish, scenarios
+from app.pavement_plan.service import PlanError
+from app.scenarios import ScenarioError, compare, pavement, publish, scenarios
 from app.web import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -71,7 +73,9 @@ def scenario_compare(request: Request, session: SessionDep, viewer: StaffUser) -
 def _page(request: Request, session: SessionDep, scenario_id: int, status_code: int = 200,
           **extra: Any) -> Response:
     p = _pool(session, scenario_id)
-    context = {"p": p, "outcome": scenarios.current_outcome(p), "optimized": None, "addition": None,
+    outcome = scenarios.current_outcome(p)
+    context = {"p": p, "outcome": outcome, "optimized": None, "addition": None,
+               "cash": scenarios.cash_view(p, outcome), "schedule": scenarios.schedule_of(p, outcome.selection),
                "published": scenarios.published_from(session=session, scenario_id=scenario_id),
                "readiness": publish.readiness(session=session, scenario_id=scenario_id),
                "tiers": [t.number for t in p.rules.tiers], **extra}
@@ -106,7 +110,10 @@ async def scenario_item(request: Request, scenario_id: int, session: SessionDep,
     form = await request.form()
     proposal_id = _int(form.get("proposal_id"), "The proposal") or 0
     try:
-        if "lock" in form:
+        if "year" in form:
+            scenarios.set_year(session=session, actor=viewer, scenario_id=scenario_id, proposal_id=proposal_id,
+                               year=_int(form.get("year"), _("The year")))
+        elif "lock" in form:
             lock = str(form.get("lock") or "") or None
             scenarios.set_lock(session=session, actor=viewer, scenario_id=scenario_id, proposal_id=proposal_id,
                                lock=lock)
@@ -118,6 +125,35 @@ async def scenario_item(request: Request, scenario_id: int, session: SessionDep,
     except ScenarioError as error:
         flash(request, str(error), "error")
     return RedirectResponse(f"/staff/scenarios/{scenario_id}", status_code=303)
+
+
+@router.post("/staff/scenarios/{scenario_id}/cash-flow", response_model=None)
+async def scenario_cash_flow(request: Request, scenario_id: int, session: SessionDep, viewer: StaffUser) -> Response:
+    """Whether the optimizer respects annual cash flow, and the borrowing limit."""
+    form = await request.form()
+    try:
+        limit = parse_dollars(str(form.get("borrowing_limit") or ""), label=_("The borrowing limit")) or 0
+        scenarios.set_cash_flow(session=session, actor=viewer, scenario_id=scenario_id,
+                                respect=form.get("respect_cash_flow") == "on", borrowing_limit_cents=limit)
+    except LookupError as error:
+        raise HTTPException(404, "There is no such scenario.") from error
+    except (ScenarioError, ValueError) as error:
+        flash(request, str(error), "error")
+    else:
+        flash(request, _("Cash-flow settings saved."), "success")
+    return RedirectResponse(f"/staff/scenarios/{scenario_id}#cash-flow", status_code=303)
+
+
+@router.get("/staff/scenarios/{scenario_id}/pavement", response_class=HTMLResponse)
+def scenario_pavement(request: Request, scenario_id: int, session: SessionDep, viewer: StaffUser) -> Response:
+    """The list against "do nothing" and the pavement plan with the same money: network PCI by year."""
+    p = _pool(session, scenario_id)
+    try:
+        found, problem = pavement.compare(session=session, scenario_id=scenario_id), None
+    except PlanError as error:
+        found, problem = None, str(error)
+    return render(request, "scenarios/pavement.html", {"p": p, "found": found, "problem": problem},
+                  status_code=200 if found else 409)
 
 
 def _confirm_page(request: Request, session: SessionDep, scenario_id: int, status_code: int = 200,

@@ -4,7 +4,8 @@ Revenue: the program's expected revenue collected in equal shares over its colle
 cents; the cents left over by the division go to the first years, so the shares add up exactly).
 Spending: by the year the work is scheduled (a plan scenario's spending per year, or the published
 list's projects by their scheduled year). The check: at the end of every year, spending to date must
-not exceed revenue to date; a year where it does is flagged with the shortfall.
+not exceed revenue to date plus the borrowing limit (0 unless stated); a year where it does is flagged
+with the shortfall.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class CashYear:
     spending_cents: int
     revenue_to_date_cents: int
     spending_to_date_cents: int
+    borrowing_limit_cents: int = 0
 
     @property
     def balance_cents(self) -> int:
@@ -27,13 +29,19 @@ class CashYear:
 
     @property
     def short(self) -> bool:
-        return self.balance_cents < 0
+        return self.balance_cents + self.borrowing_limit_cents < 0
+
+    @property
+    def shortfall_cents(self) -> int:
+        """How much spending to date exceeds revenue to date plus the borrowing limit (0 when it does not)."""
+        return max(0, -(self.balance_cents + self.borrowing_limit_cents))
 
 
 @dataclass(frozen=True)
 class CashFlow:
     rows: list[CashYear]
     unscheduled_cents: int  # spending without a year
+    borrowing_limit_cents: int = 0
 
     @property
     def ok(self) -> bool:
@@ -42,6 +50,10 @@ class CashFlow:
     @property
     def first_short(self) -> CashYear | None:
         return next((r for r in self.rows if r.short), None)
+
+    @property
+    def short_years(self) -> list[int]:
+        return [r.year for r in self.rows if r.short]
 
     @property
     def revenue_cents(self) -> int:
@@ -58,12 +70,14 @@ def revenue_by_year(total_cents: int, first_year: int, years: int) -> dict[int, 
     return {first_year + k: share + (1 if k < remainder else 0) for k in range(years)}
 
 
-def cash_flow(revenue: Mapping[int, int], spending: Mapping[int, int], unscheduled_cents: int = 0) -> CashFlow:
+def cash_flow(revenue: Mapping[int, int], spending: Mapping[int, int], unscheduled_cents: int = 0,
+              borrowing_limit_cents: int = 0) -> CashFlow:
     """Year by year, over every year with revenue or spending."""
     rows = []
     revenue_to_date = spending_to_date = 0
     for year in sorted(set(revenue) | set(spending)):
         revenue_to_date += revenue.get(year, 0)
         spending_to_date += spending.get(year, 0)
-        rows.append(CashYear(year, revenue.get(year, 0), spending.get(year, 0), revenue_to_date, spending_to_date))
-    return CashFlow(rows, unscheduled_cents)
+        rows.append(CashYear(year, revenue.get(year, 0), spending.get(year, 0), revenue_to_date, spending_to_date,
+                             borrowing_limit_cents))
+    return CashFlow(rows, unscheduled_cents, borrowing_limit_cents)

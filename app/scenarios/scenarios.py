@@ -5,7 +5,9 @@ its cost (staff's estimate if revised, else the group's), its category, each dis
 (from its assets, app.proposals.selection.district_shares; districts matched to the program's
 district shares by code, else name), its equity measure, its alternates set and the scenario's lock
 on it. Tier 1 weighs 1.0 and each later tier half the one before, so the best
-proposals land in Tier 1.
+proposals land in Tier 1. Each listed proposal is spent in one of the collection years
+(app.scenarios.schedule); with "respect annual cash flow" on, the optimizer keeps spending to date
+within revenue to date plus the scenario's borrowing limit and a year staff set is fixed for it.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from sqlmodel import Session, col, select
 
 from app import audit, optimizer
 from app import program as programs
+from app.i18n import gettext as _
 from app.optimizer import Candidate, Lock, Outcome, Rules
 from app.optimizer.model import DEFAULT_TIERS
 from app.optimizer.results import summarize
+from app.pavement_plan.years import PlanYears, plan_years
 from app.proposals.selection import district_shares, main_district
 from app.scenarios import ScenarioError
+from app.scenarios import schedule as schedules
 from app.triage import overlaps, review, scoring
 from models.accounts import User
 from models.base import utcnow
@@ -41,6 +46,7 @@ class Pool:
     proposals: dict[str, Proposal]
     items: dict[int, ScenarioItem]
     unpriced: list[Proposal]
+    years: PlanYears  # the collection years the list is spent over
 
 
 def list_scenarios(*, session: Session) -> list[Scenario]:
@@ -82,7 +88,7 @@ def create_scenario(*, session: Session, actor: User, name: str, target_share_bp
     return scenario
 
 
-def rules_of(session: Session, scenario: Scenario) -> Rules:
+def rules_of(session: Session, scenario: Scenario, years: PlanYears | None = None) -> Rules:
     view = programs.program_view(session=session)
     if view is None:
         raise ScenarioError("Set up the program before optimizing.")
@@ -93,7 +99,9 @@ def rules_of(session: Session, scenario: Scenario) -> Rules:
         categories=tuple(optimizer.CategoryRule(c.key, c.name, c.floor_cents, c.cap_cents) for c in view.categories
                          if c.floor_cents or c.cap_cents is not None),
         district_minimums=tuple(optimizer.DistrictMinimum(d.district, d.min_share_bps)
-                                for d in view.district_shares if d.min_share_bps))
+                                for d in view.district_shares if d.min_share_bps),
+        cash_flow=schedules.cash_rule(years or plan_years(session=session), scenario.borrowing_limit_cents)
+        if scenario.respect_cash_flow else None)
 
 
 def _district_keys(session: Session, rules: Rules) -> dict[int, str]:
@@ -106,7 +114,8 @@ def _district_keys(session: Session, rules: Rules) -> dict[int, str]:
 
 def pool(*, session: Session, scenario_id: int) -> Pool:
     scenario = get_scenario(session=session, scenario_id=scenario_id)
-    rules = rules_of(session, scenario)
+    years = plan_years(session=session)
+    rules = rules_of(session, scenario, years)
     proposals = list(session.exec(select(Proposal).where(col(Proposal.state).in_(CANDIDATE_STATES))
                                   .order_by(col(Proposal.id))))
     stored = session.exec(select(ScenarioItem).where(ScenarioItem.scenario_id == scenario_id))
@@ -131,18 +140,42 @@ def pool(*, session: Session, scenario_id: int) -> Pool:
             district=districts.get(main) if main is not None else None,
             shares=tuple((districts[s.district_id], s.share_bps) for s in spread if s.district_id in districts),
             alternate_group=alternates.get(p.id or 0), lock=Lock(item.lock) if item and item.lock else None,
-            equity=cards[p.id or 0].raw("equity"), title=p.title))
+            equity=cards[p.id or 0].raw("equity"), title=p.title,
+            year=item.year if item and rules.cash_flow and item.year in years.span else None))
         by_id[key] = p
-    return Pool(scenario, rules, candidates, by_id, items, unpriced)
+    return Pool(scenario, rules, candidates, by_id, items, unpriced, years)
 
 
 def current_selection(p: Pool) -> dict[str, int]:
     return {str(pid): item.tier for pid, item in p.items.items() if item.tier is not None and str(pid) in p.proposals}
 
 
+def schedule_of(p: Pool, selection: dict[str, int]) -> dict[str, schedules.Scheduled]:
+    """The year each listed proposal is spent in, and where that year comes from."""
+    by_id = {c.id: c for c in p.candidates}
+    listed = []
+    for key, tier in selection.items():
+        item = p.items.get(int(key))
+        listed.append(schedules.Listed(key, tier, by_id[key].score, by_id[key].cost_cents,
+                                       item.year if item else None, item.planned_year if item else None,
+                                       p.proposals[key].scheduled_year))
+    return schedules.schedule(listed, p.years, borrowing_limit_cents=p.scenario.borrowing_limit_cents,
+                              use_planned=p.scenario.respect_cash_flow)
+
+
 def current_outcome(p: Pool) -> Outcome:
-    """The scenario's list as it stands, with every rule it breaks (the optimizer's check)."""
-    return summarize(tuple(p.candidates), p.rules, current_selection(p), status="manual", with_violations=True)
+    """The scenario's list as it stands, with every rule it breaks (the optimizer's check) and the
+    year each proposal is spent in."""
+    selection = current_selection(p)
+    years = {key: s.year for key, s in schedule_of(p, selection).items()}
+    return summarize(tuple(p.candidates), p.rules, selection, status="manual", with_violations=True, years=years)
+
+
+def cash_view(p: Pool, outcome: Outcome) -> schedules.CashView:
+    """The list's spending by year against the revenue by year (the chart, the table and the check)."""
+    by_id = {c.id: c for c in p.candidates}
+    return schedules.cash_view(p.scenario.name, {i: by_id[i].cost_cents for i in outcome.ids},
+                               schedule_of(p, outcome.selection), p.years, p.scenario.borrowing_limit_cents)
 
 
 @dataclass(frozen=True)
@@ -171,13 +204,15 @@ def optimize_scenario(*, session: Session, actor: User, scenario_id: int) -> Opt
         if item is None:
             item = ScenarioItem(scenario_id=scenario_id, proposal_id=pid)
         item.tier = tier
+        item.planned_year = optimum.years.get(key) if tier is not None and p.rules.cash_flow else None
         session.add(item)
     p.scenario.version += 1
     p.scenario.updated_at = utcnow()
     session.add(p.scenario)
     audit.record(session=session, actor=actor, action="scenario.optimize", object_type="scenario",
                  object_id=scenario_id, before={"selection": before},
-                 after={"selection": chosen, "score": optimum.total_score, "status": optimum.status})
+                 after={"selection": chosen, "score": optimum.total_score, "status": optimum.status,
+                        "years": optimum.years})
     session.commit()
     return Optimized(optimum, greedy, applied=True)
 
@@ -205,6 +240,44 @@ def set_tier(*, session: Session, actor: User, scenario_id: int, proposal_id: in
                  before={"proposal_id": proposal_id, "tier": before}, after={"proposal_id": proposal_id, "tier": tier})
     session.commit()
     return current_outcome(pool(session=session, scenario_id=scenario_id))
+
+
+def set_year(*, session: Session, actor: User, scenario_id: int, proposal_id: int, year: int | None) -> None:
+    """Fix the year a proposal is spent in (None: let the optimizer or the default rule choose)."""
+    p = pool(session=session, scenario_id=scenario_id)
+    _check_editable(session, p.scenario)
+    if year is not None and year not in p.years.span:
+        raise ScenarioError(_("Choose a year from {first} to {last}, the program's collection years.").format(
+            first=p.years.span[0], last=p.years.span[-1]))
+    item = _item(session, p, proposal_id)
+    before = item.year
+    item.year = year
+    session.add(item)
+    p.scenario.version += 1
+    p.scenario.updated_at = utcnow()
+    session.add(p.scenario)
+    audit.record(session=session, actor=actor, action="scenario.year", object_type="scenario", object_id=scenario_id,
+                 before={"proposal_id": proposal_id, "year": before}, after={"proposal_id": proposal_id, "year": year})
+    session.commit()
+
+
+def set_cash_flow(*, session: Session, actor: User, scenario_id: int, respect: bool,
+                  borrowing_limit_cents: int) -> None:
+    """Whether the optimizer respects annual cash flow, and the borrowing limit it (and the check) allow."""
+    scenario = get_scenario(session=session, scenario_id=scenario_id)
+    _check_editable(session, scenario)
+    if not 0 <= borrowing_limit_cents <= 10**13:
+        raise ScenarioError(_("The borrowing limit must be between $0 and $100 billion."))
+    before = {"respect_cash_flow": scenario.respect_cash_flow, "borrowing_limit_cents": scenario.borrowing_limit_cents}
+    scenario.respect_cash_flow = respect
+    scenario.borrowing_limit_cents = borrowing_limit_cents
+    scenario.version += 1
+    scenario.updated_at = utcnow()
+    session.add(scenario)
+    audit.record(session=session, actor=actor, action="scenario.cash_flow", object_type="scenario",
+                 object_id=scenario_id, before=before,
+                 after={"respect_cash_flow": respect, "borrowing_limit_cents": borrowing_limit_cents})
+    session.commit()
 
 
 def set_lock(*, session: Session, actor: User, scenario_id: int, proposal_id: int, lock: str | None) -> None:
