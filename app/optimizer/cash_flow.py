@@ -68,10 +68,14 @@ def earliest_year(cash: CashFlow, spent_by_year: Mapping[int, int], candidate: C
 
 
 def violation_text(cash: CashFlow, year: int, spent_to_date: int, over: int, later: int) -> str:
-    text = _("By the end of {year}, {spent} is spent, {over} more than {allowed} (revenue to date").format(
-        year=year, spent=money(spent_to_date), over=money(over), allowed=money(cash.allowed_to_date()[year]))
-    text += _(" plus the borrowing limit)") if cash.borrowing_limit_cents else ")"
-    text += "."
+    values = {"year": year, "spent": money(spent_to_date), "over": money(over),
+              "allowed": money(cash.allowed_to_date()[year])}
+    if cash.borrowing_limit_cents:
+        text = _("By the end of {year}, {spent} is spent, {over} more than {allowed} (revenue to date plus the "
+                 "borrowing limit).").format(**values)
+    else:
+        text = _("By the end of {year}, {spent} is spent, {over} more than {allowed} (revenue to date).").format(
+            **values)
     if later:
         text += " " + _("Spending also runs ahead of revenue in {count} later years.").format(count=later)
     return text
