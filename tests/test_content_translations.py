@@ -156,3 +156,23 @@ def test_the_editor_panel_and_the_staff_review_name_treatments_in_the_viewers_la
     assert f'aria-label="Quantity of {name}"' in review  # the revision form names the line the same way
     client.cookies.set("gw_lang", "en")
     assert _spanish_treatment(_text(client.get(f"/staff/triage/{proposal.id}"))) is None
+
+
+def test_the_maps_own_words_follow_the_page_language(client, ballot):
+    import json
+    import re
+
+    def map_words(language: str) -> tuple[dict, dict]:
+        client.cookies.set("gw_lang", language)
+        page = client.get("/map").text
+        found = re.search(r'data-config="([^"]*)"\s*data-messages="([^"]*)"', page)  # on #map
+        assert found
+        return json.loads(html.unescape(found.group(2))), json.loads(html.unescape(found.group(1)))
+
+    spanish, config = map_words("es")
+    assert spanish["conditionBand"] == "Categoría de estado" and spanish["classes"]["arterial"] == "Arterial"
+    assert spanish["allOfStreet"] == "Toda la calle {street} en la tabla"  # the script fills the placeholder
+    assert "Bueno" in {e["label"] for e in config["styles"]["pavement"]}  # popups name the bands in Spanish
+    english, config = map_words("en")
+    assert english["conditionBand"] == "Condition band" and english["sidewalkOf"] == "{street} sidewalk"
+    assert "Good" in {e["label"] for e in config["styles"]["pavement"]}

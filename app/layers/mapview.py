@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.geometry import representative_point
-from app.i18n import localized
+from app.i18n import gettext, localized
 from app.layers.legend import (
     DISTRICT_OUTLINE,
     LIGHT_STATUSES,
@@ -58,7 +58,7 @@ class MapView:
 
 
 def _entries(entries: Any) -> list[dict[str, Any]]:
-    return [{"key": e.key, "label": e.label, "colour": e.colour, "dashed": e.dashed, "stroke": e.stroke,
+    return [{"key": e.key, "label": gettext(e.label), "colour": e.colour, "dashed": e.dashed, "stroke": e.stroke,
              "radius": e.radius} for e in entries]
 
 

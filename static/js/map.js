@@ -16,9 +16,16 @@
   var popup = null;
 
   function say(text) { if (statusLine) { statusLine.textContent = text; } }
+  // The page's words in its language (data-messages on #map, rendered with the catalogue); English if absent.
+  var messages = JSON.parse(container.getAttribute("data-messages") || "{}");
+  function t(key, fallback, values) {
+    var text = messages[key] || fallback;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(values[name]); });
+    return text;
+  }
 
   setUpPanel();
-  if (!window.maplibregl) { say("The map could not load. The table view lists every feature."); return; }
+  if (!window.maplibregl) { say(t("loadFailed", "The map could not load. The table view lists every feature.")); return; }
 
   /* ---------- the side panel on a phone ---------- */
   function setUpPanel() {
@@ -29,7 +36,7 @@
     function set(open) {
       button.setAttribute("aria-expanded", open ? "true" : "false");
       panel.classList.toggle("is-collapsed", !open);
-      label.textContent = open ? "Hide layers and summary" : "Show layers and summary";
+      label.textContent = open ? t("hidePanel", "Hide layers and summary") : t("showPanel", "Show layers and summary");
     }
     set(!window.matchMedia("(max-width: 760px)").matches);
     var legend = document.querySelector("[data-legend]");
@@ -239,36 +246,38 @@
     return hit ? hit.label : (key === null || key === undefined || key === "" ? styles.unrated.label : String(key));
   }
   function titleCase(text) { return text ? String(text).charAt(0).toUpperCase() + String(text).slice(1) : ""; }
+  // A coded value (a street class, an owner) by its name in the page's language, else the value itself.
+  function named(kind, value) { return (messages[kind] || {})[String(value).toLowerCase()] || titleCase(value); }
   function percent(value) { return Math.round(Number(value) * 1000) / 10 + "%"; }
 
   function describe(layer, p) {
     var rows = [];
     var title = "";
     if (layer === "pavement") {
-      title = p.street || "Pavement segment";
-      rows.push(["Condition band", labelOf(styles.pavement, p.band)]);
-      rows.push(["PCI", p.pci === null || p.pci === undefined ? "Not rated" : String(Math.round(p.pci))]);
-      if (p["class"]) { rows.push(["Street class", titleCase(p["class"])]); }
+      title = p.street || t("pavementSegment", "Pavement segment");
+      rows.push([t("conditionBand", "Condition band"), labelOf(styles.pavement, p.band)]);
+      rows.push([t("pci", "PCI"), p.pci === null || p.pci === undefined ? t("notRated", "Not rated") : String(Math.round(p.pci))]);
+      if (p["class"]) { rows.push([t("streetClass", "Street class"), named("classes", p["class"])]); }
     } else if (layer === "sidewalk") {
-      title = (p.street || "Sidewalk") + " sidewalk";
+      title = p.street ? t("sidewalkOf", "{street} sidewalk", { street: p.street }) : t("sidewalk", "Sidewalk");
       var isGap = Number(p.gap) === 1;
-      rows.push(["Condition", isGap ? "Gap: no sidewalk here" : labelOf(styles.sidewalk, p.condition)]);
-      rows.push(["Trip hazards", String(p.hazards || 0)]);
+      rows.push([t("condition", "Condition"), isGap ? t("gapHere", "Gap: no sidewalk here") : labelOf(styles.sidewalk, p.condition)]);
+      rows.push([t("tripHazards", "Trip hazards"), String(p.hazards || 0)]);
     } else if (layer === "ramp") {
-      title = "Curb ramp";
-      rows.push(["Condition", labelOf(styles.ramp, p.condition)]);
+      title = t("curbRamp", "Curb ramp");
+      rows.push([t("condition", "Condition"), labelOf(styles.ramp, p.condition)]);
     } else if (layer === "streetlight") {
-      title = "Streetlight" + (p.pole ? " " + p.pole : "");
-      rows.push(["Status", labelOf(styles.streetlight, p.status)]);
-      if (p.owner) { rows.push(["Owner", titleCase(p.owner)]); }
-      if (p.lamp) { rows.push(["Lamp", p.lamp]); }
+      title = p.pole ? t("streetlightPole", "Streetlight {pole}", { pole: p.pole }) : t("streetlight", "Streetlight");
+      rows.push([t("status", "Status"), labelOf(styles.streetlight, p.status)]);
+      if (p.owner) { rows.push([t("owner", "Owner"), named("owners", p.owner)]); }
+      if (p.lamp) { rows.push([t("lamp", "Lamp"), p.lamp]); }
     } else if (layer === "district") {
-      title = p.name || "District";
-      if (p.code) { rows.push(["Code", p.code]); }
+      title = p.name || t("district", "District");
+      if (p.code) { rows.push([t("code", "Code"), p.code]); }
     } else if (layer === "tract") {
-      title = p.name || ("Census tract " + (p.geoid || ""));
+      title = p.name || t("censusTract", "Census tract {geoid}", { geoid: p.geoid || "" });
       if (p.geoid) { rows.push(["GEOID", p.geoid]); }
-      rows.push(["Share in poverty", p.poverty === null || p.poverty === undefined ? "Unknown" : percent(p.poverty)]);
+      rows.push([t("shareInPoverty", "Share in poverty"), p.poverty === null || p.poverty === undefined ? t("unknown", "Unknown") : percent(p.poverty)]);
     }
     return { title: title, rows: rows };
   }
@@ -277,7 +286,9 @@
     gap: 1, is_gap: 1, hazards: 1, trip_hazards: 1, pole: 1, pole_id: 1, status: 1, owner: 1, lamp: 1,
     lamp_type: 1, name: 1, code: 1, geoid: 1, poverty: 1, poverty_rate: 1, attributes: 1, source_id: 1,
     tract_id: 1, area_m2: 1 };
-  var LABELS = { from_street: "From", to_street: "To", survey_date: "Surveyed", source_id: "Source id" };
+  var LABELS = { from_street: t("from", "From"), to_street: t("to", "To"), survey_date: t("surveyed", "Surveyed"),
+    source_id: t("sourceId", "Source id"), length_m: t("length", "Length"), width_m: t("width", "Width"),
+    lanes: t("lanes", "Lanes") };
   var districtNames = {};
   config.districts.forEach(function (d) { districtNames[d.id] = d.name; });
 
@@ -294,7 +305,7 @@
     Object.keys(properties || {}).forEach(function (key) {
       var value = properties[key];
       if (key === "district_id" && config.districts.length) {
-        rows.push(["District", value === null ? "Outside districts" : (districtNames[value] || String(value))]);
+        rows.push([t("district", "District"), value === null ? t("outsideDistricts", "Outside districts") : (districtNames[value] || String(value))]);
         return;
       }
       if (SHOWN[key] || key === "district_id" || value === null || value === "" || typeof value === "object") { return; }
@@ -329,7 +340,8 @@
       var street = properties.street || properties.street_name;
       link.href = config.tableUrl + "?layer=" + encodeURIComponent(layer) +
         (street ? "&q=" + encodeURIComponent(street) : "");
-      link.textContent = street ? "All of " + street + " in the table" : "All " + layerTitle(layer).toLowerCase() + " in the table";
+      link.textContent = street ? t("allOfStreet", "All of {street} in the table", { street: street })
+        : t("allOfLayer", "All of “{layer}” in the table", { layer: layerTitle(layer) });
       more.appendChild(link);
       root.appendChild(more);
       fetchItem(layer, properties.id).then(function (feature) {
@@ -339,7 +351,7 @@
         if (extra.original.length) {
           var details = document.createElement("details");
           var summary = document.createElement("summary");
-          summary.textContent = "Original attributes (" + extra.original.length + ")";
+          summary.textContent = t("originalAttributes", "Original attributes ({count})", { count: extra.original.length });
           var originals = document.createElement("dl");
           extra.original.forEach(function (row) {
             var dt = document.createElement("dt"); dt.textContent = row[0];
@@ -417,7 +429,7 @@
     var focus = config.focus;
     if (!focus) { return Promise.resolve(); }
     return fetchItem(focus.layer, focus.id).then(function (feature) {
-      if (!feature || !feature.geometry) { say("That feature is no longer on the map."); return; }
+      if (!feature || !feature.geometry) { say(t("gone", "That feature is no longer on the map.")); return; }
       var box = feature.bbox || extent(feature.geometry, [Infinity, Infinity, -Infinity, -Infinity]);
       var box4 = [box[0], box[1], box[box.length === 6 ? 3 : 2], box[box.length === 6 ? 4 : 3]];
       var toggle = document.getElementById("toggle-" + focus.layer);
@@ -458,7 +470,7 @@
   try {
     map = new maplibregl.Map(options);
   } catch (error) {
-    say("This browser cannot draw the map (WebGL is off). The table view lists every feature.");
+    say(t("noWebgl", "This browser cannot draw the map (WebGL is off). The table view lists every feature."));
     return;
   }
   window.groundworkMap = map;
@@ -489,7 +501,7 @@
       return showFocus().then(function () {
         map.once("idle", function () {
           container.setAttribute("data-ready", "true");
-          say(missing.length ? "Not available right now: " + missing.join(", ") + "." : "");
+          say(missing.length ? t("unavailable", "Not available right now: {layers}.", { layers: missing.join(", ") }) : "");
         });
         map.triggerRepaint();
       });
