@@ -102,6 +102,8 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/ogc/collections/delivery/items/{feature_id}'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
     ('GET', '/dashboards'): PUBLIC,
     ('GET', '/plan'): PUBLIC,
+    ('GET', '/plan/same-money'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),  # nothing published yet
+    ('GET', '/api/v1/network/same-money'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
     ('GET', '/plan/scenarios/{scenario_id}'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
     ('GET', '/staff/plan'): STAFF,
     ('POST', '/staff/plan'): STAFF_PROBED,

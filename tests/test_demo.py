@@ -193,6 +193,55 @@ def test_the_demo_program_is_open_for_proposals_with_a_share_for_every_district(
     assert current_version(session=session) is not None
 
 
+def _delivery_state(session: Session) -> list[tuple[object, ...]]:
+    """Each ballot project's delivery as the public sees it, by title."""
+    from app.delivery import projects
+
+    state = []
+    for project, item in projects.projects(session=session):
+        d = projects.project_delivery(session=session, proposal_id=project.proposal_id)
+        state.append((item.title, project.phase, d.progress, len(d.late), d.spent_cents, d.awarded_cents,
+                      [(m.title, m.planned_on, m.done_on) for m in d.milestones], [u.body for u in d.updates],
+                      [(a["key"], a["after"]) for a in (project.completed or {}).get("assets", []) if a["applied"]]))
+    return sorted(state, key=lambda row: str(row[0]))
+
+
+def test_the_demo_comes_voted_with_projects_in_every_phase_and_the_same_when_run_again(session: Session, settings):
+    """Through the staff services: published, voted, delivered; completed work updated the assets."""
+    from app.delivery import phases, projects, vote
+    from app.demo.delivery import seed_demo_delivery
+    from app.demo.proposals import seed_demo_proposals
+    from models.outbox import OutboxMessage
+
+    def run():  # type: ignore[no-untyped-def]
+        load_demo_city(session=session, scale=SMALL)
+        seed_demo_proposals(session=session, settings=settings)
+        return seed_demo_delivery(session=session, settings=settings)
+
+    first = run()
+    result = vote.result_view(session=session)
+    assert result is not None and result.passed and result.held_on < date.today()
+    assert not programs.accepting_proposals(session=session, today=date.today())  # its calendar is past the vote
+    assert set(first.by_phase) == {p.key for p in phases.all_phases(session=session)}
+    state = _delivery_state(session)
+    assert any(row[3] for row in state)  # one project is late, and says so
+    done = [p for p, _item in projects.projects(session=session) if p.phase == "complete"]
+    treated = [a for p in done for a in p.completed["assets"] if a["applied"] and a["layer"] == "pavement"]
+    assert treated and all(a["after"]["pci"] > a["before"]["pci"] for a in treated)
+    pci = {a["source_key"]: a["after"]["pci"] for a in treated}
+    stored = dict(session.execute(select(PavementSegment.source_id, PavementSegment.pci)
+                                  .where(PavementSegment.source_id.in_(list(pci)))).all())
+    assert stored == pytest.approx(pci)
+    mail = session.execute(select(OutboxMessage.headers).where(OutboxMessage.subject.contains("Update on"))).first()
+    assert mail is not None and "List-Unsubscribe" in mail[0]  # a resident follows, mail says how to stop
+
+    again = run()  # the layers are generated afresh; the completed work is written to them again
+    assert _delivery_state(session) == state and again.by_phase == first.by_phase
+    assert again.reapplied >= len(treated)
+    assert dict(session.execute(select(PavementSegment.source_id, PavementSegment.pci)
+                                .where(PavementSegment.source_id.in_(list(pci)))).all()) == pytest.approx(pci)
+
+
 def test_demo_refuses_to_replace_imported_data_unless_forced(session: Session):
     line = MultiLineString([LineString([(-83.38, 33.95), (-83.38, 33.951)])])
     write_layer(session=session, kind=LayerKind.pavement, records=[FeatureRecord(line, {"pci": 50}, source_id="1")],

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app.impact.deterioration import pci_at_age, project_pci
 from app.pavement_plan.same_money import compare
-from app.scenarios import ScenarioError, scenarios
+from app.scenarios import ScenarioError, ballot_cash, publish, scenarios
 from app.triage import board
 from models.audit import AuditEvent
 from models.proposals import Proposal, ProposalState
@@ -136,3 +136,26 @@ def test_the_same_money_page_shows_the_three_runs(client, session, staff, listed
     assert page.status_code == 200, page.text
     assert 'data-testid="same-money-table"' in page.text and "Pavement plan, same money" in page.text
     assert page.text.count("<tr>") >= 1 + 6  # header and year 0 … year 5
+
+
+def test_the_published_list_keeps_its_scenario_years_and_is_compared_with_the_same_money(client, session, staff,
+                                                                                         listed):
+    scenario_id, ids, costs = listed
+    span = scenarios.pool(session=session, scenario_id=scenario_id).years.span
+    scenarios.set_year(session=session, actor=staff, scenario_id=scenario_id, proposal_id=ids[0], year=span[2])
+    publish.publish(session=session, settings=client.app.state.settings, actor=staff, scenario_id=scenario_id)
+    view = ballot_cash.cash_view(session=session)
+    assert view is not None and [r.year for r in view.flow.rows] == span  # every item within the collection years
+    assert view.flow.spending_cents == sum(costs.values()) and view.flow.unscheduled_cents == 0
+    assert next(r for r in view.flow.rows if r.year == span[2]).spending_cents >= costs[ids[0]]
+    assert 'data-testid="cash-chart-ballot"' in client.get("/plan").text
+    api = client.get("/api/v1/network/cashflow").json()
+    assert sum(r["spending_cents"] for r in api["rows"]) == sum(costs.values())
+    page = client.get("/plan/same-money")
+    assert page.status_code == 200 and 'data-testid="same-money-table"' in page.text
+    data = client.get("/api/v1/network/same-money").json()
+    assert [r["year"] for r in data["rows"]] == [span[0] - 1, *span]
+    assert sum(r["list_cents"] for r in data["rows"]) == sum(costs.values())
+    today = data["rows"][0]
+    assert today["do_nothing_pci"] == today["list_pci"] == today["plan_pci"] is not None
+    assert data["rows"][-1]["list_pci"] >= data["rows"][-1]["do_nothing_pci"]  # the list repaves streets

@@ -24,6 +24,7 @@ def demo(
 ) -> None:
     """Load the generated demo city (about 100,000 residents per unit of scale); running it again changes nothing."""
     from app.demo import STEPS, DemoRefused, has_layers, load_demo_city
+    from app.demo.delivery import seed_demo_delivery
     from app.demo.proposals import DEMO_PASSWORD, seed_demo_proposals
     from app.settings import get_settings
 
@@ -50,12 +51,19 @@ def demo(
                 raise fail(str(error)) from error
     with console.status("Sample groups, accounts and proposals"), new_session() as session:
         sample = seed_demo_proposals(session=session, settings=get_settings(), seed=seed)
+    with console.status("The vote and the delivery of the ballot projects"), new_session() as session:
+        delivered = seed_demo_delivery(session=session, settings=get_settings())
     counts = ", ".join(f"{count:,} {_NOUNS[kind]}" for kind, count in city.counts.items())
     program = "the demo program and cost catalog" if city.program_written else "the existing program kept"
     sampled = (f"; {sample.groups} community groups with {sample.proposals} sample proposals "
                f"(${sample.total_cents // 100:,} proposed)") if not sample.skipped else f" ({sample.skipped})"
     console.print(f"Loaded the demo city ({city.source}) in {time.perf_counter() - started:.1f} s: {counts}; "
                   f"{program}{sampled}.", highlight=False)
+    if delivered.by_phase:
+        phases = ", ".join(f"{count} in {phase}" for phase, count in delivered.by_phase.items())
+        console.print(f"The ballot list is voted and being delivered: {phases} (see /projects).", highlight=False)
+    elif delivered.skipped:
+        console.print(f"No voted program: {delivered.skipped}.", highlight=False)
     if sample.sign_ins:
         console.print(f"Sign in with the password [bold]{DEMO_PASSWORD}[/] as:", highlight=False)
     for email, who in sample.sign_ins:

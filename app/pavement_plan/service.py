@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import audit
-from app import program as programs
 from app.costing import catalog
 from app.costing.estimate import CatalogSnapshot, PavementAsset
 from app.i18n import gettext as _
@@ -41,11 +40,11 @@ from app.pavement_plan.simulate import (
     budget_for_target,
     run,
 )
-from app.scenarios import publish
+from app.pavement_plan.years import PlanYears, plan_years
+from app.scenarios import ballot_cash
 from models.accounts import User
 from models.layers import District, PavementSegment
 from models.pavement_plan import CurveVersion, PlanScenario, SurveyObservation
-from models.proposals import Proposal
 
 __all__ = ["impact_curves"]
 
@@ -75,25 +74,6 @@ def _catalog(session: Session) -> CatalogSnapshot:
     if version is None:
         raise PlanError(_("The cost catalog is empty; staff must set it up first."), field="catalog_version")
     return catalog.snapshot(session=session, version=version)
-
-
-@dataclass(frozen=True)
-class PlanYears:
-    first_year: int
-    years: int
-    revenue_cents: int
-
-
-def plan_years(*, session: Session, today: date | None = None) -> PlanYears:
-    """The collection years: from the year after the vote (else this year), for the program's years."""
-    view = programs.program_view(session=session)
-    first = (today or date.today()).year
-    if view is None:
-        return PlanYears(first, 5, 0)
-    vote = next((p for p in view.phases if p.key == "vote"), None)
-    if vote is not None:
-        first = vote.ends_on.year + 1
-    return PlanYears(first, view.program.collection_years, view.program.expected_revenue_cents)
 
 
 # -- curves ----------------------------------------------------------------------------------
@@ -362,25 +342,10 @@ def scenario_cash_flow(*, session: Session, scenario: PlanScenario) -> CashFlowV
 
 
 def ballot_cash_flow(*, session: Session) -> CashFlowView | None:
-    """The published list's projects by their scheduled year against the revenue; None before publication."""
-    published = publish.latest(session=session)
-    if published is None:
-        return None
-    years = plan_years(session=session)
-    items = publish.items_of(session=session, published_id=published.id or 0)
-    scheduled = dict(session.exec(select(Proposal.id, Proposal.scheduled_year)
-                                  .where(col(Proposal.id).in_([i.proposal_id for i in items]))).all()) if items else {}
-    spending: dict[int, int] = {}
-    unscheduled = 0
-    for item in items:
-        year = scheduled.get(item.proposal_id)
-        if year is None:
-            unscheduled += item.cost_cents
-        else:
-            spending[year] = spending.get(year, 0) + item.cost_cents
-    revenue = revenue_by_year(years.revenue_cents, years.first_year, years.years)
-    return CashFlowView(_("Published list, version {number}").format(number=published.version),
-                        cash_flow(revenue, spending, unscheduled), years)
+    """The published list's items by their year (as its scenario schedules them, app.scenarios.ballot_cash)
+    against the revenue; None before publication."""
+    found = ballot_cash.cash_view(session=session)
+    return None if found is None else CashFlowView(found.title, found.flow, found.years)
 
 
 def default_curve_fields(current: CurveSet) -> dict[str, str]:

@@ -1,0 +1,53 @@
+"""The published ballot list's cash flow: each item's year, by the same rule as its scenario's list
+(app.scenarios.schedule: the year staff set in the scenario, the optimizer's when the scenario
+respected cash flow, the proposal's own within the collection years, else by tier and score), and
+its spending by year against the revenue by year, with the scenario's borrowing limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from app.i18n import gettext as _
+from app.pavement_plan.years import plan_years
+from app.scenarios import publish
+from app.scenarios import schedule as schedules
+from models.proposals import Proposal
+from models.triage import PublishedItem, PublishedList, Scenario, ScenarioItem
+
+
+@dataclass(frozen=True)
+class BallotSchedule:
+    published: PublishedList
+    items: list[PublishedItem]
+    years: dict[str, schedules.Scheduled]  # by proposal id (as text)
+    borrowing_limit_cents: int
+
+
+def ballot_schedule(*, session: Session, published: PublishedList) -> BallotSchedule:
+    items = publish.items_of(session=session, published_id=published.id or 0)
+    scenario = session.get(Scenario, published.scenario_id) if published.scenario_id is not None else None
+    stored = {i.proposal_id: i for i in session.exec(
+        select(ScenarioItem).where(ScenarioItem.scenario_id == published.scenario_id))} if scenario else {}
+    own = dict(session.exec(select(Proposal.id, Proposal.scheduled_year)
+                            .where(col(Proposal.id).in_([i.proposal_id for i in items]))).all()) if items else {}
+    listed = [schedules.Listed(str(i.proposal_id), i.tier, i.score, i.cost_cents,
+                               stored[i.proposal_id].year if i.proposal_id in stored else None,
+                               stored[i.proposal_id].planned_year if i.proposal_id in stored else None,
+                               own.get(i.proposal_id)) for i in items]
+    limit = scenario.borrowing_limit_cents if scenario else 0
+    years = schedules.schedule(listed, plan_years(session=session), borrowing_limit_cents=limit,
+                               use_planned=bool(scenario and scenario.respect_cash_flow))
+    return BallotSchedule(published, items, years, limit)
+
+
+def cash_view(*, session: Session) -> schedules.CashView | None:
+    """The latest published list's spending by year against the revenue; None before publication."""
+    published = publish.latest(session=session)
+    if published is None:
+        return None
+    found = ballot_schedule(session=session, published=published)
+    return schedules.cash_view(_("Published list, version {number}").format(number=published.version),
+                               {str(i.proposal_id): i.cost_cents for i in found.items}, found.years,
+                               plan_years(session=session), found.borrowing_limit_cents)
