@@ -17,8 +17,9 @@ from app.navigation import NavEntry
 from app.pavement_plan import curves as curve_rules
 from app.pavement_plan import service
 from app.pavement_plan.curves import CLASSES, CurveError
-from app.pavement_plan.needs import Group, Needs
+from app.pavement_plan.needs import Needs
 from app.pavement_plan.service import PlanError
+from app.pavement_plan.simulate import MAX_BUDGET_CENTS, MAX_YEARS
 from app.web import flash, render
 
 router = APIRouter()
@@ -229,6 +230,7 @@ class NeedsOut(BaseModel):
     by_band: list[NeedsGroupOut]
     by_class: list[NeedsGroupOut]
     by_district: list[NeedsGroupOut]
+    unpriced: int = Field(0, description="Rated segments the catalog has no treatment for.")
 
 
 class YearOut(BaseModel):
@@ -238,6 +240,8 @@ class YearOut(BaseModel):
     treated_segments: int
     treated_miles: float
     backlog_cents: int
+    deferred_cents: int | None = Field(None, description="The year's needed work the budget did not fund (absent "
+                                                          "in scenarios saved before it was reported).")
 
 
 class ScenarioOut(BaseModel):
@@ -282,21 +286,13 @@ class CashFlowOut(BaseModel):
     rows: list[CashYearOut]
 
 
-def _groups(groups: list[Group]) -> list[NeedsGroupOut]:
-    return [NeedsGroupOut(key=g.key, label=g.label, segments=g.segments, miles=round(g.miles, 3), cents=g.cents)
-            for g in groups]
-
-
 @api.get("/needs", response_model=NeedsOut)
 def api_needs(session: SessionDep, year: Annotated[int | None, Query(ge=1900, le=2200)] = None) -> NeedsOut:
     """The network's backlog: each rated segment's treatment by the catalog's rules, priced like a proposal."""
     try:
-        n = service.needs(session=session, year=year)
+        return NeedsOut(**service.needs_data(service.needs(session=session, year=year)))
     except PlanError as error:
         raise HTTPException(400, str(error)) from None
-    return NeedsOut(year=n.year, catalog_version=n.catalog_version, total_cents=n.total_cents, segments=n.segments,
-                    needing_work=n.needing_work, unrated=n.unrated, by_treatment=_groups(n.by_treatment),
-                    by_band=_groups(n.by_band), by_class=_groups(n.by_class), by_district=_groups(n.by_district))
 
 
 def _scenario_out(s: Any) -> ScenarioOut:
@@ -311,6 +307,44 @@ def _scenario_out(s: Any) -> ScenarioOut:
 def api_scenarios(session: SessionDep) -> list[ScenarioOut]:
     """Saved budget scenarios, newest first, with their results by year."""
     return [_scenario_out(s) for s in service.list_scenarios(session=session)]
+
+
+class ScenarioRunOut(BaseModel):
+    kind: str = Field(description="budget (the yearly budget given) or target (the smallest budget reaching the "
+                                  "target PCI)")
+    policy: str
+    first_year: int
+    years: int
+    yearly_budget_cents: int | None = Field(description="None: the target cannot be reached")
+    target_pci: float | None = None
+    reachable: bool | None = None
+    below_cents: int | None = Field(None, description="Target: the largest budget tried that does not reach it.")
+    tolerance_cents: int | None = Field(None, description="Target: the answer is within this of the smallest "
+                                                          "budget reaching the target.")
+    steps: int | None = Field(None, description="Target: full simulations run.")
+    catalog_version: int | None
+    curve_version: int | None
+    rows: list[YearOut] = Field(description="Year 0 (today), then each plan year.")
+    do_nothing: list[YearOut]
+
+
+@api.get("/scenarios/run", response_model=ScenarioRunOut)
+def api_run_scenario(
+        session: SessionDep,
+        yearly_budget_cents: Annotated[int | None, Query(ge=0, le=MAX_BUDGET_CENTS)] = None,
+        target_pci: Annotated[float | None, Query(ge=0, le=100)] = None,
+        years: Annotated[int | None, Query(ge=1, le=MAX_YEARS)] = None,
+        first_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+        policy: Annotated[str, Query(pattern="^(benefit_cost|worst_first)$")] = "benefit_cost") -> ScenarioRunOut:
+    """Run a scenario without saving it: a yearly budget → network PCI, backlog and deferred maintenance by
+    year; or a target PCI → the smallest yearly budget reaching it (within $10,000). Same numbers as
+    `groundwork network scenario`."""
+    try:
+        return ScenarioRunOut(**service.run_scenario(
+            session=session, years=years, first_year=first_year, policy=policy,
+            yearly_budget_cents=yearly_budget_cents, target_pci=target_pci))
+    except PlanError as error:
+        raise HTTPException(400, str(error)) from None
 
 
 @api.get("/scenarios/{scenario_id}", response_model=ScenarioOut)

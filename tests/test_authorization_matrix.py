@@ -117,6 +117,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/api/v1/network/scenarios/{scenario_id}'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
     ('GET', '/api/v1/network/curves'): PUBLIC,
     ('GET', '/api/v1/network/cashflow'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
+    ('GET', '/api/v1/network/scenarios/run'): ('re',) * 7,  # the probe gives neither a budget nor a target
     ('GET', '/dashboards/management'): PUBLIC,
     ('GET', '/dashboards/operational'): PUBLIC,
     ('GET', '/data'): PUBLIC,

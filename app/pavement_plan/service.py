@@ -3,6 +3,8 @@ cash flow. Functions take ``*, session``; the ones that write commit once, after
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +32,7 @@ from app.pavement_plan.curves import (
     Pairing,
 )
 from app.pavement_plan.in_use import current_version, impact_curves, parse_curves
-from app.pavement_plan.needs import Needs, Pricer, Segment, network_needs
+from app.pavement_plan.needs import Group, Needs, Pricer, Segment, network_needs
 from app.pavement_plan.simulate import (
     DEFAULT_TOLERANCE_CENTS,
     Network,
@@ -43,7 +45,8 @@ from app.pavement_plan.simulate import (
 from app.pavement_plan.years import PlanYears, plan_years
 from app.scenarios import ballot_cash
 from models.accounts import User
-from models.layers import District, PavementSegment
+from models.costs import CatalogVersion
+from models.layers import District, Layer, PavementSegment
 from models.pavement_plan import CurveVersion, PlanScenario, SurveyObservation
 
 __all__ = ["impact_curves"]
@@ -221,14 +224,65 @@ def apply_fit(*, session: Session, actor: User | None) -> CurveVersion:
 
 # -- needs and scenarios ---------------------------------------------------------------------
 
+_NEEDS_CACHE: OrderedDict[tuple[Any, ...], Needs] = OrderedDict()
+_NEEDS_CACHE_SIZE = 16
+_NEEDS_LOCK = threading.Lock()
+
+
+def _needs_key(session: Session, year: int) -> tuple[Any, ...]:
+    """What the backlog depends on: the pavement and district layers' revisions, the catalog and curve
+    versions in use, the year priced, and (a guard against writes that bypass the layer store) the
+    segments' count, highest id and PCI sum. One small query each; the backlog itself is not read."""
+    revisions = dict(session.exec(select(col(Layer.kind), col(Layer.revision))
+                                  .where(col(Layer.kind).in_(("pavement", "district")))).all())
+    catalog_version = session.exec(select(CatalogVersion.id, CatalogVersion.created_at)
+                                   .where(col(CatalogVersion.is_current))).first()
+    curves = current_version(session=session)
+    count, highest, pci_sum = session.exec(select(func.count(), func.max(PavementSegment.id),
+                                                  func.sum(PavementSegment.pci))).one()
+    return (str(session.get_bind().engine.url), revisions.get("pavement"), revisions.get("district"),
+            tuple(catalog_version) if catalog_version else None,
+            (curves.id, curves.created_at) if curves else None, year, count, highest,
+            None if pci_sum is None else round(float(pci_sum), 6))
+
+
 def needs(*, session: Session, year: int | None = None) -> Needs:
-    """The backlog today, priced for work in ``year`` (default: this year)."""
+    """The backlog today, priced for work in ``year`` (default: this year). Remembered by what it
+    depends on (``_needs_key``), so a second view is instant and an import, a new catalog version or
+    new curves make it computed again."""
+    year = year or date.today().year
+    key = _needs_key(session, year)
+    with _NEEDS_LOCK:
+        if key in _NEEDS_CACHE:
+            _NEEDS_CACHE.move_to_end(key)
+            return _NEEDS_CACHE[key]
     snapshot = _catalog(session)
+    segments = load_segments(session=session)
+    if not segments:
+        raise PlanError(_("There is no pavement layer yet; import one (groundwork import pavement FILE) first."))
     try:
-        return network_needs(load_segments(session=session), snapshot, year=year or date.today().year,
-                             band_scheme=pavement_scheme(session=session))
+        found = network_needs(segments, snapshot, year=year, band_scheme=pavement_scheme(session=session))
     except ValueError as error:
         raise PlanError(str(error), field="year") from error
+    with _NEEDS_LOCK:
+        _NEEDS_CACHE[key] = found
+        while len(_NEEDS_CACHE) > _NEEDS_CACHE_SIZE:
+            _NEEDS_CACHE.popitem(last=False)
+    return found
+
+
+def _group_data(groups: list[Group]) -> list[dict[str, Any]]:
+    return [{"key": g.key, "label": g.label, "segments": g.segments, "miles": round(g.miles, 3), "cents": g.cents}
+            for g in groups]
+
+
+def needs_data(found: Needs) -> dict[str, Any]:
+    """The backlog as plain data: what /api/v1/network/needs and `groundwork network needs --json` give."""
+    return {"year": found.year, "catalog_version": found.catalog_version, "total_cents": found.total_cents,
+            "segments": found.segments, "needing_work": found.needing_work, "unrated": found.unrated,
+            "unpriced": len(found.unpriced), "by_treatment": _group_data(found.by_treatment),
+            "by_band": _group_data(found.by_band), "by_class": _group_data(found.by_class),
+            "by_district": _group_data(found.by_district)}
 
 
 def network(*, session: Session) -> Network:
@@ -257,7 +311,45 @@ def target(*, session: Session, target_pci: float, first_year: int, years: int, 
 def outcome_data(outcome: Outcome) -> list[dict[str, Any]]:
     return [{"year": r.year, "network_pci": None if r.network_pci is None else round(r.network_pci, 2),
              "spent_cents": r.spent_cents, "treated_segments": r.treated_segments,
-             "treated_miles": round(r.treated_miles, 3), "backlog_cents": r.backlog_cents} for r in outcome.rows]
+             "treated_miles": round(r.treated_miles, 3), "backlog_cents": r.backlog_cents,
+             "deferred_cents": r.deferred_cents} for r in outcome.rows]
+
+
+def run_scenario(*, session: Session, years: int | None = None, first_year: int | None = None,
+                 policy: str = "benefit_cost", yearly_budget_cents: int | None = None,
+                 target_pci: float | None = None, tolerance_cents: int = DEFAULT_TOLERANCE_CENTS) -> dict[str, Any]:
+    """A budget scenario (a yearly budget → network PCI, backlog and deferred maintenance by year) or a
+    target one (a target PCI → the smallest yearly budget reaching it, within ``tolerance_cents``), with
+    "do nothing" beside it, as plain data: what /api/v1/network/scenarios/run and `groundwork network
+    scenario` give. Years and first year default to the program's collection years. Nothing is saved."""
+    if (yearly_budget_cents is None) == (target_pci is None):
+        raise PlanError(_("Give either a yearly budget or a target PCI."), field="budget")
+    span = plan_years(session=session) if years is None or first_year is None else None
+    first = first_year if first_year is not None else span.first_year if span else date.today().year
+    count = years if years is not None else span.years if span else 5
+    snapshot = _catalog(session)
+    curve_set = current_curves(session=session)
+    result: dict[str, Any] = {"policy": policy, "first_year": first, "years": count, "target_pci": None,
+                              "reachable": None, "below_cents": None, "tolerance_cents": None, "steps": None,
+                              "catalog_version": snapshot.version_number,
+                              "curve_version": curve_set.version.number if curve_set.version else None}
+    net = Network(load_segments(session=session), Pricer(snapshot), curve_set.curves, curve_set.effects)
+    try:
+        if target_pci is not None:
+            found = budget_for_target(net, target_pci=target_pci, first_year=first, years=count, policy=policy,
+                                      tolerance_cents=tolerance_cents)
+            outcome = found.outcome
+            result.update(kind="target", target_pci=target_pci, reachable=found.reachable,
+                          yearly_budget_cents=found.yearly_budget_cents, below_cents=found.below_cents,
+                          tolerance_cents=found.tolerance_cents, steps=found.steps)
+        else:
+            outcome = run(net, first_year=first, years=count, yearly_budget_cents=yearly_budget_cents, policy=policy)
+            result.update(kind="budget", yearly_budget_cents=yearly_budget_cents)
+        nothing = run(net, first_year=first, years=count, yearly_budget_cents=0, policy=policy)
+    except (ScenarioError, ValueError) as error:
+        raise PlanError(str(error), field=getattr(error, "field", None)) from error
+    result.update(rows=outcome_data(outcome), do_nothing=outcome_data(nothing))
+    return result
 
 
 def save_scenario(*, session: Session, actor: User | None, name: str, first_year: int, years: int, policy: str,

@@ -19,12 +19,15 @@ Each plan year (1 … N), in this order:
 3. **Deteriorate.** Every segment ages one year along its class's curve (``project_pci``).
 
 The year's row reports the network PCI at the end of the year (length-weighted over rated
-segments), the money spent, the segments and miles treated, and the backlog left (every segment's
-treatment at its end-of-year PCI, priced for work that year). Year 0 is today.
+segments), the money spent, the segments and miles treated, the backlog left (every segment's
+treatment at its end-of-year PCI, priced for work that year) and the deferred maintenance (the cost
+of that year's candidates the budget did not fund, StreetSaver's "deferred"). Year 0 is today.
 
 Target PCI: the smallest yearly budget whose network PCI at the end of the last year is at least the
-target, found by bisection between 0 and the budget that treats every candidate every year, each step
-a full simulation; the answer is within ``tolerance_cents`` of the smallest such budget (rounded up).
+target, searched between 0 and the budget that treats every candidate every year, each step a full
+simulation, by the Illinois method (the budget interpolated from the bracket's two network PCIs; an
+end kept twice has its weight halved, so both ends close in). The answer is within ``tolerance_cents``
+of the largest budget tried that does not reach the target.
 """
 
 from __future__ import annotations
@@ -34,10 +37,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.costing.arithmetic import BPS
 from app.i18n import gettext as _
 from app.impact.deterioration import Curve, project_pci
 from app.pavement_plan.curves import Effect, effect_of
-from app.pavement_plan.needs import METRES_PER_MILE, Pricer, Segment, check_year
+from app.pavement_plan.needs import METRES_PER_MILE, Pricer, Segment, check_year, class_token, quantity_hundredths
 
 POLICIES = ("benefit_cost", "worst_first")
 HORIZON = 10
@@ -61,6 +65,7 @@ class YearRow:
     treated_segments: int
     treated_miles: float
     backlog_cents: int
+    deferred_cents: int = 0  # the year's work that needed doing and was not funded (priced that year)
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,10 @@ class Network:
         self.by_class = {c: np.array([i for i, k in enumerate(self.classes) if k == c], dtype=int)
                          for c in sorted(set(self.classes))}
         self.weights = np.array([CLASS_WEIGHTS.get(c, 1.0) for c in self.classes])
+        self.tokens = [class_token(s.asset.functional_class) for s in self.segments]
+        self.effects_by_rule = [effect_of(rule.key, effects) for rule in pricer.rules]
+        self._before: np.ndarray | None = None
+        self._costs: dict[int, np.ndarray] = {}
 
     def age_one_year(self, pci: np.ndarray, years: float = 1.0) -> np.ndarray:
         out = pci.copy()
@@ -115,39 +124,113 @@ class Network:
             total += current
         return total
 
+    def costs(self, year: int) -> np.ndarray:
+        """Every segment's cost (cents) with each catalog rule for work in ``year``: rules × segments,
+        -1 where a rule cannot apply to a segment's class. Exact (``Pricer``'s integer arithmetic; the
+        escalation on Python integers), remembered by year."""
+        if year not in self._costs:
+            if self._before is None:
+                self._before = self._before_escalation()
+            grow, over = self.pricer.growth(year)
+            if grow:
+                wide = self._before.astype(object)
+                costs = np.where(self._before >= 0, wide + _rounded(wide * grow, over), -1)
+                self._costs[year] = costs.astype(np.int64)
+            else:
+                self._costs[year] = self._before
+        return self._costs[year]
+
+    def _before_escalation(self) -> np.ndarray:
+        """``Pricer.before`` for every rule and segment, on arrays: each segment's quantity once per unit."""
+        catalog = self.pricer.catalog
+        tokens = np.array(self.tokens, dtype=object)
+        quantities: dict[str, np.ndarray] = {}
+        before = np.full((len(self.pricer.rules), len(self.segments)), -1, dtype=np.int64)
+        for k, rule in enumerate(self.pricer.rules):
+            own = class_token(rule.functional_class)
+            applies = np.ones(len(self.segments), dtype=bool) if own is None else tokens == own
+            if rule.unit_cost_cents == 0:
+                before[k, applies] = 0
+                continue
+            if rule.unit not in quantities:
+                quantities[rule.unit] = np.array([quantity_hundredths(s.asset, rule, catalog) for s in self.segments],
+                                                 dtype=object)
+            construction = _rounded(quantities[rule.unit][applies] * rule.unit_cost_cents, 100)
+            before[k, applies] = (construction + _rounded(construction * catalog.design_engineering_bps, BPS)
+                                  + _rounded(construction * catalog.contingency_bps, BPS)).astype(np.int64)
+        return before
+
+    def priced(self, pci: np.ndarray, year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(segment positions, their rule indices, their costs) for the segments a rule applies to."""
+        rules = self.pricer.rule_indices(self.tokens, pci)
+        where = np.flatnonzero(rules >= 0)
+        return where, rules[where], self.costs(year)[rules[where], where]
+
     def candidates(self, pci: np.ndarray, year: int) -> list[tuple[int, int, float]]:
         """(segment index, cost, PCI after treatment) for every segment whose treatment costs something."""
-        found = []
-        for i, segment in enumerate(self.segments):
-            rule = self.pricer.treatment(segment, float(pci[i]))
-            if rule is None:
-                continue
-            cost = self.pricer.cost(segment, rule, year)
-            if cost > 0:
-                found.append((i, cost, effect_of(rule.key, self.effects).apply(float(pci[i]))))
-        return found
+        where, rules, costs = self.priced(pci, year)
+        keep = costs > 0
+        return [(i, cost, self.effects_by_rule[k].apply(float(pci[i])))
+                for i, k, cost in zip(where[keep].tolist(), rules[keep].tolist(), costs[keep].tolist(), strict=True)]
+
+    def after(self, pci: np.ndarray, rules: np.ndarray) -> np.ndarray:
+        """The PCI after each segment's treatment (``Effect.apply`` on arrays)."""
+        out = pci.astype(float, copy=True)
+        for k in np.unique(rules).tolist():
+            effect, where = self.effects_by_rule[k], rules == k
+            out[where] = effect.value if effect.kind == "reset" else np.minimum(100.0, pci[where] + effect.value)
+        return out
 
     def backlog(self, pci: np.ndarray, year: int) -> int:
-        total = 0
-        for i, segment in enumerate(self.segments):
-            rule = self.pricer.treatment(segment, float(pci[i]))
-            if rule is not None:
-                total += self.pricer.cost(segment, rule, year)
-        return total
+        return int(self.priced(pci, year)[2].sum())
+
+
+def _rounded(numerator: np.ndarray, denominator: int) -> np.ndarray:
+    """``round_half_up(numerator / denominator)`` element by element, on Python integers (object arrays)."""
+    magnitude = (2 * np.abs(numerator) + denominator) // (2 * denominator)
+    return np.where(numerator >= 0, magnitude, -magnitude)
 
 
 def _order(network: Network, pci: np.ndarray, found: list[tuple[int, int, float]], policy: str) -> list[int]:
+    """Positions in ``found`` (``Network.candidates``), best first, as ``run`` ranks them."""
+    if not found:
+        return []
+    index, cost, after = (np.array(column) for column in zip(*found, strict=True))
+    return _ranking(network, pci, index.astype(np.int64), after.astype(float), cost.astype(np.int64),
+                    policy).tolist()
+
+
+def _ranking(network: Network, pci: np.ndarray, index: np.ndarray, after: np.ndarray, cost: np.ndarray,
+             policy: str) -> np.ndarray:
+    """The candidates' positions, best first (ties: the lower segment index)."""
     if policy == "worst_first":
-        return sorted(range(len(found)), key=lambda k: (pci[found[k][0]], -network.lengths[found[k][0]],
-                                                         found[k][0]))
-    index = np.array([f[0] for f in found], dtype=int)
-    after = np.array([f[2] for f in found])
+        return np.lexsort((index, -network.lengths[index], pci[index]))
     treated = np.array(pci, copy=True)
     treated[index] = after
     gain = network.pci_years(treated)[index] - network.pci_years(pci)[index]
-    benefit = gain * network.lengths[index] * network.weights[index]
-    ratio = benefit / np.array([f[1] for f in found], dtype=float)
-    return sorted(range(len(found)), key=lambda k: (-ratio[k], found[k][0]))
+    ratio = gain * network.lengths[index] * network.weights[index] / cost.astype(float)
+    return np.lexsort((index, -ratio))
+
+
+def _fill(costs: np.ndarray, budget: int | None) -> np.ndarray:
+    """Which candidates (in order) the budget funds: each is taken if it fits in what is left, else
+    skipped and the next one tried. Runs of candidates that fit are taken at once (a cumulative sum)."""
+    chosen = np.zeros(len(costs), dtype=bool)
+    if budget is None:
+        chosen[:] = True
+        return chosen
+    left, position = budget, 0
+    while position < len(costs):
+        fitting = np.flatnonzero(costs[position:] <= left)
+        if not len(fitting):
+            break
+        position += int(fitting[0])
+        running = np.cumsum(costs[position:])
+        taken = int(np.searchsorted(running, left, side="right"))
+        chosen[position:position + taken] = True
+        left -= int(running[taken - 1])
+        position += taken
+    return chosen
 
 
 def run(network: Network, *, first_year: int, years: int, yearly_budget_cents: int | None,
@@ -160,22 +243,20 @@ def run(network: Network, *, first_year: int, years: int, yearly_budget_cents: i
                     network.backlog(pci, first_year))]
     for step in range(years):
         year = first_year + step
-        found = network.candidates(pci, year)
-        left = yearly_budget_cents
-        spent = treated = 0
-        miles = 0.0
-        for k in _order(network, pci, found, policy) if found else []:
-            i, cost, after = found[k]
-            if left is not None and cost > left:
-                continue
-            pci[i] = after
-            spent += cost
-            treated += 1
-            miles += float(network.lengths[i]) / METRES_PER_MILE
-            if left is not None:
-                left -= cost
+        where, rules, costs = network.priced(pci, year)
+        needed = costs > 0
+        index, rules, costs = where[needed], rules[needed], costs[needed]
+        after = network.after(pci[index], rules)
+        order = _ranking(network, pci, index, after, costs, policy) if len(index) else np.array([], dtype=np.int64)
+        chosen = np.zeros(len(index), dtype=bool)
+        chosen[order] = _fill(costs[order], yearly_budget_cents)
+        pci[index[chosen]] = after[chosen]
+        spent = int(costs[chosen].sum())
+        deferred = int(costs.sum()) - spent
+        miles = float(network.lengths[index[chosen]].sum()) / METRES_PER_MILE
         pci = network.age_one_year(pci)
-        rows.append(YearRow(year, _average(pci, network.lengths), spent, treated, miles, network.backlog(pci, year)))
+        rows.append(YearRow(year, _average(pci, network.lengths), spent, int(chosen.sum()), miles,
+                            network.backlog(pci, year), deferred))
     return Outcome(policy, yearly_budget_cents, rows)
 
 
@@ -222,13 +303,23 @@ def budget_for_target(network: Network, *, target_pci: float, first_year: int, y
         return TargetResult(target_pci, False, None, None, unlimited, tolerance_cents, 2)
     low, high = 0, max(r.spent_cents for r in unlimited.rows)  # the costliest year treats everything
     best = run(network, first_year=first_year, years=years, yearly_budget_cents=high, policy=policy)
-    steps = 3
+    below, above = (nothing.final_pci or 0.0) - target_pci, (best.final_pci or 0.0) - target_pci
+    steps, side = 3, 0
     while high - low > tolerance_cents:
-        middle = (low + high) // 2
-        outcome = run(network, first_year=first_year, years=years, yearly_budget_cents=middle, policy=policy)
+        # Illinois (regula falsi that halves a bracket end's weight when it is kept twice), a quarter
+        # tolerance inside the bracket so its both ends move; a bisection when the ends give no slope.
+        guess = low + round(-below / (above - below) * (high - low)) if above > below else (low + high) // 2
+        margin = max(1, tolerance_cents // 4)
+        budget = min(max(guess, low + margin), high - margin) if high - low > 2 * margin else (low + high) // 2
+        outcome = run(network, first_year=first_year, years=years, yearly_budget_cents=budget, policy=policy)
         steps += 1
-        if reaches(outcome):
-            high, best = middle, outcome
+        value = (outcome.final_pci or 0.0) - target_pci
+        if value >= 0:
+            high, best, above = budget, outcome, value
+            below = below / 2 if side == 1 else below
+            side = 1
         else:
-            low = middle
+            low, below = budget, value
+            above = above / 2 if side == -1 else above
+            side = -1
     return TargetResult(target_pci, True, high, low, best, tolerance_cents, steps)
