@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from app import db, settings
 from app.cli import cli
 from app.costing import catalog
 from app.db import make_engine, new_session
+from models.audit import AuditEvent
 from tests.conftest import fresh_database
 
 PLAN = Path(__file__).parent / "data" / "somerville_2015_plan.csv"
@@ -67,3 +69,38 @@ def test_show_export_import_and_history(database_url: str, tmp_path: Path) -> No
     history = run("costs", "history")
     assert "Consultant's pavement table" in history.output and "│ 3 " not in history.output  # nothing written
     assert run("costs", "export", "--version", "9").exit_code == 1
+
+
+def test_markups_make_a_new_version_and_import_table_says_what_it_kept(database_url: str) -> None:
+    assert run("costs", "show").exit_code == 0  # version 1: Groundwork's defaults
+    changed = run("costs", "markups", "--design-pct", "12", "--escalation-pct", "3.5")
+    assert changed.exit_code == 0, changed.output
+    said = " ".join(changed.output.split())
+    assert "Catalog version 2 is now current" in said
+    assert "design & engineering: 15 % → 12 %" in said and "escalation (a year): 3 % → 3.5 %" in said
+    assert "contingency: 20 % (kept)" in said
+    engine = make_engine(database_url)
+    with new_session(engine) as session:
+        version = catalog.current_version(session=session)
+        assert version is not None and (version.design_engineering_bps, version.contingency_bps,
+                                        version.escalation_bps) == (1200, 2000, 350)
+        entry = session.exec(select(AuditEvent).where(AuditEvent.action == "catalog.version_created")
+                             .order_by(col(AuditEvent.id).desc())).first()
+        assert entry is not None and entry.after["changes"]["design & engineering"] == {"before": 1500, "after": 1200}
+    engine.dispose()
+
+    for args, message in ((("--design-pct", "12"), "already has these markups"),
+                          ((), "Give at least one markup"),
+                          (("--contingency-pct", "-5"), "Contingency must be between 0 % and 100 %"),
+                          (("--escalation-pct", "lots"), "--escalation-pct must be a percentage")):
+        refused = run("costs", "markups", *args)
+        assert refused.exit_code == 1 and message in " ".join(refused.output.split()), (args, refused.output)
+    assert "│ 3 " not in run("costs", "history").output  # nothing written
+
+    imported = run("costs", "import-table", str(PLAN))
+    assert imported.exit_code == 0, imported.output
+    said = " ".join(imported.output.split())
+    assert "Catalog version 3 is now current" in said and "Kept from version 2" in said
+    for kept in ("design & engineering: 12 %", "contingency: 20 %", "escalation (a year): 3.5 %", "base year:",
+                 "lane width:", "default widths:", "sidewalk treatments:", "streetlight treatments:"):
+        assert kept in said, kept

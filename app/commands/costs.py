@@ -1,4 +1,4 @@
-"""The unit-cost catalog: `groundwork costs show|export|import|import-table|history`."""
+"""The unit-cost catalog: `groundwork costs show|export|import|import-table|markups|history`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.commands import console, fail
 from app.costing import catalog
+from app.costing.arithmetic import parse_percent
 from app.costing.catalog import CatalogError
 from app.db import new_session
 from models.costs import CatalogVersion, Unit
@@ -75,12 +76,17 @@ def _import(file: Path, note: str) -> None:
     with new_session() as session:
         catalog.ensure_defaults(session=session)
         try:
-            version = catalog.import_csv(session=session, actor=None, text=text, note=note)
+            imported = catalog.import_csv_reporting(session=session, actor=None, text=text, note=note)
         except CatalogError as error:
             for problem in error.problems:
                 console.print(f"  {problem}", highlight=False)
             raise fail(f"{file} was not imported; nothing changed.") from error
-    console.print(f"Catalog version {version.number} is now current.")
+    console.print(f"Catalog version {imported.version.number} is now current.")
+    source = f"version {imported.previous_number}" if imported.previous_number else "Groundwork's defaults"
+    console.print(f"Kept from {source} (the file does not set them; change markups with `groundwork costs "
+                  "markups`):", highlight=False)
+    for line in imported.kept:
+        console.print(f"  {line}", highlight=False)
 
 
 @app.command("import")
@@ -101,6 +107,44 @@ def import_table(
 ) -> None:
     """Set the pavement PCI thresholds and per-class rates from a consultant's table (a new version)."""
     _import(file, note)
+
+
+def _percent(value: str | None, option: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        bps = parse_percent(value, label=option)
+    except ValueError as error:
+        raise fail(str(error)) from error
+    if bps is None:
+        raise fail(f"{option} needs a percentage, e.g. {option} 10.")
+    return bps
+
+
+@app.command()
+def markups(
+    design_pct: str | None = typer.Option(None, "--design-pct", help="Design & engineering, % of construction."),
+    contingency_pct: str | None = typer.Option(None, "--contingency-pct", help="Contingency, % of construction."),
+    escalation_pct: str | None = typer.Option(None, "--escalation-pct", help="Escalation, % a year from the base "
+                                                                            "year."),
+    note: str = typer.Option("", help="Why the markups change (default: what changed)."),
+) -> None:
+    """Set the catalog's markups (any of them; the others are kept) as a new version."""
+    given = {"design_engineering_bps": _percent(design_pct, "--design-pct"),
+             "contingency_bps": _percent(contingency_pct, "--contingency-pct"),
+             "escalation_bps": _percent(escalation_pct, "--escalation-pct")}
+    with new_session() as session:
+        try:
+            version, rows = catalog.set_markups(session=session, actor=None, note=note, **given)
+        except CatalogError as error:
+            for problem in error.problems:
+                console.print(f"  {problem}", highlight=False)
+            raise fail("No new catalog version; nothing changed.") from error
+    console.print(f"Catalog version {version.number} is now current:", highlight=False)
+    for label, before, after in rows:
+        change = (f"{before / 100:g} % → {after / 100:g} %" if before != after
+                  else f"{after / 100:g} % (kept)")
+        console.print(f"  {label}: {change}", highlight=False)
 
 
 @app.command()

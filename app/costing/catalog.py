@@ -157,7 +157,7 @@ def ensure_defaults(*, session: Session) -> CatalogVersion:
 
 
 def create_version(*, session: Session, actor: User | None, draft: CatalogDraft, note: str = "",
-                   based_on: int | None = None) -> CatalogVersion:
+                   based_on: int | None = None, changes: dict[str, Any] | None = None) -> CatalogVersion:
     """Write ``draft`` as the next version and make it current. One unit of work.
 
     ``based_on`` is the version number the draft was edited from: if another version has been saved
@@ -191,7 +191,8 @@ def create_version(*, session: Session, actor: User | None, draft: CatalogDraft,
             low_bps=rule.low_bps, high_bps=rule.high_bps, sort_order=order))
     audit.record(session=session, actor=actor, action="catalog.version_created", object_type="cost_catalog_version",
                  object_id=version.id, before={"version": previous.number} if previous else None,
-                 after={"version": number, "note": version.note, "treatments": len(draft.treatments)})
+                 after={"version": number, "note": version.note, "treatments": len(draft.treatments),
+                        **({"changes": changes} if changes else {})})
     try:
         session.commit()
     except IntegrityError as error:  # another version got the same number first
@@ -351,6 +352,78 @@ def import_csv(*, session: Session, actor: User | None, text: str, note: str = "
     draft = replace(draft, treatments=[*rules, *kept])
     return create_version(session=session, actor=actor, draft=draft,
                           note=note or f"Imported {len(rules)} treatments ({', '.join(sorted(kinds))}) from CSV")
+
+
+def _pct(bps: int) -> str:
+    return f"{bps / 100:g} %"
+
+
+MARKUPS = (("design_engineering_bps", "design & engineering"), ("contingency_bps", "contingency"),
+           ("escalation_bps", "escalation (a year)"))
+
+
+def kept_from(draft: CatalogDraft, replaced_kinds: set[str]) -> list[str]:
+    """What a version made from a file takes unchanged from the version before it, one line each:
+    the markups, the base year, the widths, the source text and the other layer kinds' treatments."""
+    lines = [f"{label}: {_pct(getattr(draft, name))}" for name, label in MARKUPS]
+    lines.append(f"base year: {draft.base_year} (costs are in {draft.base_year} dollars)")
+    lines.append(f"lane width: {draft.lane_width_mm / 1000:g} m")
+    if draft.class_widths_mm:
+        widths = ", ".join(f"{key} {mm / 1000:g} m" for key, mm in sorted(draft.class_widths_mm.items()))
+        lines.append(f"default widths: {widths}")
+    if draft.source.strip():
+        lines.append(f"source: {draft.source.strip()[:120]}{'…' if len(draft.source.strip()) > 120 else ''}")
+    others: dict[str, int] = {}
+    for rule in draft.treatments:
+        if rule.layer_kind not in replaced_kinds:
+            others[rule.layer_kind] = others.get(rule.layer_kind, 0) + 1
+    lines.extend(f"{kind} treatments: {count}" for kind, count in sorted(others.items()))
+    return lines
+
+
+@dataclass(frozen=True)
+class Imported:
+    version: CatalogVersion
+    previous_number: int | None  # None: nothing before it (Groundwork's defaults were the base)
+    kept: list[str]  # ``kept_from``: what came unchanged from the version before
+
+
+def import_csv_reporting(*, session: Session, actor: User | None, text: str, note: str = "") -> Imported:
+    """``import_csv``, saying what the new version kept from the one before it."""
+    rules = parse_csv(text)
+    base = current_version(session=session)
+    draft = draft_of(session=session, version=base) if base else default_draft()
+    kept = kept_from(draft, {r.layer_kind for r in rules})
+    return Imported(import_csv(session=session, actor=actor, text=text, note=note),
+                    base.number if base else None, kept)
+
+
+def set_markups(*, session: Session, actor: User | None, design_engineering_bps: int | None = None,
+                contingency_bps: int | None = None, escalation_bps: int | None = None,
+                note: str = "") -> tuple[CatalogVersion, list[tuple[str, int, int]]]:
+    """A new version with the markups given (the others kept); returns it and each markup as
+    (label, before, after) in basis points. Refuses when nothing would change; nothing is written on
+    any error (values out of range are named)."""
+    base = ensure_defaults(session=session)
+    draft = draft_of(session=session, version=base)
+    given = {"design_engineering_bps": design_engineering_bps, "contingency_bps": contingency_bps,
+             "escalation_bps": escalation_bps}
+    if all(v is None for v in given.values()):
+        raise CatalogError(["Give at least one markup: --design-pct, --contingency-pct or --escalation-pct."])
+    rows: list[tuple[str, int, int]] = []
+    for name, label in MARKUPS:
+        before: int = getattr(draft, name)
+        value = given[name]
+        rows.append((label, before, before if value is None else value))
+    if all(before == after for _label, before, after in rows):
+        raise CatalogError([f"Catalog version {base.number} already has these markups; no new version was made."])
+    draft = replace(draft, design_engineering_bps=rows[0][2], contingency_bps=rows[1][2], escalation_bps=rows[2][2])
+    changed = {label: {"before": before, "after": after} for label, before, after in rows if before != after}
+    summary = "; ".join(f"{label} {_pct(before)} → {_pct(after)}" for label, before, after in rows
+                        if before != after)
+    version = create_version(session=session, actor=actor, draft=draft, note=note.strip() or f"Markups: {summary}",
+                             based_on=base.number, changes=changed)
+    return version, rows
 
 
 def rule_from_fields(row: dict[str, str]) -> TreatmentRule:
