@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, func, select
 
@@ -26,6 +26,9 @@ from app.layers.summary import CITY, METRES_PER_MILE, AreaSummary, MapSummary, m
 from app.proposals.public import PUBLIC_STATES, CategoryChip, category_chips
 from models.layers import PavementSegment, SidewalkSegment, Streetlight
 from models.proposals import Proposal
+
+if TYPE_CHECKING:
+    from app.delivery.revenue import RevenueView
 
 LIST_LIMIT = 500
 POOR_FROM = "poor"  # "poor or worse": this band and every band below it
@@ -251,3 +254,11 @@ def leadership(*, session: Session) -> Leadership:
         revenue_cents=view.program.expected_revenue_cents if view else None,
         program_name=view.program.name if view else None,
         by_month=[MonthCount(m, n) for m, n in sorted(months.items())])
+
+
+def delivery_revenue(*, session: Session) -> RevenueView | None:
+    """Revenue collected against the forecast, once delivery is open or a year is entered (else None)."""
+    from app.delivery import revenue, vote  # here: delivery reads the program and the published list
+
+    view = revenue.revenue_view(session=session)
+    return view if view.entered or vote.delivery_open(session=session) else None

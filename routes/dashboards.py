@@ -18,7 +18,8 @@ HEADERS = {"Cache-Control": "private, max-age=60", "Vary": "Cookie, Accept-Langu
 
 @router.get("/dashboards", response_class=HTMLResponse)
 def leadership(request: Request, session: SessionDep) -> HTMLResponse:
-    return render(request, "dashboards/leadership.html", {"d": dashboards.leadership(session=session)},
+    return render(request, "dashboards/leadership.html", {"d": dashboards.leadership(session=session),
+                                                          "revenue": dashboards.delivery_revenue(session=session)},
                   headers=HEADERS)
 
 

@@ -1,8 +1,10 @@
-"""After the vote. Public: /projects (delivery at a glance: map by phase, progress and spending by
-category and district), /projects.geojson, /projects/{id} (one project's phases, milestones,
-spending, updates with photos; follow and unfollow), /projects/photos/{name}. Staff: /staff/delivery
-(the vote's result, every project), /staff/delivery/{id} (phases, milestones, spending, updates,
-completion with its confirmation)."""
+"""After the vote. Public: /projects (delivery at a glance: map by phase, progress, spending and
+awards by category, district and tier, revenue collected against the forecast and the Tier 2
+projects it allows), /projects.geojson, /projects/{id} (one project's phases, milestones, spending,
+awards, updates with photos; follow and unfollow), /projects/photos/{name}. Staff: /staff/delivery
+(the vote's result, revenue collected, every project), /staff/delivery/phases (the phases),
+/staff/delivery/{id} (phases, milestones, spending, awards, updates, completion with its
+confirmation)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from starlette.datastructures import UploadFile
 
 from app.costing.arithmetic import parse_dollars
-from app.delivery import DeliveryError, conditions, overview, phases, photos, projects, vote
+from app.delivery import DeliveryError, conditions, overview, phases, photos, projects, revenue, vote
 from app.deps import CurrentUser, SessionDep, SettingsDep, StaffUser, ViewerDep
 from app.i18n import gettext as _
 from app.navigation import NavEntry
@@ -43,12 +45,20 @@ def _count(form: Any, name: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def _dollars(form: Any, name: str, label: str) -> int | None:
+    try:
+        return parse_dollars(str(form.get(name, ""))[:40], label=label)
+    except ValueError as error:
+        raise DeliveryError(str(error), field=name) from None
+
+
 # -- public -------------------------------------------------------------------------------------------
 
 @router.get("/projects", response_class=HTMLResponse)
 def delivery_overview(request: Request, session: SessionDep) -> HTMLResponse:
     return render(request, "delivery/overview.html", {
-        "result": vote.result_view(session=session), "view": overview.overview(session=session)}, headers=PRIVATE)
+        "result": vote.result_view(session=session), "view": overview.overview(session=session),
+        "revenue": revenue.revenue_view(session=session)}, headers=PRIVATE)
 
 
 @router.get("/projects.geojson")
@@ -97,7 +107,8 @@ def _staff_page(request: Request, session: SessionDep, error: DeliveryError | No
                 form: Any = None) -> HTMLResponse:
     return render(request, "delivery/staff.html", {
         "result": vote.current(session=session), "view": overview.overview(session=session),
-        "error": error, "form": form}, status_code=422 if error else 200)
+        "revenue": revenue.revenue_view(session=session), "error": error, "form": form},
+        status_code=422 if error else 200)
 
 
 @router.get("/staff/delivery", response_class=HTMLResponse)
@@ -116,6 +127,58 @@ async def record_vote(request: Request, session: SessionDep, viewer: StaffUser) 
         return _staff_page(request, session, error, form)
     flash(request, _("The result of the vote is recorded."), "success")
     return RedirectResponse("/staff/delivery", status_code=303)
+
+
+@router.post("/staff/delivery/revenue", response_model=None)
+async def record_revenue(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
+    form = await request.form()
+    try:
+        year = _count(form, "year")
+        revenue.record(session=session, actor=viewer, year=year,
+                       amount_cents=_dollars(form, "collected", "The amount collected"),
+                       note=str(form.get("note", ""))[:500])
+    except DeliveryError as error:
+        return _staff_page(request, session, error, form)
+    flash(request, _("Revenue collected in {year} is saved.").format(year=year), "success")
+    return RedirectResponse("/staff/delivery#revenue-title", status_code=303)
+
+
+def _phases_page(request: Request, session: SessionDep, error: DeliveryError | None = None,
+                 form: Any = None) -> HTMLResponse:
+    return render(request, "delivery/staff_phases.html", {
+        "phases": phases.all_phases(session=session), "error": error, "form": form or {}},
+        status_code=422 if error else 200)
+
+
+@router.get("/staff/delivery/phases", response_class=HTMLResponse)
+def staff_phases(request: Request, session: SessionDep, viewer: StaffUser) -> HTMLResponse:
+    return _phases_page(request, session)
+
+
+@router.post("/staff/delivery/phases/{action}", response_model=None)
+async def staff_phases_action(request: Request, session: SessionDep, viewer: StaffUser, action: str) -> Response:
+    form = await request.form()
+    key = str(form.get("key", ""))[:20] or None
+    try:
+        if action == "save":
+            progress = _count(form, "progress")
+            phases.save(session=session, actor=viewer, key=key, name=str(form.get("name", ""))[:200],
+                        name_es=str(form.get("name_es", ""))[:200], progress=progress)
+            message = _("The phase is saved.")
+        elif action in ("up", "down"):
+            phases.move(session=session, actor=viewer, key=key or "", up=action == "up")
+            message = _("The phase moved.")
+        elif action == "remove":
+            phases.remove(session=session, actor=viewer, key=key or "")
+            message = _("The phase is removed.")
+        else:
+            raise LookupError(action)
+    except DeliveryError as error:
+        return _phases_page(request, session, error, form)
+    except LookupError:
+        raise HTTPException(404, "There is no such phase.") from None
+    flash(request, message, "success")
+    return RedirectResponse("/staff/delivery/phases", status_code=303)
 
 
 def _project_page(request: Request, session: SessionDep, proposal_id: int, error: DeliveryError | None = None,
@@ -171,11 +234,16 @@ def _act(session: SessionDep, settings: SettingsDep, viewer: Any, proposal_id: i
         projects.milestone_done(session=session, actor=viewer, proposal_id=proposal_id,
                                 milestone_id=milestone or 0, done_on=_date(form, "done_on"))
         return _("The milestone is marked as reached.")
+    if action == "award":
+        projects.add_award(session=session, actor=viewer, proposal_id=proposal_id,
+                           awarded_on=_date(form, "awarded_on"),
+                           amount_cents=_dollars(form, "award_amount", "The amount awarded"),
+                           contractor=str(form.get("contractor", ""))[:300],
+                           description=str(form.get("award_description", ""))[:300],
+                           reason=str(form.get("award_reason", ""))[:2000])
+        return _("The contract award is recorded.")
     if action == "spending":
-        try:
-            cents = parse_dollars(str(form.get("amount", "")), label=_("The amount"))
-        except ValueError as error:
-            raise DeliveryError(str(error), field="amount") from None
+        cents = _dollars(form, "amount", _("The amount"))
         projects.add_spending(session=session, actor=viewer, proposal_id=proposal_id, spent_on=_date(form, "spent_on"),
                               amount_cents=cents, description=str(form.get("description", ""))[:300],
                               reason=str(form.get("reason", ""))[:2000])

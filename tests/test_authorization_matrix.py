@@ -90,6 +90,9 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/staff/delivery/{proposal_id}'): ('in', 'no', 'no', 'no', 'no', 'nf', 'nf'),
     ('GET', '/staff/delivery/{proposal_id}/complete'): ('in', 'no', 'no', 'no', 'no', 'nf', 'nf'),
     ('POST', '/staff/delivery/vote'): STAFF_FIELDS,
+    ('POST', '/staff/delivery/revenue'): STAFF_FIELDS,  # the probe's empty form: no year (422, nothing written)
+    ('GET', '/staff/delivery/phases'): STAFF,
+    ('POST', '/staff/delivery/phases/{action}'): ('in', 'no', 'no', 'no', 'no', 'nf', 'nf'),  # "milestones": no such
     ('POST', '/staff/delivery/{proposal_id}/{action}'): ('in', 'no', 'no', 'no', 'no', 'nf', 'nf'),
     ('GET', '/projects.atom'): PUBLIC,  # an empty feed before the vote
     ('GET', '/projects/{proposal_id}/updates.atom'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
@@ -114,10 +117,10 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ('POST', '/staff/plan/surveys/keep'): STAFF_PROBED,
     ('GET', '/api/v1/network/needs'): PUBLIC,
     ('GET', '/api/v1/network/scenarios'): PUBLIC,
+    ('GET', '/api/v1/network/scenarios/run'): ('re',) * 7,  # the probe gives neither a budget nor a target
     ('GET', '/api/v1/network/scenarios/{scenario_id}'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
     ('GET', '/api/v1/network/curves'): PUBLIC,
     ('GET', '/api/v1/network/cashflow'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
-    ('GET', '/api/v1/network/scenarios/run'): ('re',) * 7,  # the probe gives neither a budget nor a target
     ('GET', '/dashboards/management'): PUBLIC,
     ('GET', '/dashboards/operational'): PUBLIC,
     ('GET', '/data'): PUBLIC,

@@ -65,6 +65,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'], ondelete='SET NULL'),
     sa.UniqueConstraint('year', name='uq_revenue_collection_year'),
     sa.CheckConstraint('amount_cents >= 0', name='ck_revenue_collection_amount'))
+    move_award_spending()
+
+
+def move_award_spending() -> None:
+    """Spending rows that recorded a contract award become awards (tests/test_delivery_phases_awards.py runs this)."""
     op.execute("INSERT INTO delivery_award (project_id, awarded_on, amount_cents, contractor, description, reason, "
                "recorded_by_id, recorded_at) SELECT project_id, spent_on, amount_cents, '', description, reason, "
                f"recorded_by_id, recorded_at FROM delivery_spending WHERE {AWARD_LIKE} ORDER BY id")
