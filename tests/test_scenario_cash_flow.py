@@ -11,9 +11,10 @@ from sqlmodel import Session, select
 
 from app.impact.deterioration import pci_at_age, project_pci
 from app.pavement_plan.same_money import compare
-from app.scenarios import ScenarioError, ballot_cash, publish, scenarios
+from app.scenarios import ScenarioError, ballot_cash, pavement, publish, scenarios
 from app.triage import board
 from models.audit import AuditEvent
+from models.layers import PavementSegment
 from models.proposals import Proposal, ProposalState
 from models.triage import ScenarioItem
 from tests.conftest import post_form, sign_in
@@ -159,3 +160,12 @@ def test_the_published_list_keeps_its_scenario_years_and_is_compared_with_the_sa
     today = data["rows"][0]
     assert today["do_nothing_pci"] == today["list_pci"] == today["plan_pci"] is not None
     assert data["rows"][-1]["list_pci"] >= data["rows"][-1]["do_nothing_pci"]  # the list repaves streets
+    # remembered while nothing it depends on changes; a new survey of one street computes it again
+    first = pavement.compare_ballot(session=session)
+    assert pavement.compare_ballot(session=session) is first
+    segment = session.exec(select(PavementSegment)).first()
+    segment.pci = 5.0 if segment.pci != 5.0 else 6.0  # type: ignore[union-attr]
+    session.add(segment)
+    session.commit()
+    again = pavement.compare_ballot(session=session)
+    assert again is not first and again.result.rows[0].nothing_pci != first.result.rows[0].nothing_pci  # type: ignore[union-attr]

@@ -5,16 +5,27 @@ or the published ballot list. The list's money is spent in the years its proposa
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.pavement_plan import same_money
 from app.pavement_plan import service as plan
+from app.pavement_plan.in_use import current_version
 from app.pavement_plan.years import plan_years
 from app.scenarios import ballot_cash, publish, scenarios
+from models.costs import CatalogVersion
+from models.layers import Layer, PavementSegment
 from models.proposals import ProposalAsset
+
+_BALLOT_CACHE: OrderedDict[tuple[Any, ...], SameMoneyView] = OrderedDict()
+_BALLOT_CACHE_SIZE = 8
+_BALLOT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -52,11 +63,36 @@ def compare(*, session: Session, scenario_id: int) -> SameMoneyView:
     return _compare(session, p.scenario.name, {i: by_id[i].cost_cents for i in outcome.ids}, outcome.years)
 
 
+def _network_key(session: Session) -> tuple[Any, ...]:
+    """What the network's simulation depends on: the pavement layer's revision, the catalog and curve
+    versions in use, and (for writes that bypass the layer store) the segments' count, highest id and
+    PCI sum."""
+    revision = session.exec(select(Layer.revision).where(Layer.kind == "pavement")).first()
+    catalog = session.exec(select(CatalogVersion.id).where(col(CatalogVersion.is_current))).first()
+    curves = current_version(session=session)
+    count, highest, pci_sum = session.exec(select(func.count(), func.max(PavementSegment.id),
+                                                  func.sum(PavementSegment.pci))).one()
+    return (str(session.get_bind().engine.url), revision, catalog, curves.id if curves else None, count, highest,
+            None if pci_sum is None else round(float(pci_sum), 6))
+
+
 def compare_ballot(*, session: Session) -> SameMoneyView | None:
-    """The latest published list; None before publication."""
+    """The latest published list; None before publication. Its items and their pavement segments never
+    change, so the result is remembered by the list, its years and what the network depends on."""
     published = publish.latest(session=session)
     if published is None:
         return None
     found = ballot_cash.ballot_schedule(session=session, published=published)
-    return _compare(session, f"v{published.version}", {str(i.proposal_id): i.cost_cents for i in found.items},
-                    {key: s.year for key, s in found.years.items()})
+    costs = {str(i.proposal_id): i.cost_cents for i in found.items}
+    years = {key: s.year for key, s in found.years.items()}
+    key = (published.id, tuple(sorted(years.items())), plan_years(session=session), _network_key(session))
+    with _BALLOT_LOCK:
+        if key in _BALLOT_CACHE:
+            _BALLOT_CACHE.move_to_end(key)
+            return _BALLOT_CACHE[key]
+    view = _compare(session, f"v{published.version}", costs, years)
+    with _BALLOT_LOCK:
+        _BALLOT_CACHE[key] = view
+        while len(_BALLOT_CACHE) > _BALLOT_CACHE_SIZE:
+            _BALLOT_CACHE.popitem(last=False)
+    return view
