@@ -40,7 +40,7 @@ def test_resident_registers_then_admin_signs_in_and_sees_staff_navigation(server
     page.get_by_label("Password").fill("an-admin-password")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(server.url + "/staff")  # staff land on what needs them now
-    staff = page.locator("ul[aria-label=Staff]")
+    staff = page.locator("nav[aria-label=Staff]")
     assert staff.get_by_role("link", name="Users").is_visible()
     page.goto(server.url + "/admin/users")
     assert page.get_by_role("cell", name="ana@example.org", exact=True).is_visible()
