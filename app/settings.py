@@ -69,6 +69,8 @@ class TileSettings(BaseModel):
                                        "machine). Empty: no cache.")
     revision_ttl_s: float = Field(default=5.0, description="The longest a worker trusts its layers' "
                                   "revisions without reading them (changes are also pushed at once).")
+    memory_mb: int = Field(default=64, description="Each worker keeps its most asked-for tiles in memory, "
+                           "up to this size (0: none); keyed by the layers' versions like the disk cache.")
 
 
 class ImportSettings(BaseModel):

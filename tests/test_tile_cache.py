@@ -22,6 +22,7 @@ from sqlmodel import Session
 from app.db import make_engine
 from app.layers.store import FeatureRecord, write_layer
 from app.main import create_app
+from app.tiles.memory import HotTile, TileMemory
 from models.layers import LayerKind
 from tests.conftest import fresh_database, make_settings, sign_in
 from tests.layer_data import CENTRE, load_city, tile_of
@@ -176,3 +177,40 @@ def test_a_tilejson_read_after_an_import_elsewhere_leads_to_the_new_tiles_at_onc
         response = a.get(after)
         assert _pcis(response) == [-1, 55, 73] and response.headers["Cache-Control"] == IMMUTABLE
 
+
+
+def test_a_worker_s_memory_never_serves_an_older_revision_after_an_import_elsewhere(committed: str,
+                                                                                    tmp_path: Path) -> None:
+    settings = make_settings(committed)
+    settings.tiles.cache_dir = ""  # no disk cache: what is served again comes from the worker's memory
+    settings.tiles.revision_ttl_s = 600
+    app = create_app(settings, engine=make_engine(committed), check_schema=False)
+    with TestClient(app, base_url="http://testserver") as worker:
+        first = worker.get(_url())
+        assert _pcis(first) == [-1, 31, 73] and len(app.state.tiles.memory) == 1
+        again = worker.get(_url())
+        assert again.content == first.content and again.headers["ETag"] == first.headers["ETag"]
+        _resurvey_elsewhere(committed, 44)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _pcis(worker.get(_url())) != [-1, 44, 73]:
+            time.sleep(0.05)
+        after = worker.get(_url())
+        assert _pcis(after) == [-1, 44, 73] and after.headers["ETag"] != first.headers["ETag"]
+        assert len(app.state.tiles.memory) == 1  # the older version's tile is gone from memory
+
+
+def test_tile_memory_is_bounded_by_bytes_and_drops_the_least_recently_used_first() -> None:
+    def tile(size: int) -> HotTile:
+        return HotTile.of(etag='"t"', body=b"x" * size, media_type="application/x", cache_forever="a",
+                          cache_briefly="b")
+
+    memory = TileMemory(max_bytes=10_000)
+    for n in range(4):
+        memory.put(("pavement", "1-k", "e", 14, n, 0), tile(2_000))
+    assert memory.get(("pavement", "1-k", "e", 14, 0, 0)) is not None  # now the most recently used
+    memory.put(("pavement", "1-k", "e", 14, 4, 0), tile(2_000))
+    assert memory.get(("pavement", "1-k", "e", 14, 1, 0)) is None  # the least recently used went first
+    assert memory.get(("pavement", "1-k", "e", 14, 0, 0)) is not None and len(memory) == 4
+    memory.put(("pavement", "2-k", "e", 14, 0, 0), tile(100))
+    memory.forget(layer_id="pavement", keep="2-k")
+    assert len(memory) == 1 and memory.get(("pavement", "1-k", "e", 14, 0, 0)) is None

@@ -1,31 +1,37 @@
 """The lean path for tile requests: an ASGI middleware in front of the whole application.
 
 A ``GET /tiles/{layer}/{z}/{x}/{y}.mvt`` whose layer versions are fresh in memory
-(app/tiles/versions.py) is answered here with no session, no CSRF, no dependencies and no
-database: ``304`` when ``If-None-Match`` matches, else the tile from the shared disk cache.
-Everything else (a stale version, a cache miss, a bad address) goes on to the application's route,
-which renders and caches the tile. Tile answers from either path carry the same few headers:
-no ``Vary: Cookie`` (a tile is the same for everyone) and no page headers (CSP and the like).
+(app/tiles/versions.py) is answered here with no session, no CSRF and no dependencies: ``304``
+when ``If-None-Match`` matches, else the tile from this worker's memory (headers ready to send),
+from the shared disk cache, or — on PostGIS — drawn on a connection of its own in a worker
+thread (one statement, which also says which version the tile was drawn from). Everything else
+(a stale version, a bad address, a tile to draw on SpatiaLite, a database error) goes on to the
+application's route. Tile answers from either path carry the same few headers: no
+``Vary: Cookie`` (a tile is the same for everyone) and no page headers (CSP and the like).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import parse_qs
 
-from starlette.datastructures import Headers
+from anyio import to_thread
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.layers.specs import UnknownLayer
 from app.settings import TileSettings
-from app.tiles.cache import TileCache
 from app.tiles.grid import TileOutOfRange
-from app.tiles.service import MEDIA_TYPE, TileServer, plan_tile
+from app.tiles.memory import HotTile
+from app.tiles.service import TileServer, encoder_key, memory_key, plan_tile
+from app.tiles.versions import NO_LAYER, LayerVersion
 from app.web import etag_matches
 
 TILE_PATH = re.compile(r"/tiles/([a-z_]{1,30})/(\d{1,2})/(\d{1,10})/(\d{1,10})\.mvt")
 _KEPT = {b"content-type", b"content-length", b"etag", b"cache-control", b"x-content-type-options",
          b"set-cookie", b"strict-transport-security"}
+log = logging.getLogger(__name__)
 
 
 class TileFastPath:
@@ -51,31 +57,64 @@ class TileFastPath:
         versions = self.server.versions.fresh()
         if versions is None:
             return False
-        query = parse_qs(scope["query_string"].decode("latin-1")) if scope["query_string"] else {}
-        requested = query.get("v", [None])[0]
-        try:
-            plan = plan_tile(versions=versions, tiles=self.tiles, dialect=self.server.dialect,
-                             layer_id=match[1], z=int(match[2]), x=int(match[3]), y=int(match[4]),
-                             requested=requested)
-        except (UnknownLayer, TileOutOfRange):
-            return False  # the route explains
-        if requested is not None and not plan.revisioned:
+        requested = _requested(scope["query_string"])
+        layer_id, z, x, y = match[1], int(match[2]), int(match[3]), int(match[4])
+        version = versions.get(layer_id, NO_LAYER)
+        if requested is not None and requested != version.tag:
             return False  # another version than this worker knows: the route reads the versions
-        headers = [(b"etag", plan.etag.encode()), (b"cache-control", plan.cache_control(self.tiles).encode()),
-                   (b"x-content-type-options", b"nosniff")]
-        if etag_matches(Headers(scope=scope).get("if-none-match"), plan.etag):
-            await _respond(send, 304, headers, b"")
-            return True
-        path = self.server.cache_path(plan)
-        content = TileCache.get(path) if path is not None else None
-        if content is None:
+        hot = self._remembered(layer_id, version, z, x, y) or await self._fetch(versions, layer_id, z, x, y,
+                                                                                 requested)
+        if hot is None:
             return False
-        if not content:
-            await _respond(send, 204, headers, b"")
+        revisioned = requested is not None
+        if (condition := _header(scope, b"if-none-match")) is not None and etag_matches(condition, hot.etag):
+            await _respond(send, 304, hot.revisioned_304 if revisioned else hot.plain_304, b"")
         else:
-            await _respond(send, 200, [(b"content-type", MEDIA_TYPE.encode()),
-                                       (b"content-length", str(len(content)).encode()), *headers], content)
+            await _respond(send, hot.status, hot.revisioned if revisioned else hot.plain, hot.body)
         return True
+
+    def _remembered(self, layer_id: str, version: LayerVersion, z: int, x: int, y: int) -> HotTile | None:
+        if self.server.memory is None:
+            return None
+        encoder = encoder_key(tiles=self.tiles, dialect=self.server.dialect)
+        return self.server.memory.get(memory_key(layer_id=layer_id, version=version, encoder=encoder, z=z, x=x, y=y))
+
+    async def _fetch(self, versions: dict[str, LayerVersion], layer_id: str, z: int, x: int, y: int,
+                     requested: str | None) -> HotTile | None:
+        """The tile from the disk cache, else drawn (PostGIS); None: the route answers."""
+        try:
+            plan = plan_tile(versions=versions, tiles=self.tiles, dialect=self.server.dialect, layer_id=layer_id,
+                             z=z, x=x, y=y, requested=requested)
+        except (UnknownLayer, TileOutOfRange):
+            return None  # the route explains
+        if (hot := self.server.stored(plan, self.tiles)) is not None:
+            return hot
+        if not self.server.draws_alone:
+            return None
+        try:
+            drawn, hot = await to_thread.run_sync(lambda: self.server.draw(tiles=self.tiles, plan=plan))
+        except DBAPIError as error:  # e.g. a connection the server dropped: the route's session pings first
+            log.warning("Drawing tile %s/%s failed on the lean path: %s", layer_id, plan.address, error)
+            return None
+        if drawn.version != plan.version:
+            return None  # an import committed meanwhile: the route reads the versions and answers
+        return hot
+
+
+def _requested(query: bytes) -> str | None:
+    """The ``v`` of the URL's query (a layer's version tag), if any."""
+    if not query:
+        return None
+    if query.startswith(b"v=") and b"&" not in query:
+        return query[2:].decode("latin-1")
+    return parse_qs(query.decode("latin-1")).get("v", [None])[0]
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from app.db import is_sqlite
@@ -24,6 +25,7 @@ from app.settings import TileSettings
 from app.tiles import postgis, spatialite
 from app.tiles.cache import TileCache
 from app.tiles.grid import TileAddress
+from app.tiles.memory import HotTile, Key, TileMemory
 from app.tiles.versions import NO_LAYER, LayerVersion, LayerVersions
 from models.layers import Layer
 
@@ -57,10 +59,19 @@ class TilePlan:
     def cache_control(self, tiles: TileSettings) -> str:
         return IMMUTABLE if self.revisioned else f"public, max-age={tiles.cache_max_age_s}, must-revalidate"
 
+    def answer(self, hot: HotTile) -> tuple[int, list[tuple[bytes, bytes]]]:
+        """The status and headers of this request's answer with ``hot`` (a 200 or a 204)."""
+        return hot.status, hot.revisioned if self.revisioned else hot.plain
+
 
 def encoder_key(*, tiles: TileSettings, dialect: str) -> str:
     """The encoder and every setting that changes a tile's bytes."""
-    key = f"{ENCODER_VERSION}|{dialect}|{tiles.extent}|{tiles.buffer}|{tiles.max_features}"
+    return _encoder_key(dialect, tiles.extent, tiles.buffer, tiles.max_features)
+
+
+@lru_cache(maxsize=16)
+def _encoder_key(dialect: str, extent: int, buffer: int, max_features: int) -> str:
+    key = f"{ENCODER_VERSION}|{dialect}|{extent}|{buffer}|{max_features}"
     return hashlib.sha256(key.encode()).hexdigest()[:10]
 
 
@@ -75,22 +86,35 @@ def plan_tile(*, versions: dict[str, LayerVersion], tiles: TileSettings, dialect
     return TilePlan(spec, address, version, f'"{spec.id}-r{version.revision}-{digest}"', encoder, requested)
 
 
+def memory_key(*, layer_id: str, version: LayerVersion, encoder: str, z: int, x: int, y: int) -> Key:
+    return (layer_id, version.tag, encoder, z, x, y)
+
+
 def render_tile(*, session: Session, tiles: TileSettings, plan: TilePlan) -> bytes:
     """The tile's MVT bytes; empty below the layer's min zoom or where it has no features."""
     if plan.below_min_zoom:
         return b""
-    encoder = spatialite if is_sqlite(session) else postgis
-    return encoder.encode(session=session, spec=plan.spec, address=plan.address, tiles=tiles)
+    if is_sqlite(session):
+        return spatialite.encode(session=session, spec=plan.spec, address=plan.address, tiles=tiles)
+    return postgis.encode(connection=session.connection(), spec=plan.spec, address=plan.address, tiles=tiles)[1]
 
 
 class TileServer:
-    """One app's tiles: the layers' versions (app/tiles/versions.py) and the shared disk cache."""
+    """One app's tiles: the layers' versions (app/tiles/versions.py), the shared disk cache and each
+    worker's hottest tiles in memory (app/tiles/memory.py)."""
 
     def __init__(self, engine: Engine, tiles: TileSettings) -> None:
         self.dialect = engine.dialect.name
         self.versions = LayerVersions(engine, ttl_s=tiles.revision_ttl_s)
         self.cache = TileCache(tiles.cache_dir, engine) if tiles.cache_dir else None
+        self.memory = TileMemory(tiles.memory_mb * 2**20) if tiles.memory_mb > 0 else None
+        self._engine = engine
         self._seen: dict[str, str] = {}
+
+    @property
+    def draws_alone(self) -> bool:
+        """Whether a tile can be drawn without a request's session (one statement on PostGIS)."""
+        return self.dialect == "postgresql"
 
     def current(self, session: Session) -> dict[str, LayerVersion]:
         return self.versions.fresh() or self.read(session)
@@ -100,8 +124,11 @@ class TileServer:
         versions = self.versions.read(session)
         for layer_id, version in versions.items():
             if self._seen.get(layer_id) != version.tag:
-                if self.cache is not None and layer_id in self._seen:
-                    self.cache.prune(layer_id=layer_id, keep=version.tag)
+                if layer_id in self._seen:
+                    if self.cache is not None:
+                        self.cache.prune(layer_id=layer_id, keep=version.tag)
+                    if self.memory is not None:
+                        self.memory.forget(layer_id=layer_id, keep=version.tag)
                 self._seen[layer_id] = version.tag
         return versions
 
@@ -120,22 +147,65 @@ class TileServer:
         return self.cache.path(layer_id=plan.spec.id, tag=plan.version.tag, encoder=plan.encoder,
                                address=plan.address)
 
-    def tile(self, *, session: Session, tiles: TileSettings, plan: TilePlan) -> tuple[TilePlan, bytes]:
-        """The tile from the cache, else rendered and cached under its version. The version is read
-        again after drawing: if an import committed meanwhile, the tile is drawn for the new version
-        and not cached, so a cached tile always holds exactly its version's data."""
+    def stored(self, plan: TilePlan, tiles: TileSettings) -> HotTile | None:
+        """The tile from memory or from the disk cache (then kept in memory too), else None."""
+        key = memory_key(layer_id=plan.spec.id, version=plan.version, encoder=plan.encoder, z=plan.address.z,
+                         x=plan.address.x, y=plan.address.y)
+        if self.memory is not None and (hot := self.memory.get(key)) is not None:
+            return hot
         path = self.cache_path(plan)
-        if path is not None and (cached := TileCache.get(path)) is not None:
-            return plan, cached
+        if path is None or (content := TileCache.get(path)) is None:
+            return None
+        return self._remember(plan, content, tiles)
+
+    def tile(self, *, session: Session, tiles: TileSettings, plan: TilePlan) -> tuple[TilePlan, bytes]:
+        """The tile from the caches, else drawn and cached under the version it was drawn from (on
+        SpatiaLite the version is read again after drawing: if an import committed meanwhile, the
+        tile is drawn for the new version and not cached), so a cached tile always holds exactly
+        its version's data."""
+        if (hot := self.stored(plan, tiles)) is not None:
+            return plan, hot.body
+        if self.draws_alone:
+            plan, hot = self._draw(session.connection(), tiles, plan)
+            return plan, hot.body
         content = render_tile(session=session, tiles=tiles, plan=plan)
         versions = self.read(session)
         if versions.get(plan.spec.id, NO_LAYER) != plan.version:
             plan = plan_tile(versions=versions, tiles=tiles, dialect=self.dialect, layer_id=plan.spec.id,
                              z=plan.address.z, x=plan.address.x, y=plan.address.y, requested=plan.requested)
             return plan, render_tile(session=session, tiles=tiles, plan=plan)
+        self._store(plan, content, tiles)
+        return plan, content
+
+    def draw(self, *, tiles: TileSettings, plan: TilePlan) -> tuple[TilePlan, HotTile]:
+        """Draw and cache a tile on a connection of its own (``draws_alone``: the lean path's misses)."""
+        with self._engine.connect() as connection:
+            return self._draw(connection, tiles, plan)
+
+    def _draw(self, connection: Connection, tiles: TileSettings, plan: TilePlan) -> tuple[TilePlan, HotTile]:
+        if plan.below_min_zoom:
+            return plan, self._store(plan, b"", tiles)
+        version, content = postgis.encode(connection=connection, spec=plan.spec, address=plan.address, tiles=tiles)
+        if version != plan.version:  # drawn from a newer version than planned: file it there
+            self.versions.changed()
+            plan = plan_tile(versions={plan.spec.id: version}, tiles=tiles, dialect=self.dialect,
+                             layer_id=plan.spec.id, z=plan.address.z, x=plan.address.x, y=plan.address.y,
+                             requested=plan.requested)
+        return plan, self._store(plan, content, tiles)
+
+    def _store(self, plan: TilePlan, content: bytes, tiles: TileSettings) -> HotTile:
+        path = self.cache_path(plan)
         if path is not None:
             TileCache.put(path, content)
-        return plan, content
+        return self._remember(plan, content, tiles)
+
+    def _remember(self, plan: TilePlan, content: bytes, tiles: TileSettings) -> HotTile:
+        hot = HotTile.of(etag=plan.etag, body=content, media_type=MEDIA_TYPE, cache_forever=IMMUTABLE,
+                         cache_briefly=f"public, max-age={tiles.cache_max_age_s}, must-revalidate")
+        if self.memory is not None:
+            self.memory.put(memory_key(layer_id=plan.spec.id, version=plan.version, encoder=plan.encoder,
+                                       z=plan.address.z, x=plan.address.x, y=plan.address.y), hot)
+        return hot
 
     def close(self) -> None:
         self.versions.close()
