@@ -12,10 +12,11 @@ import pytest
 from PIL import Image
 
 from app.delivery import conditions, photos, projects, vote
+from app.i18n import money
 from models.accounts import Role
 from models.proposals import Proposal
 from tests.ballot_data import publish_ballot
-from tests.conftest import make_settings, make_user
+from tests.conftest import PASSWORD, make_settings, make_user
 from tests.live import axe_violations, launch_chromium, live_server, screenshot, script_errors
 
 pytestmark = pytest.mark.browser
@@ -45,6 +46,7 @@ def server(request, tmp_path_factory):
                                  body="Surveyors are measuring the street this week.",
                                  uploads=[photos.Upload("street.png", picture.getvalue(), "Surveyors on the street")])
             conditions.complete(session=session, actor=staff, proposal_id=done)
+        live.busy_cents = session.get(Proposal, busy).final_cents or 0  # type: ignore[attr-defined]
         live.busy, live.done = busy, done  # type: ignore[attr-defined]
         yield live
 
@@ -84,3 +86,90 @@ def test_delivery_pages_fit_a_phone_and_pass_axe(server, browser, which):
     assert not axe_violations(page), axe_violations(page)
     screenshot(page, f"delivery-{which}-390-{server.kind}")
     page.close()
+
+
+def _staff_step(page, button: str, **fields: str) -> None:  # type: ignore[no-untyped-def]
+    """Fill a staff form by its fields' ids, press its button; the page says it was done."""
+    for selector, value in fields.items():
+        field = page.locator(f"#{selector.replace('_', '-')}")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    page.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_load_state()
+    assert page.locator(".conflict[role=alert]").count() == 0, page.locator(".conflict[role=alert]").inner_text()
+
+
+def test_staff_take_a_project_from_award_to_completion_and_residents_see_it(server, browser):
+    """The project under way, still in design: staff award it, build it, pay, post an update and
+    complete it on the staff pages; its public page, /projects and the feed follow. (Last in this
+    module: the other tests see it in design.)"""
+    today = date.today().isoformat()
+    walk = server.busy
+    award, payment = server.busy_cents * 8 // 10, server.busy_cents * 3 // 10
+    overview = browser.new_page(viewport={"width": 1366, "height": 900})
+    overview.goto(f"{server.url}/projects")
+    complete_before = int(overview.locator('[data-testid="phase-complete"]').inner_text())
+    overview.close()
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server.url}/signin?next=/staff/delivery/{walk}")
+    page.fill("#email", "staff@city.gov")
+    page.fill("#password", PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(f"**/staff/delivery/{walk}")
+    _staff_step(page, "Add milestone", m_title="Contract signed", m_planned=today)
+    _staff_step(page, "Move", to="procurement", move_on=today)
+    assert page.get_by_test_id("phase").inner_text() == "Procurement"
+    _staff_step(page, "Record the award", a_amount=f"{award / 100:.2f}", a_on=today,
+                a_contractor="Classic City Concrete")
+    _staff_step(page, "Move", to="construction", move_on=today)
+    _staff_step(page, "Record spending", s_amount=f"{payment / 100:.2f}", s_on=today,
+                s_what="First payment to the contractor")
+    while page.locator("input[name=done_on]").count():  # every milestone reached
+        page.locator("input[name=done_on]").first.fill(today)
+        page.get_by_role("button", name="Mark reached").first.click()
+        page.wait_for_load_state()
+    _staff_step(page, "Publish the update", u_body="The crews have finished; the street is open again.")
+    page.fill("#complete-on", today)
+    page.get_by_role("button", name="Review the condition update…").click()
+    page.wait_for_url(f"**/staff/delivery/{walk}/complete*")
+    page.get_by_role("button", name="Confirm: complete and update the assets").click()
+    page.wait_for_url(f"**/staff/delivery/{walk}")
+    assert page.get_by_test_id("phase").inner_text() == "Complete"
+    context.close()
+
+    public = browser.new_page(viewport={"width": 390, "height": 844})  # a resident on a phone, signed out
+    public.goto(f"{server.url}/projects/{walk}")
+    assert public.get_by_test_id("phase").inner_text() == "Complete"
+    assert public.get_by_test_id("progress").inner_text() == "100 %"
+    assert public.get_by_test_id("spent").inner_text() == money(12_345_00 + payment)
+    timeline = public.get_by_test_id("timeline").inner_text()
+    for event in ("Procurement began", "Construction began", "Contract awarded to Classic City Concrete",
+                  "Milestone reached: Contract signed", "First payment to the contractor"):
+        assert event in timeline, (event, timeline)
+    assert "The crews have finished" in public.locator(".updates").inner_text()
+    before_after = public.get_by_test_id("before-after")
+    assert before_after.locator("tbody tr").count() >= 1
+    assert public.locator('link[rel=alternate][type="application/atom+xml"]').get_attribute("href") == \
+        f"/projects/{walk}/updates.atom"
+    assert public.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert not axe_violations(public), axe_violations(public)
+    screenshot(public, f"delivery-walk-done-390-{server.kind}")
+
+    public.set_viewport_size({"width": 1366, "height": 900})
+    errors = script_errors(public)
+    public.goto(f"{server.url}/projects")
+    public.wait_for_function(MAP_READY, timeout=45_000)
+    assert int(public.locator('[data-testid="phase-complete"]').inner_text()) == complete_before + 1
+    phases = public.evaluate("""async (id) => {
+        const data = await (await fetch('/projects.geojson')).json();
+        return data.features.filter(f => f.properties.proposal_id === id).map(f => f.properties.phase);
+    }""", walk)
+    assert phases and set(phases) == {"complete"}  # the map colours it as complete
+    assert not errors, errors
+    feed = public.evaluate("async () => await (await fetch('/projects.atom')).text()")
+    assert "The crews have finished" in feed and f"/projects/{walk}#update-" in feed
+    public.close()
