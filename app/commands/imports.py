@@ -16,6 +16,7 @@ from app.db import new_session
 from app.importers.checks import ImportOptions
 from app.importers.fields import parse_pairs
 from app.importers.impact import ImportImpact
+from app.importers.lengths import unit_name
 from app.importers.report import ImportFailed, ImportReport
 from app.importers.service import import_layer, preview, unlinking_refusal
 from app.settings import get_settings
@@ -36,6 +37,14 @@ def print_report(report: ImportReport) -> None:
         console.print(f"  coordinate system: {report.crs} ({report.crs_origin})", highlight=False)
     if report.units:
         console.print(f"  width units: {report.units}", highlight=False)
+    if report.length_units:
+        console.print(f"  length units: {report.length_units}", highlight=False)
+    if report.length_differences:
+        console.print(f"  surveyed lengths more than 10 % off the geometry's: {report.length_differences:,} "
+                      "segments; the largest differences:", highlight=False)
+        for item in report.length_worst:
+            console.print(f"    {item['where']}: surveyed {item['surveyed_m']:,.1f} m, geometry "
+                          f"{item['geometry_m']:,.1f} m ({item['difference_pct']:+g} %)", highlight=False)
     if report.field_map:
         mapped = ", ".join(f"{name}={column}" for name, column in report.field_map.items())
         console.print(f"  fields: {mapped}", highlight=False)
@@ -82,7 +91,9 @@ def register(cli: typer.Typer) -> None:
                                                          "e.g. --map pci=OCI (repeatable)."),
         set_: list[str] = typer.Option([], "--set", help="FIELD=VALUE for every row, e.g. --set owner=utility."),
         crs: str | None = typer.Option(None, "--crs", help="The source's coordinate system, e.g. EPSG:2249."),
-        units: str | None = typer.Option(None, "--units", help="Units of widths: feet or metres."),
+        units: str | None = typer.Option(None, "--units", help="Units of widths and of a surveyed length "
+                                                               "(--map length=COLUMN): feet or metres; miles or "
+                                                               "kilometres for lengths only."),
         layer: str | None = typer.Option(None, "--layer", help="Which layer of a GeoPackage (or file in a zip)."),
         append: bool = typer.Option(False, "--append", help="Add to the layer (update by id) instead of replacing."),
         skip_invalid: bool = typer.Option(False, "--skip-invalid",
@@ -97,11 +108,12 @@ def register(cli: typer.Typer) -> None:
                                                                 "current area (a city replacing the demo city)."),
     ) -> None:
         """Import a condition layer from a file or URL: all of it, or nothing."""
-        if units not in (None, "feet", "metres"):
-            raise fail(f"--units {units}: choose feet or metres.")
+        unit = None if units is None else unit_name(units)
+        if units is not None and unit is None:
+            raise fail(f"--units {units}: choose feet or metres (or, for lengths only, miles or kilometres).")
         options = ImportOptions(kind=kind, mapping=_pairs(map_, "--map"), constants=_pairs(set_, "--set"), crs=crs,
-                                units=units if units is None else _units(units), layer=layer, append=append,
-                                skip_invalid=skip_invalid, band_scheme=bands)
+                                units=_units(unit) if unit in ("feet", "metres") else None, length_units=unit,
+                                layer=layer, append=append, skip_invalid=skip_invalid, band_scheme=bands)
         settings = get_settings()
         try:
             if dry_run:
@@ -140,7 +152,7 @@ def register(cli: typer.Typer) -> None:
             console.print(f"[bold yellow]Note:[/] {outcome.links_note}", highlight=False)
 
 
-def _units(value: str) -> Literal["feet", "metres"]:
+def _units(value: str | None) -> Literal["feet", "metres"]:
     return "feet" if value == "feet" else "metres"
 
 

@@ -42,7 +42,8 @@ class ImportOptions:
     mapping: dict[str, str] = field(default_factory=dict)  # field -> column, overriding detection
     constants: dict[str, str] = field(default_factory=dict)  # field -> value for every row (e.g. owner=utility)
     crs: str | None = None
-    units: Units | None = None
+    units: Units | None = None  # of widths
+    length_units: str | None = None  # of a mapped surveyed length: feet, metres, miles or kilometres
     layer: str | None = None
     append: bool = False
     skip_invalid: bool = False

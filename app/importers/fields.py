@@ -18,12 +18,14 @@ PCI_2014, and the latest year wins). ``--map FIELD=COLUMN`` (or the preview form
 |             | pci              | PCI, OCI, PCI_<year>, OCI_<year>, PCI_SCORE, Condition, COND           |
 |             | survey_date      | SURVEY_DATE, SurveyDate, Inspection, INSP_DATE, InspectionDate, SURVEYED |
 |             | source_id        | SEGMENT_ID, SEG_ID, SegmentID                                          |
+|             | length           | only with --map length=COLUMN: the surveyed length (app.importers.lengths) |
 | sidewalk    | street_name      | Street, STREETNAME, ST_NAME, STREET_NAME, FULLNAME, Location, Name     |
 |             | side             | Side, SIDE_OF_STREET, STREET_SIDE                                      |
 |             | width            | Width, SW_WIDTH, WIDTH_FT, WIDTH_M                                     |
 |             | condition        | Condition, COND, CONDITION_RATING, Rating, SW_COND                     |
 |             | is_gap           | Gap, IS_GAP, Missing                                                   |
 |             | trip_hazards     | TripHazards, TRIP_HAZARDS, HAZARDS, Trip_Haz                            |
+|             | length           | only with --map length=COLUMN, as for pavement                          |
 | ramp        | street_name      | Street, STREETNAME, ST_NAME, LOCATION, Intersection                     |
 |             | condition        | Condition, COND, RAMP_COND, Rating                                      |
 |             | source_id        | RAMP_ID, RampID                                                        |
@@ -137,6 +139,14 @@ def _read_positive(value: Any) -> float | None:
     if number is not None and number < 0:
         raise ValueProblem(f"must not be negative, not {number:g}")
     return number or None  # a width of 0 means "not measured"
+
+
+def _read_length(value: Any) -> float | None:
+    """A surveyed length: a number above zero (blank: not surveyed, the geometry's length is used)."""
+    number = _number(value)
+    if number is not None and number <= 0:
+        raise ValueProblem(f"a length must be more than 0, not {number:g}")
+    return number
 
 
 def _read_count(value: Any) -> int | None:
@@ -344,6 +354,7 @@ FIELDS: dict[LayerKind, tuple[FieldSpec, ...]] = {
         FieldSpec("side", ("Side", "SIDE_OF_STREET", "STREET_SIDE"), _read_text(20)),
         FieldSpec("width", ("Width", "SW_WIDTH", "WIDTH_FT", "WIDTH_M"), _read_positive),
         FieldSpec("condition", ("Condition", "COND", "CONDITION_RATING", "Rating", "SW_COND"), _read_condition),
+        FieldSpec("length", (), _read_length),  # only with --map length=COLUMN (app.importers.lengths)
         FieldSpec("is_gap", ("Gap", "IS_GAP", "Missing"), _read_bool, False),
         FieldSpec("trip_hazards", ("TripHazards", "TRIP_HAZARDS", "HAZARDS", "Trip_Haz"), _read_count, 0),
     ),
@@ -353,6 +364,7 @@ FIELDS: dict[LayerKind, tuple[FieldSpec, ...]] = {
     ),
     LayerKind.streetlight: (
         FieldSpec("pole_id", ("PoleID", "POLE_ID", "POLE_NO", "PoleNumber", "LIGHT_ID", "ASSET_ID"), _read_text(80)),
+        FieldSpec("length", (), _read_length),
         FieldSpec("street_name", ("StreetName", "Street", "ST_NAME", "STREETNAME", "Location"), _read_text(200)),
         FieldSpec("fixture", ("Fixture", "FIXTURE_TYPE", "HeadType", "Description"), _read_text(80)),
         FieldSpec("lamp_type", ("LampType", "LAMP_TYPE", "Lamp", "LightType", "LIGHT_TYPE", "LampSource"),

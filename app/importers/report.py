@@ -28,6 +28,9 @@ class ImportReport:
     crs: str | None = None
     crs_origin: str | None = None
     units: str | None = None
+    length_units: str | None = None  # of a mapped surveyed length (app.importers.lengths)
+    length_differences: int = 0  # segments whose surveyed length is more than 10 % off the geometry's
+    length_worst: list[dict[str, Any]] = field(default_factory=list)  # the largest of those differences
     field_map: dict[str, str] = field(default_factory=dict)
     rejected: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from sqlmodel import Session, col, select
 
-from app.importers import place
+from app.importers import lengths, place
 from app.importers.checks import Checked, ImportOptions, check
 from app.importers.impact import ImportImpact, assess
 from app.importers.report import ImportFailed, ImportReport
@@ -94,6 +94,7 @@ def _read_and_check(source: str, options: ImportOptions, *, settings: ImportSett
     if stage:
         stage("reading", 1, 1)
     checked = check(table, options, progress=(lambda done, total: stage("checking", done, total)) if stage else None)
+    lengths.apply(checked, options)
     if not table.rows:
         raise ImportFailed(f"{table.name} has no features; nothing was changed.", checked.report)
     return table, checked

@@ -51,8 +51,10 @@ class PendingImport:
 
     def options(self, *, skip_invalid: bool = False) -> ImportOptions:
         units = self.units if self.units in ("feet", "metres") else None
+        length_units = self.units if self.units in ("feet", "metres", "miles", "kilometres") else None
         return ImportOptions(kind=LayerKind(self.kind), mapping=dict(self.mapping), constants=dict(self.constants),
-                             crs=self.crs or None, units=units, layer=self.layer or None,  # type: ignore[arg-type]
+                             crs=self.crs or None, units=units, length_units=length_units,  # type: ignore[arg-type]
+                             layer=self.layer or None,
                              append=self.append, skip_invalid=skip_invalid, band_scheme=self.band_scheme or None)
 
     def save(self) -> None:

@@ -59,7 +59,8 @@ def _rows(kind: LayerKind, records: list[FeatureRecord], band_scheme: str | None
     for index, record in enumerate(records):
         row = dict(record.fields)
         if lengths is not None:
-            row["length_m"] = length = float(lengths[index])
+            length = row.get("length_m") or float(lengths[index])  # a surveyed length (--map length=) wins
+            row["length_m"] = length
             width = row.get("width_m")
             row["area_m2"] = length * width if width else None
         if bands is not None and row.get("pci") is not None and not row.get("band"):
