@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("accounts", "Accounts and roles: `groundwork user create EMAIL --role admin`, `groundwork user role "
                          "EMAIL ROLE`."),
     "costs": ("costs", "The unit-cost catalog: `groundwork costs show|export|import|import-table|markups|history`."),
+    "delivery": ("delivery", "Bulk delivery updates: `groundwork delivery import FILE.csv [--dry-run]`."),
     "network": ("network", "The pavement network's needs (backlog) and budget scenarios: `groundwork network "
                            "needs|scenario`."),
     "db": ("database", "Database schema: `groundwork db upgrade`."),
