@@ -8,7 +8,9 @@ from fastapi.responses import HTMLResponse
 
 from app import dashboards
 from app.deps import SessionDep
+from app.layers import district_names
 from app.navigation import NavEntry
+from app.pavement_plan import service as plan
 from app.web import render, use_viewer_language
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
@@ -19,13 +21,16 @@ HEADERS = {"Cache-Control": "private, max-age=60", "Vary": "Cookie, Accept-Langu
 @router.get("/dashboards", response_class=HTMLResponse)
 def leadership(request: Request, session: SessionDep) -> HTMLResponse:
     return render(request, "dashboards/leadership.html", {"d": dashboards.leadership(session=session),
-                                                          "revenue": dashboards.delivery_revenue(session=session)},
+                                                          "revenue": dashboards.delivery_revenue(session=session),
+                                                          "needs": plan.needs_or_none(session=session)},
                   headers=HEADERS)
 
 
 @router.get("/dashboards/management", response_class=HTMLResponse)
 def management(request: Request, session: SessionDep) -> HTMLResponse:
-    return render(request, "dashboards/management.html", {"d": dashboards.management(session=session)},
+    return render(request, "dashboards/management.html", {"d": dashboards.management(session=session),
+                                                           "needs": plan.needs_or_none(session=session),
+                                                           "district_names": district_names.by_name(session=session)},
                   headers=HEADERS)
 
 

@@ -6,7 +6,8 @@ import pytest
 from sqlmodel import Session
 
 from app import dashboards
-from app.i18n import money_short
+from app.i18n import money, money_short
+from app.pavement_plan import service as plan
 from tests.triage_data import build_triage
 
 
@@ -28,6 +29,8 @@ def test_leadership_headlines(client, session, t):
     assert 'data-testid="proposals-submitted">4<' in page.text
     assert 'data-testid="network-pci">59<' in page.text
     assert money_short(d.proposed_cents) in page.text
+    needs = plan.needs(session=session)
+    assert needs.total_cents > 0 and f'data-testid="network-needs">{money_short(needs.total_cents)}<' in page.text
     assert "<title id=" in page.text and "Show the numbers as a table" in page.text
 
 
@@ -42,6 +45,10 @@ def test_management_by_district_and_category(client, session, t):
     assert west.poor_miles > 0 and east.poor_miles == 0  # the poor blocks are the two west ones
     page = client.get("/dashboards/management").text
     assert "West Ward" in page and "Pavement &amp; bridges" in page
+    needs = plan.needs(session=session)
+    assert money(needs.total_cents) in page and "Pavement network needs by district" in page
+    west_needs = next(g for g in needs.by_district if g.label == "West Ward")
+    assert west_needs.cents > 0 and money_short(west_needs.cents) in page
 
 
 def test_operational_lists_worst_segments_and_lights_in_a_district(client, session, t):

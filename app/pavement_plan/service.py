@@ -271,6 +271,14 @@ def needs(*, session: Session, year: int | None = None) -> Needs:
     return found
 
 
+def needs_or_none(*, session: Session) -> Needs | None:
+    """The backlog for the dashboards: None when there is no pavement layer or cost catalog yet."""
+    try:
+        return needs(session=session)
+    except PlanError:
+        return None
+
+
 def _group_data(groups: list[Group]) -> list[dict[str, Any]]:
     return [{"key": g.key, "label": g.label, "segments": g.segments, "miles": round(g.miles, 3), "cents": g.cents}
             for g in groups]
