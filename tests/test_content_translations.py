@@ -176,3 +176,11 @@ def test_the_maps_own_words_follow_the_page_language(client, ballot):
     english, config = map_words("en")
     assert english["conditionBand"] == "Condition band" and english["sidewalkOf"] == "{street} sidewalk"
     assert "Good" in {e["label"] for e in config["styles"]["pavement"]}
+
+
+def test_the_maps_proposals_panel_names_categories_in_the_viewers_language(client, ballot):
+    client.cookies.set("gw_lang", "es")
+    panel = client.get("/map/proposals-panel")
+    assert "Pavimento" in _text(panel) and "Cookie" in panel.headers["Vary"]  # a cache keeps each language apart
+    client.cookies.set("gw_lang", "en")
+    assert "Pavimento" not in _text(client.get("/map/proposals-panel"))
