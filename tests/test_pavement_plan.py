@@ -221,6 +221,7 @@ def test_a_target_pci_run_shows_the_budget_it_needs(client, session: Session, st
                                                  "action": "run"})
     assert response.status_code == 200 and 'data-testid="target-budget"' in response.text
     assert "PCI 70 by the last year needs" in response.text
+    assert "Within $10,000 of the smallest yearly budget that reaches it" in response.text
 
 
 def test_staff_edit_the_curves_with_validation_and_the_impact_model_uses_them(client, session: Session, staff):
