@@ -145,8 +145,9 @@ async def record_revenue(request: Request, session: SessionDep, viewer: StaffUse
 
 def _phases_page(request: Request, session: SessionDep, error: DeliveryError | None = None,
                  form: Any = None) -> HTMLResponse:
+    configured = phases.all_phases(session=session)
     return render(request, "delivery/staff_phases.html", {
-        "phases": phases.all_phases(session=session), "error": error, "form": form or {}},
+        "phases": configured, "dots": overview.phase_styles(configured), "error": error, "form": form or {}},
         status_code=422 if error else 200)
 
 
