@@ -37,7 +37,7 @@ def test_landing_page_and_conformance_lead_to_the_collections(client: TestClient
 def test_collections_are_the_layers_with_their_extent(client: TestClient, city) -> None:
     body = client.get("/ogc/collections").json()
     assert [c["id"] for c in body["collections"]] == ["pavement", "sidewalk", "ramp", "streetlight", "district",
-                                                      "tract", "address"]
+                                                      "tract", "address", "delivery"]  # the ballot projects
     pavement = client.get("/ogc/collections/pavement").json()
     assert pavement["title"] == "Pavement condition" and pavement["itemType"] == "feature"
     assert pavement["extent"]["spatial"]["bbox"] == [[-71.10, 42.32, -71.01, 42.39]]

@@ -57,7 +57,8 @@ def served_city(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore
 def test_gdal_lists_the_collections_and_reads_every_feature(served_city) -> None:  # type: ignore[no-untyped-def]
     server, ids = served_city
     result = _gdal_read(f"OAPIF:{server.url}/ogc", "pavement")
-    assert set(result["layers"]) == {"pavement", "sidewalk", "ramp", "streetlight", "district", "tract", "address"}
+    assert set(result["layers"]) == {"pavement", "sidewalk", "ramp", "streetlight", "district", "tract", "address",
+                                     "delivery"}
     assert result["count"] == result["read"] == len(ids["pavement"])
     assert result["crs"] in ("EPSG:4326", "OGC:CRS84")
     assert sorted(result["columns"]["street_name"]) == ["ELM ST", "MAIN ST", "MAIN ST", "OAK AVE"]
