@@ -107,11 +107,15 @@ def test_the_backlog_is_remembered_until_the_layer_the_catalog_or_the_curves_cha
         session.commit()
         first = service.needs(session=session)
         assert service.needs(session=session) is first  # a second view is not computed again
+        asked = {"years": 2, "first_year": YEAR, "yearly_budget_cents": 10_000_000}
+        ran = service.run_scenario(session=session, **asked)
+        assert service.run_scenario(session=session, **asked) is ran
         draft = catalog.draft_of(session=session, version=catalog.current_version(session=session))  # type: ignore[arg-type]
         draft.contingency_bps += 500
         catalog.create_version(session=session, actor=None, draft=draft, note="more contingency")
         repriced = service.needs(session=session)
         assert repriced is not first and repriced.total_cents > first.total_cents
+        assert service.run_scenario(session=session, **asked) is not ran
         add_segments(session, [("L9", "local", 20.0, 500.0, None)])
         session.commit()
         grown = service.needs(session=session)

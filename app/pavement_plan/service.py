@@ -227,6 +227,7 @@ def apply_fit(*, session: Session, actor: User | None) -> CurveVersion:
 _NEEDS_CACHE: OrderedDict[tuple[Any, ...], Needs] = OrderedDict()
 _NEEDS_CACHE_SIZE = 16
 _NEEDS_LOCK = threading.Lock()
+_SCENARIO_CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()  # run_scenario's, the same way
 
 
 def _needs_key(session: Session, year: int) -> tuple[Any, ...]:
@@ -329,12 +330,32 @@ def run_scenario(*, session: Session, years: int | None = None, first_year: int 
     """A budget scenario (a yearly budget → network PCI, backlog and deferred maintenance by year) or a
     target one (a target PCI → the smallest yearly budget reaching it, within ``tolerance_cents``), with
     "do nothing" beside it, as plain data: what /api/v1/network/scenarios/run and `groundwork network
-    scenario` give. Years and first year default to the program's collection years. Nothing is saved."""
+    scenario` give. Years and first year default to the program's collection years. Nothing is saved; the
+    result is remembered like the backlog (the same question again is answered at once); callers must
+    not change it."""
     if (yearly_budget_cents is None) == (target_pci is None):
         raise PlanError(_("Give either a yearly budget or a target PCI."), field="budget")
     span = plan_years(session=session) if years is None or first_year is None else None
     first = first_year if first_year is not None else span.first_year if span else date.today().year
     count = years if years is not None else span.years if span else 5
+    key = (*_needs_key(session, 0), count, first, policy, yearly_budget_cents, target_pci, tolerance_cents)
+    with _NEEDS_LOCK:
+        if key in _SCENARIO_CACHE:
+            _SCENARIO_CACHE.move_to_end(key)
+            return _SCENARIO_CACHE[key]
+    result = _run_scenario(session=session, years=count, first_year=first, policy=policy,
+                           yearly_budget_cents=yearly_budget_cents, target_pci=target_pci,
+                           tolerance_cents=tolerance_cents)
+    with _NEEDS_LOCK:
+        _SCENARIO_CACHE[key] = result
+        while len(_SCENARIO_CACHE) > _NEEDS_CACHE_SIZE:
+            _SCENARIO_CACHE.popitem(last=False)
+    return result
+
+
+def _run_scenario(*, session: Session, years: int, first_year: int, policy: str, yearly_budget_cents: int | None,
+                  target_pci: float | None, tolerance_cents: int) -> dict[str, Any]:
+    first, count = first_year, years
     snapshot = _catalog(session)
     curve_set = current_curves(session=session)
     result: dict[str, Any] = {"policy": policy, "first_year": first, "years": count, "target_pci": None,
