@@ -24,6 +24,11 @@ def _money(cents: int | None) -> str:
     return "—" if cents is None else f"${cents / 100:,.2f}"
 
 
+def _dollars(cents: int | None) -> str:
+    """Whole dollars, for table cells (the JSON keeps every cent)."""
+    return "—" if cents is None else f"${round(cents / 100):,}"
+
+
 def _print_json(data: dict[str, Any]) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -51,7 +56,7 @@ def needs(
                        ("By district", "by_district"), ("By condition band", "by_band")):
         table = Table("", "segments", "miles", "cost", title=title, title_justify="left")
         for group in data[key]:
-            table.add_row(group["label"], f"{group['segments']:,}", f"{group['miles']:,.1f}", _money(group["cents"]))
+            table.add_row(group["label"], f"{group['segments']:,}", f"{group['miles']:,.1f}", _dollars(group["cents"]))
         out.print(table)
 
 
@@ -117,13 +122,12 @@ def _print_scenario(data: dict[str, Any]) -> None:
         out.print(f"A yearly budget of {_money(data['yearly_budget_cents'])}, {span}, policy {data['policy']} "
                   f"(catalog version {data['catalog_version']}, curves "
                   f"{data['curve_version'] or 'Groundwork defaults'}):", highlight=False)
-    table = Table("year", "network PCI", "do nothing", "spent", "treated", "backlog", "deferred")
+    table = Table("year", "PCI", "do nothing", "spent", "segments", "backlog", "deferred")
     for row, nothing in zip(data["rows"], data["do_nothing"], strict=True):
         pci = "—" if row["network_pci"] is None else f"{row['network_pci']:.1f}"
         idle = "—" if nothing["network_pci"] is None else f"{nothing['network_pci']:.1f}"
-        table.add_row(str(row["year"]), pci, idle, _money(row["spent_cents"]),
-                      f"{row['treated_segments']:,} ({row['treated_miles']:,.1f} mi)", _money(row["backlog_cents"]),
-                      _money(row["deferred_cents"]))
+        table.add_row(str(row["year"]), pci, idle, _dollars(row["spent_cents"]), f"{row['treated_segments']:,}",
+                      _dollars(row["backlog_cents"]), _dollars(row["deferred_cents"]))
     out.print(table)
-    console.print("The first row is today; money in dollars of each year (escalated as the catalog says).",
-                  highlight=False)
+    console.print("The first row is today; PCI is the network's, length-weighted; money in dollars of each year "
+                  "(escalated as the catalog says); --json gives every cent and the miles treated.", highlight=False)
