@@ -3,7 +3,7 @@ page (/plan/same-money) and its JSON (/api/v1/network/same-money). Thin: app.sce
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -11,10 +11,10 @@ from app.deps import SessionDep
 from app.i18n import gettext as _
 from app.pavement_plan.service import PlanError
 from app.scenarios import pavement
-from app.web import render
+from app.web import render, use_viewer_language
 
 router = APIRouter()
-pages = APIRouter(include_in_schema=False)
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
 api = APIRouter(prefix="/api/v1/network", tags=["pavement plan"])
 HEADERS = {"Cache-Control": "private, max-age=60", "Vary": "Cookie, Accept-Language"}
 

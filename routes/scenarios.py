@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.costing.arithmetic import parse_dollars, parse_percent
@@ -14,9 +14,9 @@ from app.navigation import NavEntry
 from app.optimizer import OptimizerInputError
 from app.pavement_plan.service import PlanError
 from app.scenarios import ScenarioError, compare, pavement, publish, scenarios
-from app.web import flash, render
+from app.web import flash, render, use_viewer_language
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
 NAV = [NavEntry("Scenarios", "/staff/scenarios", "staff", order=63)]
 
 

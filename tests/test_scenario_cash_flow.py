@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
+from app.i18n import LANGUAGE_COOKIE
 from app.impact.deterioration import pci_at_age, project_pci
 from app.pavement_plan.same_money import compare
 from app.scenarios import ScenarioError, ballot_cash, pavement, publish, scenarios
@@ -62,6 +63,10 @@ def test_years_by_default_by_hand_and_the_check_names_the_years_short(client, se
     assert 'data-testid="cash-chart-scenario"' in shown and 'data-testid="cash-table"' in shown
     assert "Spending to date exceeds the revenue collected to date in" in shown
     assert f"first in {span[0]}" in shown and "set by staff" in shown
+    client.cookies.set(LANGUAGE_COOKIE, "es")  # staff's own choice of language
+    spanish = client.get(page).text
+    client.cookies.delete(LANGUAGE_COOKIE)
+    assert "Flujo de caja: gasto por año" in spanish and "El gasto acumulado supera lo recaudado" in spanish
     # a year outside the collection years is refused, and nothing changes
     with pytest.raises(ScenarioError, match="collection years"):
         scenarios.set_year(session=session, actor=staff, scenario_id=scenario_id, proposal_id=biggest, year=1999)
@@ -154,6 +159,7 @@ def test_the_published_list_keeps_its_scenario_years_and_is_compared_with_the_sa
     assert sum(r["spending_cents"] for r in api["rows"]) == sum(costs.values())
     page = client.get("/plan/same-money")
     assert page.status_code == 200 and 'data-testid="same-money-table"' in page.text
+    assert "con el mismo dinero" in client.get("/plan/same-money", headers={"Accept-Language": "es"}).text
     data = client.get("/api/v1/network/same-money").json()
     assert [r["year"] for r in data["rows"]] == [span[0] - 1, *span]
     assert sum(r["list_cents"] for r in data["rows"]) == sum(costs.values())
