@@ -112,7 +112,7 @@ def test_the_phase_timeline_shows_where_the_program_is(server, browser):
     page.close()
 
 
-PHONE_PAGES = ["/", "/map", "/map/table", "/proposals", "/ballot", "/dashboards", "/data"]
+PHONE_PAGES = ["/", "/map", "/map/table", "/proposals", "/ballot", "/dashboards", "/data", "/plan", "/plan/same-money"]
 
 
 def test_every_public_page_fits_a_phone(server, browser):
