@@ -224,7 +224,8 @@ def test_the_demo_comes_voted_with_projects_in_every_phase_and_the_same_when_run
     assert not programs.accepting_proposals(session=session, today=date.today())  # its calendar is past the vote
     assert set(first.by_phase) == {p.key for p in phases.all_phases(session=session)}
     state = _delivery_state(session)
-    assert any(row[3] for row in state)  # one project is late, and says so
+    late = [row[3] > 0 for row in state if row[1] != "complete"]
+    assert any(late) and not all(late)  # an overdue milestone is late; the rest are on schedule
     done = [p for p, _item in projects.projects(session=session) if p.phase == "complete"]
     treated = [a for p in done for a in p.completed["assets"] if a["applied"] and a["layer"] == "pavement"]
     assert treated and all(a["after"]["pci"] > a["before"]["pci"] for a in treated)

@@ -13,7 +13,7 @@ and running it again leaves the same city.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -98,43 +98,55 @@ def _calendar_before(session: Session, staff: Any, held_on: date) -> None:
     programs.save_program(session=session, actor=staff, draft=draft)
 
 
+SPAN = 90  # planned days per phase
+LEAD = (30, 30, 40, 60)  # days the project has been in its current phase, by stage
+
+
+def _update(session: Session, settings: Settings, staff: Any, proposal_id: int, body: str, on: date) -> None:
+    """A public update, dated the day it describes (the demo writes months of updates at once)."""
+    update = projects.post_update(session=session, settings=settings, actor=staff, proposal_id=proposal_id, body=body)
+    update.at = datetime.combine(on, time(15, 0), tzinfo=UTC)
+    session.add(update)
+    session.commit()
+
+
 def _deliver(session: Session, settings: Settings, staff: Any, proposal_id: int, target: str, keys: list[str],
-             number: int, start: date, today: date, follower: Any) -> None:
-    """Take one project to ``target``, with the records a public-works office keeps on the way."""
+             number: int, today: date, follower: Any) -> None:
+    """Take one project to ``target``, with the records a public-works office keeps on the way. Its
+    current phase began a month or two ago, so only the overdue milestone makes a project late."""
     item = projects._item(session, proposal_id)
     estimate = projects.estimate_of(item)
-    stage = keys.index(target)
-    span = 90  # planned days per phase
+    stage = min(keys.index(target), 3)
+    start = today - timedelta(days=stage * SPAN + LEAD[stage] + 7 * (number % 3))
     for n, key in enumerate(keys[:-1]):
         projects.save_phase_dates(session=session, actor=staff, proposal_id=proposal_id, phase=key,
-                                  planned_start=start + timedelta(days=n * span),
-                                  planned_end=start + timedelta(days=(n + 1) * span - 1),
-                                  actual_start=None, actual_end=None)
+                                  planned_start=start + timedelta(days=n * SPAN),
+                                  planned_end=start + timedelta(days=(n + 1) * SPAN - 1),
+                                  actual_start=start if n == 0 else None, actual_end=None)
     if follower is not None:
         projects.follow(session=session, user=follower, proposal_id=proposal_id)
     survey = projects.add_milestone(session=session, actor=staff, proposal_id=proposal_id,
                                     title="Survey and design approved", planned_on=start + timedelta(days=60))
-    projects.milestone_done(session=session, actor=staff, proposal_id=proposal_id, milestone_id=survey.id or 0,
-                            done_on=min(start + timedelta(days=55 + number % 20), today), today=today)
-    projects.post_update(session=session, settings=settings, actor=staff, proposal_id=proposal_id,
-                         body="Design is under way: surveyors have measured the site and the engineers are "
-                              "drawing the plans.")
+    _update(session, settings, staff, proposal_id, "Design is under way: surveyors have measured the site and the "
+            "engineers are drawing the plans.", start + timedelta(days=10))
     if stage == 0:
-        if number % 2:  # one overdue milestone, said plainly on the page
+        if number // len(keys) % 2 == 0:  # an overdue milestone, said plainly on the page
             projects.add_milestone(session=session, actor=staff, proposal_id=proposal_id,
                                    title="Public meeting on the design", planned_on=today - timedelta(days=12))
         return
-    moved = min(start + timedelta(days=span), today - timedelta(days=120))
-    projects.move_phase(session=session, actor=staff, proposal_id=proposal_id, to=keys[1], on=moved)
+    projects.milestone_done(session=session, actor=staff, proposal_id=proposal_id, milestone_id=survey.id or 0,
+                            done_on=start + timedelta(days=55), today=today)
+    tendered = start + timedelta(days=SPAN)
+    projects.move_phase(session=session, actor=staff, proposal_id=proposal_id, to=keys[1], on=tendered)
     bids = projects.add_milestone(session=session, actor=staff, proposal_id=proposal_id, title="Bids opened",
-                                  planned_on=moved + timedelta(days=45))
+                                  planned_on=tendered + timedelta(days=45))
+    _update(session, settings, staff, proposal_id, "The project is out to bid; bids open next month.",
+            tendered + timedelta(days=3))
     if stage == 1:
-        projects.post_update(session=session, settings=settings, actor=staff, proposal_id=proposal_id,
-                             body="The project is out to bid; bids open next month.")
         return
     projects.milestone_done(session=session, actor=staff, proposal_id=proposal_id, milestone_id=bids.id or 0,
-                            done_on=moved + timedelta(days=40), today=today)
-    awarded = moved + timedelta(days=50)
+                            done_on=tendered + timedelta(days=40), today=today)
+    awarded = tendered + timedelta(days=50)
     projects.add_award(session=session, actor=staff, proposal_id=proposal_id, awarded_on=awarded,
                        amount_cents=estimate.cost_cents * (88 + number % 10) // 100,
                        contractor=CONTRACTORS[number % len(CONTRACTORS)], description="Construction contract",
@@ -143,17 +155,17 @@ def _deliver(session: Session, settings: Settings, staff: Any, proposal_id: int,
     projects.add_spending(session=session, actor=staff, proposal_id=proposal_id, spent_on=awarded + timedelta(days=30),
                           amount_cents=estimate.cost_cents * (30 + number % 15) // 100,
                           description="First payment to the contractor", today=today)
-    projects.post_update(session=session, settings=settings, actor=staff, proposal_id=proposal_id,
-                         body="Crews are on site. Expect lane closures on weekdays between 9 am and 3 pm.")
+    _update(session, settings, staff, proposal_id, "Crews are on site. Expect lane closures on weekdays between "
+            "9 am and 3 pm.", awarded + timedelta(days=7))
     if stage == 2:
         return
-    projects.add_spending(session=session, actor=staff, proposal_id=proposal_id, spent_on=today - timedelta(days=35),
+    finished = today - timedelta(days=30)
+    projects.add_spending(session=session, actor=staff, proposal_id=proposal_id, spent_on=finished - timedelta(days=5),
                           amount_cents=estimate.cost_cents * (50 + number % 8) // 100,
                           description="Final payment, after inspection", today=today)
-    projects.post_update(session=session, settings=settings, actor=staff, proposal_id=proposal_id,
-                         body="The work is done and inspected. Thank you for your patience.")
-    conditions.complete(session=session, actor=staff, proposal_id=proposal_id, on=today - timedelta(days=30),
-                        today=today)
+    _update(session, settings, staff, proposal_id, "The work is done and inspected. Thank you for your patience.",
+            finished - timedelta(days=2))
+    conditions.complete(session=session, actor=staff, proposal_id=proposal_id, on=finished, today=today)
 
 
 def _reapply(session: Session) -> int:
@@ -217,9 +229,8 @@ def seed_demo_delivery(*, session: Session, settings: Settings, today: date | No
     pairs = sorted(projects.projects(session=session), key=lambda pair: pair[0].proposal_id)
     for number, (project, _item) in enumerate(pairs):
         target = keys[number % len(keys)]
-        start = held_on + timedelta(days=21 + 7 * (number % 6))
         try:
-            _deliver(session, settings, staff, project.proposal_id, target, keys, number, start, today,
+            _deliver(session, settings, staff, project.proposal_id, target, keys, number, today,
                      follower if number < len(keys) else None)
         except DeliveryError:  # e.g. a project whose treated assets a reload removed: leave it where it got to
             session.rollback()
