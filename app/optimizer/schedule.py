@@ -7,10 +7,14 @@ For the m listed proposals whose year is free, z[s, j] ∈ {0, 1}: proposal s is
 
 Minimize Σ_s w_s · j · z[s, j], with w_s = the proposal's score units + 1: the best proposals are
 spent as early as the money allows, and none waits without need. The objective is whole, so an
-absolute gap below one proves the optimum. Putting every free proposal in the last year is always
-a solution when the list keeps the cash-flow rows of step 1 (their projection), and is the start
-HiGHS is given. Money is re-checked in integer cents; if the floating-point answer broke a year by
-rounding, that year is tightened and the program solved again (and, failing that, the start kept).
+absolute gap below one proves the optimum. HiGHS starts from the greedy schedule (best score first,
+each in the earliest year the money allows — always complete when the list keeps the projection
+rows of step 1, as the last year can take whatever is left) and gets ``SCHEDULE_SECONDS``: small
+lists are proven optimal (the tests check them against every year assignment); on lists of hundreds
+of proposals the proof can take far longer, and the best schedule found in that time is kept
+(``schedule`` says whether it was proven). Money is re-checked in integer cents; if the
+floating-point answer broke a year by rounding, that year is tightened and the program solved again
+(and, failing that, the greedy schedule is kept: it is checked in cents as it is built).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from app.optimizer.integer_program import INF, OPTIMAL, _highs, _Program, _Row, 
 from app.optimizer.model import Candidate, CashFlow, score_units
 from app.optimizer.rulebook import RuleKind, RuleRef
 
+SCHEDULE_SECONDS = 2.0
+
 
 def schedule(candidates: Sequence[Candidate], cash: CashFlow, *, in_force: Collection[RuleRef],
              time_limit: float = 10.0) -> tuple[dict[str, int], bool]:
@@ -34,7 +40,6 @@ def schedule(candidates: Sequence[Candidate], cash: CashFlow, *, in_force: Colle
     free = [c for c in candidates if c.year is None]
     if not free:
         return fixed, True
-    last = {c.id: years[-1] for c in free}
     fixed_by_year: dict[int, int] = {}
     for c in candidates:
         if c.year is not None:
@@ -46,8 +51,11 @@ def schedule(candidates: Sequence[Candidate], cash: CashFlow, *, in_force: Colle
     cost = np.array([c.cost_cents for c in free], dtype=float)
     weight = np.array([max(score_units(c.score), 0) + 1 for c in free], dtype=float)
     objective = np.concatenate([weight * j for j in range(k)])  # column j·m + s: proposal s in year j
-    start = np.concatenate([np.zeros(m * (k - 1)), np.ones(m)])
-    deadline = time.perf_counter() + time_limit
+    greedy = _greedy(free, weight, cash, fixed_by_year)
+    start = np.zeros(m * k)
+    for s, c in enumerate(free):
+        start[years.index(greedy[c.id]) * m + s] = 1.0
+    deadline = time.perf_counter() + min(time_limit, SCHEDULE_SECONDS)
     margins: dict[int, int] = {}
     for _attempt in range(4):
         rows = [_Row(None, 1.0, 1.0, s + m * np.arange(k), np.ones(k)) for s in range(m)]
@@ -59,7 +67,7 @@ def schedule(candidates: Sequence[Candidate], cash: CashFlow, *, in_force: Colle
         program = _Program(objective, np.tile(cost, k), np.zeros(m * k), np.ones(m * k), rows)
         status, values = _run(_highs(deadline - time.perf_counter()), program.lp(objective, maximize=False), start)
         if values is None:
-            return {**fixed, **last}, False
+            return {**fixed, **greedy}, False
         on = values.reshape(k, m) > 0.5
         chosen = {c.id: years[int(np.argmax(on[:, s]))] for s, c in enumerate(free)}
         by_year = dict(fixed_by_year)
@@ -70,4 +78,17 @@ def schedule(candidates: Sequence[Candidate], cash: CashFlow, *, in_force: Colle
             return {**fixed, **chosen}, status == OPTIMAL
         for year, over in broken.items():
             margins[year] = margins.get(year, 0) + over
-    return {**fixed, **last}, False
+    return {**fixed, **greedy}, False
+
+
+def _greedy(free: list[Candidate], weight: np.ndarray, cash: CashFlow, fixed_by_year: dict[int, int]) -> dict[str, int]:
+    """Best score first, each proposal in the earliest year the money allows (the last year when none
+    earlier does: it always can, since the list keeps the last year's row)."""
+    spent = dict(fixed_by_year)
+    out = {}
+    for s in sorted(range(len(free)), key=lambda s: (-weight[s], free[s].id)):
+        candidate = free[s]
+        year = cash_flow.earliest_year(cash, spent, candidate) or cash.years[-1]
+        out[candidate.id] = year
+        spent[year] = spent.get(year, 0) + candidate.cost_cents
+    return out
