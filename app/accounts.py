@@ -25,7 +25,7 @@ from app.security import (
     verify_password,
 )
 from app.settings import Settings
-from models.accounts import LoginAttempt, PasswordReset, PendingRegistration, Role, User
+from models.accounts import LoginAttempt, MailRequest, PasswordReset, PendingRegistration, Role, User
 from models.base import saved_id, utcnow
 
 
@@ -111,13 +111,17 @@ def create_user(
     return user
 
 
-def register(*, session: Session, settings: Settings, email: str, password: str, display_name: str = "") -> str:
+def register(*, session: Session, settings: Settings, email: str, password: str, display_name: str = "",
+             ip: str = "") -> str:
     """Registration from the public page. Answers the same whether or not the address has an account:
     a new address gets a link that makes the account; an address with an account gets a message
-    telling its holder so. Returns the normalized address the mail went to."""
+    telling its holder so. Mail to one address, and from one client address, is throttled
+    (``may_mail``); a held-back request answers the same too. Returns the normalized address."""
     address, name = _check_new_account(settings, email, password, display_name)
     password_hash = hash_password(password)  # hashed either way, so both answers take as long
     site, base = settings.site_name, settings.base_url.rstrip("/")
+    if not may_mail(session=session, settings=settings, email=address, ip=ip):
+        return address
     if find_by_email(session=session, email=address):
         mail.send(session=session, settings=settings, recipient=address,
                   subject=_("Someone tried to create a {site} account with your email").format(site=site),
@@ -184,7 +188,13 @@ def set_locale(*, session: Session, user: User, locale: str) -> None:
     session.commit()
 
 
-_KEEP_ATTEMPTS = timedelta(days=30)
+def _wait_s(count: int, latest: datetime | None, free: int, base_s: int, max_s: int, now: datetime) -> float:
+    """After ``free`` events, each further one waits ``base_s`` doubled per event (at most ``max_s``)
+    from the latest: the throttle of sign-in failures and of account mail."""
+    if latest is None or count < free:
+        return 0.0
+    delay = min(base_s * 2 ** min(count - free, 30), max_s)
+    return (latest + timedelta(seconds=delay) - now).total_seconds()
 
 
 def _failures(session: Session, since: datetime, *conditions: Any) -> tuple[int, datetime | None]:
@@ -206,14 +216,32 @@ def signin_wait_s(*, session: Session, settings: Settings, email: str, ip: str) 
     last_success = session.exec(select(func.max(LoginAttempt.at)).where(
         LoginAttempt.email == email, LoginAttempt.ip == ip, col(LoginAttempt.succeeded).is_(True))).one()
     pair_since = max(since, last_success) if last_success else since
-    wait = 0.0
     pair = _failures(session, pair_since, LoginAttempt.email == email, LoginAttempt.ip == ip)
     by_address = _failures(session, since, LoginAttempt.ip == ip)
-    for (count, latest), free in ((pair, limits.login_free_failures), (by_address, limits.login_free_failures_per_ip)):
-        if latest is not None and count >= free:
-            delay = min(limits.login_delay_base_s * 2 ** min(count - free, 30), limits.login_delay_max_s)
-            wait = max(wait, (latest + timedelta(seconds=delay) - now).total_seconds())
+    counts = ((pair, limits.login_free_failures), (by_address, limits.login_free_failures_per_ip))
+    wait = max(_wait_s(*counted, free, limits.login_delay_base_s, limits.login_delay_max_s, now)
+               for counted, free in counts)
     return math.ceil(wait) if wait > 0 else 0
+
+
+def may_mail(*, session: Session, settings: Settings, email: str, ip: str) -> bool:
+    """Whether an anonymous request (registration, password reset) may mail ``email`` now; if so it is
+    recorded (``mail_request``) in the caller's unit of work. Throttled like sign-in failures, per
+    recipient and per client address, whether or not the address has an account, so holding back says
+    nothing about accounts either; held-back requests are not recorded."""
+    limits, now = settings.security, utcnow()
+    since = now - timedelta(seconds=limits.account_mail_window_s)
+    wait = 0.0
+    for condition, free in ((MailRequest.email == email, limits.account_mail_free_per_address),
+                            (MailRequest.ip == ip[:64], limits.account_mail_free_per_ip)):
+        count, latest = session.exec(select(func.count(), func.max(MailRequest.at))
+                                     .where(MailRequest.at >= since, condition)).one()
+        wait = max(wait, _wait_s(int(count), latest, free, limits.account_mail_delay_base_s,
+                                 limits.account_mail_delay_max_s, now))
+    if wait > 0:
+        return False
+    session.add(MailRequest(email=email[:320], ip=ip[:64], at=now))
+    return True
 
 
 def _wait_message(seconds: int) -> str:
@@ -236,8 +264,7 @@ def authenticate(*, session: Session, settings: Settings, email: str, password: 
     if user is None:
         burn_password_check(password)
     succeeded = user is not None and verify_password(password, user.password_hash) and user.is_active
-    session.add(LoginAttempt(email=address, ip=ip, succeeded=succeeded))
-    session.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < utcnow() - _KEEP_ATTEMPTS))
+    session.add(LoginAttempt(email=address, ip=ip, succeeded=succeeded))  # old ones: app.housekeeping
     session.commit()
     if not succeeded or user is None:
         raise AccountError(_("That email and password do not match an account."))
@@ -250,12 +277,16 @@ def recent_attempts(*, session: Session, limit: int = 100) -> list[LoginAttempt]
                              .limit(limit)))
 
 
-def request_password_reset(*, session: Session, settings: Settings, email: str) -> None:
-    """Mail a reset link if the account exists. Says nothing either way (no account discovery)."""
-    user = find_by_email(session=session, email=email)
-    if user is None or not user.is_active:
-        return
+def request_password_reset(*, session: Session, settings: Settings, email: str, ip: str = "") -> None:
+    """Mail a reset link if the account exists. Says nothing either way (no account discovery), and takes
+    the same path either way: the request is throttled and recorded (``may_mail``) and one transaction
+    commits; the mail is only queued (``app.mail``), never sent during the request."""
+    address = email.strip().lower()[:320]
+    user = find_by_email(session=session, email=address)
     token = new_token()
+    if not may_mail(session=session, settings=settings, email=address, ip=ip) or user is None or not user.is_active:
+        session.commit()  # the request, if not held back: unknown addresses count towards the throttle too
+        return
     expires = utcnow() + timedelta(seconds=settings.security.password_reset_ttl_s)
     session.add(PasswordReset(user_id=saved_id(user.id), token_hash=token_digest(token), expires_at=expires))
     link = f"{settings.base_url.rstrip('/')}/password/reset/{token}"

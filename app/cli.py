@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "delivery": ("delivery", "Bulk delivery updates: `groundwork delivery import FILE.csv [--dry-run]`."),
     "network": ("network", "The pavement network's needs (backlog) and budget scenarios: `groundwork network "
                            "needs|scenario`."),
+    "mail": ("mail", "Outgoing mail: `groundwork mail send` delivers what is queued in the outbox once (for cron or "
+                     "operators)."),
+    "housekeeping": ("housekeeping", "Delete expired registrations, reset links, old sign-in attempts, ended "
+                                     "sessions."),
     "db": ("database", "Database schema: `groundwork db upgrade`."),
 }
 

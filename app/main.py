@@ -21,6 +21,7 @@ from app.db import make_engine
 from app.deps import Forbidden, SignInRequired, load_viewer, reject_numbers_out_of_range
 from app.i18n import N_
 from app.importers import jobs
+from app.mail_sender import MailSender
 from app.migrate import ensure_current
 from app.navigation import Navigation
 from app.security import signing_secret
@@ -135,7 +136,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if check_schema:
             ensure_current(engine)
-        workers = [jobs.Worker(engine, settings.imports, n + 1) for n in range(settings.imports.job_workers)]
+        workers: list[jobs.Worker | MailSender] = [
+            jobs.Worker(engine, settings.imports, n + 1) for n in range(settings.imports.job_workers)]
+        if settings.mail.background_sender:
+            workers.append(MailSender(engine, settings))
         for worker in workers:
             worker.start()
         yield

@@ -18,14 +18,32 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class MailSettings(BaseModel):
-    """Outgoing mail. With no SMTP host, mail only goes to the outbox page (development)."""
+    """Outgoing mail. Every message is queued in the outbox (table ``outbox_message``) in the same
+    transaction as the change that sends it; a mail sender delivers the queue outside requests: a
+    thread of each server process (``background_sender``) and ``groundwork mail send``. With no SMTP
+    host, mail only goes to the outbox page (development).
+
+    A failed delivery is tried again after ``retry_base_s`` doubled per attempt, ``max_attempts``
+    times in all, then marked failed with its error. A message claimed by a sender that stopped
+    (killed mid-send) is claimed again after ``claim_timeout_s``. Messages older than ``max_age_s``
+    are never sent (e.g. a development outbox when a mail server is set later)."""
 
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
+    smtp_timeout_s: float = 15.0
     sender: str = "Groundwork <no-reply@groundwork.local>"
+    background_sender: bool = Field(default=True, description="Each server process delivers queued mail and "
+                                    "tidies expired rows in a thread; false: only `groundwork mail send` and "
+                                    "`groundwork housekeeping` do (from cron).")
+    sender_poll_s: float = 2.0
+    max_attempts: int = 8
+    retry_base_s: float = 60.0
+    claim_timeout_s: float = 600.0
+    max_age_s: int = 2 * 24 * 3600
+    housekeeping_every_s: float = 3600.0
 
 
 class SecuritySettings(BaseModel):
@@ -51,6 +69,16 @@ class SecuritySettings(BaseModel):
     login_delay_base_s: int = 2
     login_delay_max_s: int = 15 * 60
     login_window_s: int = 24 * 3600
+    login_attempts_kept_days: int = 30  # staff see them on /staff/sign-ins; older ones are tidied away
+    # Mail an anonymous visitor can make Groundwork send (registration, password reset) is throttled like
+    # sign-in failures: after ``account_mail_free_per_address`` to one address (or ``…_per_ip`` from one client
+    # address) within ``account_mail_window_s``, each further one waits ``account_mail_delay_base_s`` doubled
+    # per message, up to ``account_mail_delay_max_s``. A held-back request gets the same page as a sent one.
+    account_mail_free_per_address: int = 3
+    account_mail_free_per_ip: int = 30
+    account_mail_delay_base_s: int = 15 * 60
+    account_mail_delay_max_s: int = 24 * 3600
+    account_mail_window_s: int = 24 * 3600
     min_password_length: int = 10
     trusted_proxies: list[str] = []
     allow_public_bind_in_development: bool = False

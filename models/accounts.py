@@ -38,7 +38,6 @@ class User(UserBase, table=True):
     password_hash: str = Field(max_length=255)
     role: Role = Field(default=Role.resident, sa_column=Column(String(16), nullable=False))
     is_active: bool = True
-    session_version: int = Field(default=1, description="Unused since migration 0011: sessions live in user_session.")
     locale: str = Field(default="en", max_length=8)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -91,6 +90,18 @@ class LoginAttempt(SQLModel, table=True):
     ip: str = Field(max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     succeeded: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+
+
+class MailRequest(SQLModel, table=True):
+    """A registration or password-reset mail someone asked for, kept to throttle such mail per
+    recipient and per client address (like sign-in failures); tidied away after the window."""
+
+    __tablename__ = "mail_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, index=True)
+    ip: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 class UserSession(SQLModel, table=True):

@@ -57,7 +57,7 @@ def register(
 ) -> Response:
     try:
         sent_to = accounts.register(session=session, settings=settings, email=email, password=password,
-                                    display_name=display_name)
+                                    display_name=display_name, ip=_client_ip(request, settings))
     except AccountError as error:
         return render(request, "accounts/register.html",
                       {"form": {"email": email, "display_name": display_name}, "sent_to": None,
@@ -172,7 +172,7 @@ def forgot_form(request: Request) -> HTMLResponse:
 @router.post("/password/forgot", response_class=HTMLResponse)
 def forgot(request: Request, session: SessionDep, settings: SettingsDep,
            email: Annotated[str, Form(max_length=320)]) -> HTMLResponse:
-    accounts.request_password_reset(session=session, settings=settings, email=email)
+    accounts.request_password_reset(session=session, settings=settings, email=email, ip=_client_ip(request, settings))
     return render(request, "accounts/forgot.html", {"sent": True, "email": email})
 
 

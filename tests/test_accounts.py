@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from models.accounts import LoginAttempt, PasswordReset, User
+from app import accounts
+from models.accounts import LoginAttempt, MailRequest, PasswordReset, User
 from models.base import utcnow
 from models.outbox import OutboxMessage
 from tests.conftest import PASSWORD, csrf_of, make_user, post_form, sign_in
@@ -186,3 +188,87 @@ def test_successful_sign_in_is_recorded_and_resets_the_address_delay(client, res
     sign_in(client, resident.email)  # the earlier failures no longer count
     attempts = session.exec(select(LoginAttempt).order_by(LoginAttempt.id)).all()  # type: ignore[arg-type]
     assert [a.succeeded for a in attempts][-3:] == [True, False, True]
+
+
+def _mails_to(session: Session, email: str) -> int:
+    return len(session.exec(select(OutboxMessage).where(OutboxMessage.recipient == email)).all())
+
+
+def _same_page(text: str) -> str:
+    return re.sub(r'name="csrf_token" value="[^"]+"', "", text)
+
+
+def test_registration_mail_to_one_address_is_spaced_out_and_the_page_says_the_same(client, session: Session,
+                                                                                    settings):
+    free = settings.security.account_mail_free_per_address
+    pages = [post_form(client, "/register", {"email": "target@example.org", "password": "a-good-password"},
+                       page="/register") for _ in range(free + 2)]
+    assert {page.status_code for page in pages} == {200}
+    assert len({_same_page(page.text) for page in pages}) == 1  # held back or sent: the same answer
+    assert _mails_to(session, "target@example.org") == free
+    post_form(client, "/password/forgot", {"email": "target@example.org"}, page="/password/forgot")
+    assert _mails_to(session, "target@example.org") == free  # reset requests count towards the same limit
+    post_form(client, "/register", {"email": "other@example.org", "password": "a-good-password"}, page="/register")
+    assert _mails_to(session, "other@example.org") == 1  # other addresses are not held back
+    for request in session.exec(select(MailRequest)):
+        request.at -= timedelta(seconds=settings.security.account_mail_delay_base_s + 1)  # the wait has passed
+        session.add(request)
+    session.commit()
+    post_form(client, "/register", {"email": "target@example.org", "password": "a-good-password"}, page="/register")
+    assert _mails_to(session, "target@example.org") == free + 1
+
+
+def test_account_mail_from_one_client_address_is_throttled_known_address_or_not(app, resident, session: Session,
+                                                                                settings):
+    security = settings.security.model_copy(update={"account_mail_free_per_ip": 2})
+    app.state.settings = settings.model_copy(update={"security": security})
+    with TestClient(app, follow_redirects=False, client=("203.0.113.66", 40000)) as sender:
+        for address in ("a@example.org", "ghost@example.org"):  # an unknown address counts too
+            post_form(sender, "/password/forgot" if address.startswith("ghost") else "/register",
+                      {"email": address, "password": "a-good-password"}, page="/register")
+        held = post_form(sender, "/password/forgot", {"email": resident.email}, page="/password/forgot")
+        assert held.status_code == 200 and "If an account exists" in held.text
+        post_form(sender, "/register", {"email": "b@example.org", "password": "a-good-password"}, page="/register")
+    assert (_mails_to(session, "a@example.org"), _mails_to(session, resident.email),
+            _mails_to(session, "b@example.org")) == (1, 0, 0)
+    with TestClient(app, follow_redirects=False, client=("198.51.100.20", 40000)) as office:
+        post_form(office, "/password/forgot", {"email": resident.email}, page="/password/forgot")
+    assert _mails_to(session, resident.email) == 1
+
+
+def test_housekeeping_deletes_expired_registrations_links_old_attempts_and_ended_sessions(session: Session,
+                                                                                         settings, resident):
+    from app import housekeeping, sessions
+    from app.security import token_digest
+    from models.accounts import PendingRegistration, UserSession
+
+    now = utcnow()
+    for address in ("late@example.org", "fresh@example.org"):
+        accounts.register(session=session, settings=settings, email=address, password="a-good-password")
+    late = session.exec(select(PendingRegistration).where(PendingRegistration.email == "late@example.org")).one()
+    late.expires_at = now - timedelta(minutes=1)
+    resets = [PasswordReset(user_id=resident.id, token_hash=f"{n:064d}", expires_at=now + expires, used_at=used)
+              for n, (expires, used) in enumerate([(timedelta(hours=1), None), (timedelta(hours=1), now),
+                                                   (-timedelta(minutes=1), None)])]
+    attempts = [LoginAttempt(email=resident.email, ip="198.51.100.20", at=now - age)
+                for age in (timedelta(days=31), timedelta(hours=1))]
+    session.add_all([late, *resets, *attempts, MailRequest(email="x@example.org", ip="", at=now - timedelta(days=2))])
+    session.commit()
+    live, ended, idle = (sessions.start(session=session, settings=settings, user=resident, ip="", user_agent="")
+                         for _ in range(3))
+    sessions.end(session=session, token=ended)
+    idle_row = session.exec(select(UserSession).where(UserSession.token_hash == token_digest(idle))).one()
+    idle_row.last_seen_at = now - timedelta(seconds=settings.security.session_idle_s + 60)
+    session.add(idle_row)
+    session.commit()
+
+    tidied = housekeeping.tidy(session=session, settings=settings)
+    assert tidied.as_dict() == {"pending_registrations": 1, "password_resets": 2, "login_attempts": 1,
+                                "sessions": 2, "mail_requests": 1}
+    assert [p.email for p in session.exec(select(PendingRegistration))] == ["fresh@example.org"]
+    assert [r.token_hash for r in session.exec(select(PasswordReset))] == [f"{0:064d}"]
+    assert len(session.exec(select(LoginAttempt)).all()) == 1
+    assert sessions.user_of(session=session, settings=settings, token=live) == resident  # still signed in
+    assert len(session.exec(select(UserSession)).all()) == 1
+    assert len(session.exec(select(MailRequest)).all()) == 2  # this window's registrations still count
+    assert not any(housekeeping.tidy(session=session, settings=settings).as_dict().values())
