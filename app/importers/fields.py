@@ -347,6 +347,7 @@ FIELDS: dict[LayerKind, tuple[FieldSpec, ...]] = {
         FieldSpec("pci", ("PCI", "OCI", r"PCI_?\d{4}", r"OCI_?\d{4}", "PCI_SCORE", "Condition", "COND"), _read_pci),
         FieldSpec("survey_date", ("SURVEY_DATE", "SurveyDate", "Inspection", "INSP_DATE", "InspectionDate",
                                   "SURVEYED"), _read_date),
+        FieldSpec("length", (), _read_length),  # only with --map length=COLUMN (app.importers.lengths)
     ),
     LayerKind.sidewalk: (
         FieldSpec("street_name", ("Street", "STREETNAME", "ST_NAME", "STREET_NAME", "FULLNAME", "Location", "Name"),
@@ -354,9 +355,9 @@ FIELDS: dict[LayerKind, tuple[FieldSpec, ...]] = {
         FieldSpec("side", ("Side", "SIDE_OF_STREET", "STREET_SIDE"), _read_text(20)),
         FieldSpec("width", ("Width", "SW_WIDTH", "WIDTH_FT", "WIDTH_M"), _read_positive),
         FieldSpec("condition", ("Condition", "COND", "CONDITION_RATING", "Rating", "SW_COND"), _read_condition),
-        FieldSpec("length", (), _read_length),  # only with --map length=COLUMN (app.importers.lengths)
         FieldSpec("is_gap", ("Gap", "IS_GAP", "Missing"), _read_bool, False),
         FieldSpec("trip_hazards", ("TripHazards", "TRIP_HAZARDS", "HAZARDS", "Trip_Haz"), _read_count, 0),
+        FieldSpec("length", (), _read_length),
     ),
     LayerKind.ramp: (
         FieldSpec("street_name", ("Street", "STREETNAME", "ST_NAME", "LOCATION", "Intersection"), _read_text(200)),
@@ -364,7 +365,6 @@ FIELDS: dict[LayerKind, tuple[FieldSpec, ...]] = {
     ),
     LayerKind.streetlight: (
         FieldSpec("pole_id", ("PoleID", "POLE_ID", "POLE_NO", "PoleNumber", "LIGHT_ID", "ASSET_ID"), _read_text(80)),
-        FieldSpec("length", (), _read_length),
         FieldSpec("street_name", ("StreetName", "Street", "ST_NAME", "STREETNAME", "Location"), _read_text(200)),
         FieldSpec("fixture", ("Fixture", "FIXTURE_TYPE", "HeadType", "Description"), _read_text(80)),
         FieldSpec("lamp_type", ("LampType", "LAMP_TYPE", "Lamp", "LightType", "LIGHT_TYPE", "LampSource"),
