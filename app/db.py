@@ -15,10 +15,10 @@ from typing import Any
 
 import pyogrio  # noqa: F401  (must load before mod_spatialite: see _sqlite_engine)
 import sqlean
-from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+from starlette.requests import Request  # what fastapi.Request is, without loading FastAPI for commands
 
 from app.settings import get_settings
 

@@ -13,11 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from app.geometry import WGS84, GeometryError, linear_unit_metres, parse_crs, reproject, to_storable
+from app.geometry import (
+    WGS84,
+    GeometryError,
+    linear_unit_metres,
+    parse_crs,
+    reproject,
+    to_storable,
+    transformer,
+)
 from app.importers import addresses, fields
 from app.importers.fields import ValueProblem, ValueWarning
 from app.importers.report import ImportFailed, ImportReport
@@ -80,13 +89,14 @@ def check(table: SourceTable, options: ImportOptions, *, progress: Progress | No
                     "src_ columns are the source's own attributes.")
     records: list[FeatureRecord] = []
     total = len(table.rows)
+    ready = _storable_at_once(table.geometries, crs, kind)
     for index, (row, geometry) in enumerate(zip(table.rows, table.geometries, strict=True)):
         label = _label(row, mapping, index)
         record = _check_row(kind, row, geometry, label, mapping, readers, constants, crs,
-                            metres_per_width_unit, report)
+                            metres_per_width_unit, report, storable=ready[index])
         if record is not None:
-            if own_export:
-                record.attributes = fields.own_attributes(row, from_text=table.format == "csv")
+            record.attributes = fields.own_attributes(row, from_text=table.format == "csv") if own_export \
+                else dict(row)
             record.source_id = _source_id(row, mapping)
             records.append(record)
         if progress and (index % 500 == 0 or index == total - 1):
@@ -226,19 +236,50 @@ def _source_id(row: dict[str, Any], mapping: dict[str, str]) -> str | None:
     return str(value).strip()[:120]
 
 
+_TYPE_IDS = {"POINT": 0, "MULTILINESTRING": 5, "MULTIPOLYGON": 6}  # shapely.get_type_id
+
+
+def _storable_at_once(geometries: list[BaseGeometry | None], crs: CRS, kind: LayerKind) -> list[BaseGeometry | None]:
+    """Each geometry as ``to_storable(reproject(...))`` makes it, for all the rows that need nothing
+    but reprojecting and dropping Z and M (already the layer's type, valid, in range), in a few
+    vectorized calls; None for the rest, which are checked one by one (with their repairs and reasons)."""
+    found = np.asarray(geometries, dtype=object)
+    if not len(found):
+        return []
+    ready = ~shapely.is_missing(found) & ~shapely.is_empty(found)
+    ready &= shapely.get_type_id(found) == _TYPE_IDS[kind.storage_type]
+    made = np.full(len(found), None, dtype=object)
+    if crs != WGS84:
+        made[ready] = shapely.transform(found[ready], transformer(crs).transform, interleaved=False)
+    else:
+        made[ready] = shapely.force_2d(found[ready])
+    if kind.storage_type == "MULTILINESTRING":
+        parts, owner = shapely.get_parts(made[ready], return_index=True)
+        ready[np.flatnonzero(ready)[owner[~(shapely.length(parts) > 0)]]] = False
+    elif kind.storage_type == "MULTIPOLYGON":
+        ready[ready] = shapely.is_valid(made[ready])
+    bounds = shapely.bounds(made[ready])
+    ready[ready] = ((bounds[:, 0] >= -180) & (bounds[:, 2] <= 180) & (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90))
+    return [geometry if ok else None for geometry, ok in zip(made, ready, strict=True)]
+
+
 def _check_row(kind: LayerKind, row: dict[str, Any], geometry: BaseGeometry | None, label: str,
                mapping: dict[str, str], readers: dict[str, fields.FieldSpec], constants: dict[str, Any],
-               crs: CRS, metres_per_width_unit: float, report: ImportReport) -> FeatureRecord | None:
-    if geometry is None or geometry.is_empty:
-        report.reject(label, "has no geometry (empty or missing)", "geometry")
-        return None
-    try:
-        storable, repair = to_storable(reproject(geometry, crs), kind.storage_type)
-    except GeometryError as error:
-        report.reject(label, str(error), "geometry")
-        return None
-    if repair:
-        report.warn(label, repair, "geometry")
+               crs: CRS, metres_per_width_unit: float, report: ImportReport, *,
+               storable: BaseGeometry | None = None) -> FeatureRecord | None:
+    """The row's record, or None with the reasons in ``report``; ``storable``: its geometry made storable
+    already (``_storable_at_once``)."""
+    if storable is None:
+        if geometry is None or geometry.is_empty:
+            report.reject(label, "has no geometry (empty or missing)", "geometry")
+            return None
+        try:
+            storable, repair = to_storable(reproject(geometry, crs), kind.storage_type)
+        except GeometryError as error:
+            report.reject(label, str(error), "geometry")
+            return None
+        if repair:
+            report.warn(label, repair, "geometry")
     values: dict[str, Any] = {}
     rejected = False
     for name, spec in readers.items():
@@ -267,7 +308,7 @@ def _check_row(kind: LayerKind, row: dict[str, Any], geometry: BaseGeometry | No
     except ValueProblem as problem:
         report.reject(label, str(problem), "full_address" if kind is LayerKind.address else None)
         return None
-    return FeatureRecord(storable, values, dict(row))
+    return FeatureRecord(storable, values)  # the row's attributes are added by ``check``
 
 
 def _finish(kind: LayerKind, values: dict[str, Any], metres_per_width_unit: float, label: str) -> None:

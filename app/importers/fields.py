@@ -299,6 +299,7 @@ def _read_bool(value: Any) -> bool | None:
     raise ValueWarning(f"{str(value)[:40]!r} is not yes or no; read as no")
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d", "%d.%m.%Y", "%Y")
 
 
@@ -317,7 +318,13 @@ def _read_date(value: Any) -> date | None:
     text = str(value).strip()
     if not text:
         return None
-    head = text[:10] if re.match(r"\d{4}-\d{2}-\d{2}", text) else text
+    iso = _ISO_DATE.match(text)
+    head = text[:10] if iso else text
+    if iso:  # the common case, without strptime's cost
+        try:
+            return date.fromisoformat(head)
+        except ValueError:
+            pass
     for pattern in _DATE_FORMATS:
         try:
             return datetime.strptime(head, pattern).date()

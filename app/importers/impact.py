@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 import shapely
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -97,14 +98,15 @@ def assess(*, session: Session, kind: LayerKind, checked: Checked, append: bool)
     by_key = {r["source_id"]: r for r in rows if r["source_id"] is not None}
     incoming = {r.source_id for r in records}
     before_after: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    for record in records:
+    new_wkb = shapely.to_wkb(np.asarray([r.geometry for r in records], dtype=object)) if by_key else []
+    for index, record in enumerate(records):
         old = by_key.get(record.source_id)
         if old is None:
             impact.added += 1
             continue
         before_after.append((old, record.fields))
         same_fields = all(_same(old.get(name), value) for name, value in record.fields.items() if name in old)
-        same_place = bytes(old["wkb"]) == shapely.to_wkb(record.geometry) or shapely.equals_exact(
+        same_place = bytes(old["wkb"]) == new_wkb[index] or shapely.equals_exact(
             shapely.from_wkb(bytes(old["wkb"])), record.geometry, tolerance=1e-7)
         if same_fields and same_place:
             impact.unchanged += 1

@@ -84,22 +84,28 @@ def read_file(path: Path, *, work_dir: Path, settings: ImportSettings, layer: st
         data = path.read_bytes()
         _check_json_depth(data, name, settings.max_json_depth)
         _check_declared_crs(data, name)
+        del data  # GDAL reads the file itself
     elif suffix not in READABLE:
         raise ImportFailed(f"{name}: cannot read {suffix or 'files without an extension'}; give a GeoJSON, CSV, "
                            "Shapefile (.shp or .zip) or GeoPackage (.gpkg).")
     return _read_with_gdal(path, name, layer, settings)
 
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _INNERMOST = re.compile(rb"\[\]|\{\}")
 
 
 def _check_json_depth(data: bytes, name: str, max_depth: int) -> None:
-    """Refuse JSON nested deeper than ``max_depth`` before any parser recurses into it. Strings are
-    blanked, everything but brackets dropped, then innermost pairs peeled off one level per pass
-    (each pass at C speed); a GeoJSON feature collection is about eight levels deep."""
-    brackets = _JSON_STRING.sub(b'""', data).translate(None, _NOT_BRACKETS)
+    """Refuse JSON nested deeper than ``max_depth`` before any parser recurses into it. The brackets
+    outside strings are kept (escaped quotes and backslashes blanked, then a bracket is in a string
+    when an odd number of quotes comes before it; all at C speed), then innermost pairs peeled off
+    one level per pass; a GeoJSON feature collection is about eight levels deep."""
+    if b"\\" in data:
+        data = data.replace(b"\\\\", b"__").replace(b'\\"', b"__")
+    text = np.frombuffer(data, dtype=np.uint8)
+    folded = text | 0x20  # [ and ] fold onto { and }
+    at = np.flatnonzero((folded == ord("{")) | (folded == ord("}")))
+    outside = np.searchsorted(np.flatnonzero(text == ord('"')), at) % 2 == 0
+    brackets = text[at[outside]].tobytes()
     for _ in range(max_depth):
         peeled = _INNERMOST.sub(b"", brackets)
         if not peeled or peeled == brackets:
@@ -175,22 +181,31 @@ def _check_shapefile(path: Path, name: str) -> None:
 
 def _read_with_gdal(path: Path, name: str, layer: str | None, settings: ImportSettings) -> SourceTable:
     notes: list[str] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the M-coordinates warning is reported once, below
-        try:
-            layers = [str(row[0]) for row in pyogrio.list_layers(path) if row[1] is not None]
-        except (DataSourceError, DataLayerError) as error:
-            raise _unreadable(path, name, error) from error
-    if layer is None and len(layers) > 1:
-        raise ImportFailed(f"{name} has {len(layers)} layers ({', '.join(layers)}); choose one with --layer NAME.")
-    if layer is not None and layer not in layers:
-        raise ImportFailed(f"{name} has no layer {layer!r}; its layers are {', '.join(layers)}.")
+    # GDAL parses a whole GeoJSON file each time it opens one: read it once, counting as it reads.
+    one_layer = path.suffix.lower() in GEOJSON and layer is None
+    if not one_layer:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the M-coordinates warning is reported once, below
+            try:
+                layers = [str(row[0]) for row in pyogrio.list_layers(path) if row[1] is not None]
+            except (DataSourceError, DataLayerError) as error:
+                raise _unreadable(path, name, error) from error
+        if layer is None and len(layers) > 1:
+            raise ImportFailed(f"{name} has {len(layers)} layers ({', '.join(layers)}); choose one with "
+                               "--layer NAME.")
+        if layer is not None and layer not in layers:
+            raise ImportFailed(f"{name} has no layer {layer!r}; its layers are {', '.join(layers)}.")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            info = pyogrio.read_info(path, layer=layer, force_feature_count=True)
-            _check_feature_count(int(info.get("features") or 0), name, settings)
-            meta, _, wkb, values = pyogrio.raw.read(path, layer=layer, datetime_as_string=True)
+            if not one_layer:
+                _check_feature_count(int(pyogrio.read_info(path, layer=layer, force_feature_count=True)
+                                         .get("features") or 0), name, settings)
+            meta, _, wkb, values = pyogrio.raw.read(path, layer=layer, datetime_as_string=True,
+                                                    max_features=settings.max_features + 1)
+            if len(wkb) > settings.max_features:  # how many there are, for the message
+                _check_feature_count(int(pyogrio.read_info(path, layer=layer, force_feature_count=True)
+                                         .get("features") or 0), name, settings)
         except (DataSourceError, DataLayerError) as error:
             raise _unreadable(path, name, error) from error
         except UnicodeDecodeError as error:
@@ -205,7 +220,7 @@ def _read_with_gdal(path: Path, name: str, layer: str | None, settings: ImportSe
                   for g in shapely.from_wkb(np.asarray(wkb, dtype=object), on_invalid="ignore")]
     if any(g is not None and g.has_z for g in geometries):
         notes.append("Z (height) coordinates were dropped; the map is 2-D.")
-    crs = _crs(info.get("crs"), name)
+    crs = _crs(meta.get("crs"), name)
     suffix = path.suffix.lower()
     kind = "shapefile" if suffix == ".shp" else "geopackage" if suffix == ".gpkg" else "geojson"
     return SourceTable(name, kind, columns, rows, geometries, crs, notes)
