@@ -40,6 +40,7 @@ def server(request, tmp_path_factory):
                                    planned_on=date.today())
             projects.add_spending(session=session, actor=staff, proposal_id=busy, spent_on=date.today(),
                                   amount_cents=12_345_00, description="Survey and design contract")
+            projects.follow(session=session, user=member, proposal_id=busy)  # mailed each update
             picture = io.BytesIO()
             Image.new("RGB", (800, 600), (90, 120, 150)).save(picture, format="PNG")
             projects.post_update(session=session, settings=settings, actor=staff, proposal_id=busy,
@@ -85,6 +86,31 @@ def test_delivery_pages_fit_a_phone_and_pass_axe(server, browser, which):
     assert width <= 390, f"{path} is {width} px wide on a 390 px phone"
     assert not axe_violations(page), axe_violations(page)
     screenshot(page, f"delivery-{which}-390-{server.kind}")
+    page.close()
+
+
+def test_a_follower_stops_the_mail_from_its_link_on_a_phone(server, browser):
+    """The link in the follow mail: a confirmation page, one button, done — no sign-in."""
+    from sqlmodel import select
+
+    from models.outbox import OutboxMessage
+
+    with server.session() as session:
+        mail = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == "group@example.org")
+                            .order_by(OutboxMessage.id.desc())).first()
+    link = mail.headers["List-Unsubscribe"].strip("<>")
+    path = "/" + link.split("/", 3)[3]  # the configured site address, served here
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{server.url}{path}")
+    assert "group@example.org" in page.locator("main").inner_text()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert not axe_violations(page), axe_violations(page)
+    page.get_by_role("button", name="Stop the e-mails").click()
+    assert "no longer gets e-mails" in page.get_by_test_id("unsubscribed").inner_text()
+    assert not axe_violations(page), axe_violations(page)
+    screenshot(page, f"delivery-unsubscribed-390-{server.kind}")
+    page.goto(f"{server.url}{path}")  # again: already stopped, nothing to press
+    assert "already stopped" in page.get_by_test_id("unsubscribed").inner_text()
     page.close()
 
 
