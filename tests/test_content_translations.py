@@ -184,3 +184,11 @@ def test_the_maps_proposals_panel_names_categories_in_the_viewers_language(clien
     assert "Pavimento" in _text(panel) and "Cookie" in panel.headers["Vary"]  # a cache keeps each language apart
     client.cookies.set("gw_lang", "en")
     assert "Pavimento" not in _text(client.get("/map/proposals-panel"))
+
+
+def test_the_ballots_totals_name_tiers_in_the_viewers_language(client, ballot):
+    client.cookies.set("gw_lang", "es")
+    page = _text(client.get("/ballot"))
+    assert '<th scope="row">Nivel 1</th>' in page and '<th scope="row">Tier 1</th>' not in page
+    client.cookies.set("gw_lang", "en")
+    assert '<th scope="row">Tier 1</th>' in _text(client.get("/ballot"))

@@ -250,7 +250,7 @@ def group_drafts(page: Any, walk: Walk, points: dict[str, tuple[float, float]], 
     page.get_by_role("link", name="Our proposals").first.click()
     assert page.locator("table.proposal-list tbody tr").count() == len(proposals)
     if first:
-        walk.check(page, "group-list", tour="03-group-list")
+        walk.check(page, "group-list")
 
 
 # -- 3. staff triage, merge, revise, optimize, publish -------------------------------------------------------
@@ -266,7 +266,7 @@ def staff_whittle(page: Any, server: Any, walk: Walk) -> dict[str, Any]:
     page.get_by_label("New state").select_option("feasible")
     page.get_by_role("button", name="Change state").click()
     page.get_by_text("4 proposals now “Feasible”").wait_for()
-    walk.check(page, "triage", tour="04-triage")
+    walk.check(page, "triage")
 
     page.get_by_role("link", name="Overlaps and duplicates").click()
     group = page.locator("article.overlap-group").first
@@ -370,7 +370,7 @@ def resident_looks(browser: Any, server: Any, walk: Walk, points: dict[str, tupl
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/proposals/\d+$"))
     page.wait_for_function("() => document.querySelector('#project-map').dataset.ready === 'true'", timeout=30_000)
-    walk.check(page, "project", tour="11-project")
+    walk.check(page, "project")
 
     # why another was cut
     page.goto(server.url + f"/proposals/{cut[0]}")

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from app import audit, groups
 from app import program as programs
-from app.i18n import localized
+from app.i18n import gettext, localized
 from app.layers import summary
 from app.proposals import snapshots, states
 from app.scenarios import ScenarioError, compare, scenarios
@@ -273,9 +273,9 @@ def ballot_view(*, session: Session, version: int | None = None) -> BallotView:
     shown = {d.name: localized(d.name, d.name_es) for d in districts}
     totals: dict[str, dict[str, int]] = {"category": {}, "tier": {}, "district": {}}
     for item in items:
-        district = shown.get(item.district, item.district) if item.district else "Citywide"
+        district = shown.get(item.district, item.district) if item.district else gettext("Citywide")
         for kind, key in (("category", names.get(item.category_key or "", item.category_key or "—")),
-                          ("tier", f"Tier {item.tier}"), ("district", district)):
+                          ("tier", f"{gettext('Tier')} {item.tier}"), ("district", district)):
             totals[kind][key] = totals[kind].get(key, 0) + item.cost_cents
     if not published:
         return BallotView(published, items, totals, names, None, district_names=shown)
