@@ -24,6 +24,7 @@ from app.db import make_engine, new_session
 from app.mail_sender import MailSender
 from app.main import create_app
 from app.settings import MailSettings, Settings
+from models.accounts import PendingRegistration
 from models.base import utcnow
 from models.outbox import OutboxMessage
 from tests.conftest import Database, fresh_database, make_settings, post_form
@@ -205,10 +206,13 @@ def test_the_sender_says_once_that_the_database_is_gone_and_stops_when_told(tmp_
     assert len([r for r in caplog.records if r.name == "app.mail_sender"]) == 1
 
 
-def test_mail_send_command_delivers_what_is_queued_once(committed, smtp: FakeSMTP, monkeypatch: pytest.MonkeyPatch):
+def test_mail_send_and_housekeeping_commands(committed, smtp: FakeSMTP, monkeypatch: pytest.MonkeyPatch):
     url, engine = committed
     with new_session(engine) as session:  # type: ignore[arg-type]
         _queue(session, _with_smtp(url), 3)
+        session.add(PendingRegistration(email="late@example.org", display_name="Late", password_hash="x",
+                                        token_hash="0" * 64, expires_at=utcnow() - timedelta(minutes=1)))
+        session.commit()
     monkeypatch.setenv("GROUNDWORK_DATABASE_URL", url)
     monkeypatch.setenv("GROUNDWORK_MAIL__SMTP_HOST", "smtp.city.test")
     settings_module.get_settings.cache_clear()
@@ -217,6 +221,7 @@ def test_mail_send_command_delivers_what_is_queued_once(committed, smtp: FakeSMT
         first = CliRunner().invoke(cli, ["mail", "send"])
         again = CliRunner().invoke(cli, ["mail", "send"])
         status = CliRunner().invoke(cli, ["mail", "status"])
+        tidied = CliRunner().invoke(cli, ["housekeeping"])
     finally:
         db.get_engine().dispose()
         db.get_engine.cache_clear()
@@ -224,5 +229,7 @@ def test_mail_send_command_delivers_what_is_queued_once(committed, smtp: FakeSMT
     assert first.exit_code == 0 and "Sent 3;" in first.output
     assert "Sent 0;" in again.output and len(smtp.sent) == 3
     assert "Queued 0, sent 3, failed 0." in status.output
+    assert tidied.exit_code == 0 and "Deleted 1 expired registrations" in " ".join(tidied.output.split())
     with new_session(engine) as session:  # type: ignore[arg-type]
         assert all(m.sent_at for m in session.exec(select(OutboxMessage).where(col(OutboxMessage.id) > 0)))
+        assert session.exec(select(PendingRegistration)).all() == []
