@@ -13,7 +13,7 @@ from app.i18n import gettext as _
 from app.navigation import NavEntry
 from app.optimizer import OptimizerInputError
 from app.pavement_plan.service import PlanError
-from app.scenarios import ScenarioError, compare, pavement, publish, scenarios
+from app.scenarios import ScenarioError, ballot_cash, compare, pavement, publish, scenarios
 from app.web import flash, render, use_viewer_language
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
@@ -74,9 +74,13 @@ def _page(request: Request, session: SessionDep, scenario_id: int, status_code: 
           **extra: Any) -> Response:
     p = _pool(session, scenario_id)
     outcome = scenarios.current_outcome(p)
+    published = scenarios.published_from(session=session, scenario_id=scenario_id)
+    latest = publish.latest(session=session)
+    on_ballot = latest is not None and latest.scenario_id == scenario_id  # its proposals left the candidates
+    cash = (ballot_cash.cash_view(session=session) if on_ballot else None) or scenarios.cash_view(p, outcome)
     context = {"p": p, "outcome": outcome, "optimized": None, "addition": None,
-               "cash": scenarios.cash_view(p, outcome), "schedule": scenarios.schedule_of(p, outcome.selection),
-               "published": scenarios.published_from(session=session, scenario_id=scenario_id),
+               "cash": cash, "schedule": scenarios.schedule_of(p, outcome.selection),
+               "published": published,
                "readiness": publish.readiness(session=session, scenario_id=scenario_id),
                "tiers": [t.number for t in p.rules.tiers], **extra}
     return render(request, "scenarios/detail.html", context, status_code=status_code)

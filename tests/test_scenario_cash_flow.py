@@ -166,6 +166,11 @@ def test_the_published_list_keeps_its_scenario_years_and_is_compared_with_the_sa
     today = data["rows"][0]
     assert today["do_nothing_pci"] == today["list_pci"] == today["plan_pci"] is not None
     assert data["rows"][-1]["list_pci"] >= data["rows"][-1]["do_nothing_pci"]  # the list repaves streets
+    # the scenario's own pages now show the ballot list (its proposals have left the candidates)
+    sign_in(client, staff.email)
+    assert f"{sum(costs.values()) / 100:,.0f}" in client.get(f"/staff/scenarios/{scenario_id}").text
+    staff_view = pavement.compare(session=session, scenario_id=scenario_id)
+    assert staff_view.result.list_cents == sum(costs.values()) and staff_view.result.list_segments > 0
     # remembered while nothing it depends on changes; a new survey of one street computes it again
     first = pavement.compare_ballot(session=session)
     assert pavement.compare_ballot(session=session) is first

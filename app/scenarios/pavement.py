@@ -55,9 +55,14 @@ def _compare(session: Session, name: str, cost_by_id: Mapping[str, int],
 
 
 def compare(*, session: Session, scenario_id: int) -> SameMoneyView:
-    """A scenario's list. Raises LookupError for an unknown scenario, plan.PlanError when the network
-    cannot be simulated."""
+    """A scenario's list (the ballot list, once it is published from it). Raises LookupError for an
+    unknown scenario, plan.PlanError when the network cannot be simulated."""
     p = scenarios.pool(session=session, scenario_id=scenario_id)
+    latest = publish.latest(session=session)
+    if latest is not None and latest.scenario_id == scenario_id:  # its proposals are on the ballot now
+        ballot = compare_ballot(session=session)
+        if ballot is not None:
+            return ballot
     outcome = scenarios.current_outcome(p)
     by_id = {c.id: c for c in p.candidates}
     return _compare(session, p.scenario.name, {i: by_id[i].cost_cents for i in outcome.ids}, outcome.years)
