@@ -303,18 +303,20 @@ def _float_sql(value: str, postgres: bool) -> str:
 def _attributes_sql(postgres: bool) -> str:
     """``,"src_<name>":value`` for each of the source's attributes, in their stored order; a nested
     object or list becomes its JSON text, as ``_plain`` makes it (SpatiaLite's without the spaces
-    after commas and colons: imports never nest, GDAL reads nested values as text)."""
+    after commas and colons: imports never nest, GDAL reads nested values as text). Attributes that
+    are a JSON null are none at all, as in Python."""
     attributes = f"{FEATURE_ALIAS}.attributes"
     if postgres:
         return (f"COALESCE((SELECT string_agg(',' || to_json('{SOURCE_PREFIX}' || key)::text || ':' || "
                 f"CASE WHEN jsonb_typeof(value) IN ('object', 'array') THEN to_json(value::text)::text "
-                f"ELSE value::text END, '') FROM jsonb_each({attributes})), '')")
+                f"ELSE value::text END, '') FROM jsonb_each(CASE jsonb_typeof({attributes}) WHEN 'object' "
+                f"THEN {attributes} END)), '')")
     real = _float_sql("atom", postgres=False)
     return (f"COALESCE((SELECT group_concat(',' || json_quote('{SOURCE_PREFIX}' || key) || ':' || "
             f"CASE type WHEN 'real' THEN {real} WHEN 'text' THEN json_quote(atom) "
             f"WHEN 'integer' THEN atom WHEN 'object' THEN json_quote(value) WHEN 'array' THEN json_quote(value) "
             f"ELSE type END, '') "
-            f"FROM json_each({attributes})), '')")
+            f"FROM json_each(CASE json_type({attributes}) WHEN 'object' THEN {attributes} END)), '')")
 
 
 def _plain(value: Any) -> Any:
