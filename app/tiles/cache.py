@@ -48,6 +48,7 @@ class TileCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tile-")
+            os.fchmod(handle, 0o644)  # a public tile, readable by a web server in front (docs/DEPLOY.md)
             with os.fdopen(handle, "wb") as file:
                 file.write(content)
             os.replace(temporary, path)
