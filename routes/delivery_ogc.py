@@ -55,11 +55,9 @@ def delivery_items(request: Request, session: SessionDep, f: str | None = Format
 
 @router.get("/items/{feature_id}", summary="One ballot project being delivered")
 def delivery_item(feature_id: int, request: Request, session: SessionDep, f: str | None = FormatParam) -> Response:
-    redirect = _html(f, request, f"/projects/{feature_id}")
-    if redirect:
-        return redirect
     feature = delivery.item(session=session, base=_base(request), feature_id=feature_id) \
         if 0 < feature_id < 2**31 else None
     if feature is None:
         raise HTTPException(404, f"No ballot project {feature_id} is being delivered.")
-    return JSONResponse(feature, media_type=delivery.GEOJSON, headers=HEADERS)
+    return _html(f, request, f"/projects/{feature_id}") or JSONResponse(feature, media_type=delivery.GEOJSON,
+                                                                         headers=HEADERS)
