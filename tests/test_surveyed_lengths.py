@@ -106,7 +106,8 @@ def test_the_command_line_takes_length_units_and_prints_the_far_segments(databas
         assert shown.exit_code == 0, shown.output
         assert "length units: kilometres (given with --units)" in said
         assert "more than 10 % off the geometry's: 2 segments" in said
-        assert "SEG_ID S1, ELM ST 1: surveyed 500.0 m" in said
+        assert "SEG_ID S1, ELM ST 1: surveyed 500.0 m" in said and "SEG_ID S0, ELM ST 0: surveyed 70.0 m" in said
+        assert "(-37" in said  # shorter than drawn: a negative difference
     finally:
         db.get_engine().dispose()
         db.get_engine.cache_clear()
