@@ -10,7 +10,8 @@ What it does (../shared/BENCH-PEERS.md has the method):
 2. builds the demo city in PostGIS (``groundwork demo --scale S`` into ``gw_peers_<S>``; kept between
    runs) and exposes exactly what Groundwork's tiles and items carry as views in a ``peers`` schema;
 3. serves it with Groundwork (one uvicorn worker), tipg (one worker), pygeoapi (items) and nginx (the
-   same tiles written to files first: the physical limit for a warm tile);
+   same tiles written to files first: the physical limit for a warm tile); Groundwork also serves the same
+   city from a SpatiaLite file (``groundwork demo`` with the same seed into ``gw_peers_<S>.sqlite``);
 4. runs wrk from its own process over a fixed-seed shuffled list of tiles covering the city (z12–z17,
    pavement and streetlights; pavement's first zooms below z12 apart: the heavy tiles), cold (one pass
    after a restart and an emptied cache, each tile fetched at most once: the run stops when the list is
@@ -157,6 +158,23 @@ def build_city(base_url: str, scale: float, work: Path) -> str:
     subprocess.run([sys.executable, "-m", "app", "demo", "--scale", str(scale)], cwd=ROOT, check=True,
                    env=groundwork_env(url, work), stdout=subprocess.DEVNULL)
     print(f"city at scale {scale} ready in {time.monotonic() - started:.0f} s ({name})", flush=True)
+    return url
+
+
+def build_spatialite_city(scale: float, work: Path) -> str:
+    """The same demo city (same seed) in a SpatiaLite file, ``<work>/gw_peers_<S>.sqlite``; kept between runs."""
+    path = work / f"gw_peers_{str(scale).replace('.', '_')}.sqlite"
+    url = f"sqlite:///{path}"
+    if path.exists():
+        return url
+    started = time.monotonic()
+    building = path.with_suffix(".building")
+    building.unlink(missing_ok=True)
+    for command in (["db", "upgrade"], ["demo", "--scale", str(scale)]):
+        subprocess.run([sys.executable, "-m", "app", *command], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                       env=groundwork_env(f"sqlite:///{building}", work))
+    building.rename(path)
+    print(f"SpatiaLite city at scale {scale} ready in {time.monotonic() - started:.0f} s ({path})", flush=True)
     return url
 
 
@@ -350,6 +368,7 @@ def compare(args: argparse.Namespace) -> Report:
     venv = install(work)
     url = args.database_url or build_city(args.postgres_url, args.scale, work)
     create_views(url)
+    spatialite_url = build_spatialite_city(args.scale, work)
     per_zoom = 40 if args.smoke else args.tiles_per_zoom
     light = tile_paths(url, range(12, 18), per_zoom)
     heavy = tile_paths(url, range(spec_for("pavement").min_zoom, 12), per_zoom)  # the zooms with pavement
@@ -393,6 +412,14 @@ def compare(args: argparse.Namespace) -> Report:
             record("groundwork", "304", "warm", 8, pair, revalidations(base, gw["light"], args, work))
             record("groundwork", "items", "warm", 8, pair, wrk(base, items["groundwork"], connections=8,
                                                               duration=args.duration, work=work))
+        port = free_port()
+        with groundwork_server(spatialite_url, work, port):  # the same city from a SpatiaLite file
+            base = f"http://127.0.0.1:{port}"
+            record("spatialite", "light", "cold", 8, pair, wrk(base, gw["light"], connections=8,
+                                                               duration=args.duration, work=work, once=True))
+            fetch_all(base, gw["light"])
+            record("spatialite", "light", "warm", 8, pair, wrk(base, gw["light"], connections=8,
+                                                               duration=args.duration, work=work))
         if args.before:  # the same Groundwork before a change (e.g. `git archive <commit>` unpacked)
             port = free_port()
             with groundwork_server(url, work, port, Path(args.before)):
@@ -454,13 +481,13 @@ def revalidations(base: str, paths: list[str], args: argparse.Namespace, work: P
 
 # The report -----------------------------------------------------------------------------------------
 
-def _rps(report: Report, server: str, workload: str, phase: str, c: int) -> dict[int, float]:
-    return {r.pair: r.rps for r in report.runs
+def _rps(report: Report, server: str, workload: str, phase: str, c: int, measure: str = "rps") -> dict[int, float]:
+    return {r.pair: getattr(r, measure) for r in report.runs
             if (r.server, r.workload, r.phase, r.connections) == (server, workload, phase, c)}
 
 
-def _ratio(report: Report, a: tuple[str, str, str, int], b: tuple[str, str, str, int]) -> str:
-    ours, theirs = _rps(report, *a), _rps(report, *b)
+def _ratio(report: Report, a: tuple[str, str, str, int], b: tuple[str, str, str, int], measure: str = "rps") -> str:
+    ours, theirs = _rps(report, *a, measure=measure), _rps(report, *b, measure=measure)
     ratios = [ours[p] / theirs[p] for p in ours if p in theirs and theirs[p] > 0]
     if not ratios:
         return "—"
@@ -469,9 +496,10 @@ def _ratio(report: Report, a: tuple[str, str, str, int], b: tuple[str, str, str,
     return f"{middle:.2f}×{spread}"
 
 
-def _median(report: Report, *key: object) -> str:
-    values = list(_rps(report, *key).values())  # type: ignore[arg-type]
-    return f"{statistics.median(values):,.0f}" if values else "—"
+def _median(report: Report, *key: object, measure: str = "rps") -> str:
+    values = list(_rps(report, *key, measure=measure).values())  # type: ignore[arg-type]
+    return (f"{statistics.median(values):,.0f}" if measure == "rps" else f"{statistics.median(values):,.1f} ms") \
+        if values else "—"
 
 
 def machine() -> str:
@@ -511,6 +539,15 @@ def write(report: Report, out: Path, *, targets: bool) -> None:
         lines.append(f"| {name} | {_median(report, *ours)} | {theirs[0]} {_median(report, *theirs)} | "
                      f"{_ratio(report, ours, theirs)} | {target if targets else ''} |")
     lines.append(f"| 304 revalidation, c8 | {_median(report, 'groundwork', '304', 'warm', 8)} | — | — | |")
+    spatialite, postgis = ("spatialite", "light", "warm", 8), ("groundwork", "light", "warm", 8)
+    for name, measure, target in (("SpatiaLite vs PostGIS warm tiles, c8", "rps", "≥ 0.8× PostGIS"),
+                                  ("SpatiaLite vs PostGIS warm tiles, p99, c8", "p99_ms", "≤ 1.5× PostGIS's")):
+        lines.append(f"| {name} | {_median(report, *spatialite, measure=measure)} | PostGIS "
+                     f"{_median(report, *postgis, measure=measure)} | {_ratio(report, spatialite, postgis, measure)} | "
+                     f"{target if targets else ''} |")
+    cold = (("spatialite", "light", "cold", 8), ("groundwork", "light", "cold", 8))
+    lines.append(f"| SpatiaLite vs PostGIS cold tiles, c8 | {_median(report, *cold[0])} | PostGIS "
+                 f"{_median(report, *cold[1])} | {_ratio(report, *cold)} | |")
     lines += ["", "### Every run", "",
               "| pair | server | workload | phase | c | req/s | p50 ms | p95 ms | p99 ms | errors |",
               "|---:|---|---|---|---:|---:|---:|---:|---:|---:|"]
