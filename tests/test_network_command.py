@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from app import db, settings
+from app import db, i18n, settings
 from app.cli import cli
 from app.costing import catalog
 from app.db import make_engine, new_session
@@ -107,6 +107,13 @@ def test_the_backlog_is_remembered_until_the_layer_the_catalog_or_the_curves_cha
         session.commit()
         first = service.needs(session=session)
         assert service.needs(session=session) is first  # a second view is not computed again
+        i18n.activate("es")
+        try:
+            spanish = service.needs(session=session)  # labels in the viewer's language: kept apart
+        finally:
+            i18n.activate("en")
+        assert spanish is not first and spanish.total_cents == first.total_cents
+        assert {g.label for g in spanish.by_class} == {"Arterial", "Colectora", "Local"}
         asked = {"years": 2, "first_year": YEAR, "yearly_budget_cents": 10_000_000}
         ran = service.run_scenario(session=session, **asked)
         assert service.run_scenario(session=session, **asked) is ran

@@ -14,7 +14,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import audit
+from app import audit, i18n
 from app.costing import catalog
 from app.costing.estimate import CatalogSnapshot, PavementAsset
 from app.i18n import gettext as _
@@ -231,9 +231,10 @@ _SCENARIO_CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()  #
 
 
 def _needs_key(session: Session, year: int) -> tuple[Any, ...]:
-    """What the backlog depends on: the pavement and district layers' revisions, the catalog and curve
-    versions in use, the year priced, and (a guard against writes that bypass the layer store) the
-    segments' count, highest id and PCI sum. One small query each; the backlog itself is not read."""
+    """What the backlog depends on: the viewer's language (its labels), the pavement and district
+    layers' revisions, the catalog and curve versions in use, the year priced, and (a guard against
+    writes that bypass the layer store) the segments' count, highest id and PCI sum. One small query
+    each; the backlog itself is not read."""
     revisions = dict(session.exec(select(col(Layer.kind), col(Layer.revision))
                                   .where(col(Layer.kind).in_(("pavement", "district")))).all())
     catalog_version = session.exec(select(CatalogVersion.id, CatalogVersion.created_at)
@@ -241,7 +242,7 @@ def _needs_key(session: Session, year: int) -> tuple[Any, ...]:
     curves = current_version(session=session)
     count, highest, pci_sum = session.exec(select(func.count(), func.max(PavementSegment.id),
                                                   func.sum(PavementSegment.pci))).one()
-    return (str(session.get_bind().engine.url), revisions.get("pavement"), revisions.get("district"),
+    return (str(session.get_bind().engine.url), i18n.current(), revisions.get("pavement"), revisions.get("district"),
             tuple(catalog_version) if catalog_version else None,
             (curves.id, curves.created_at) if curves else None, year, count, highest,
             None if pci_sum is None else round(float(pci_sum), 6))
