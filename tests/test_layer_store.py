@@ -152,3 +152,15 @@ def test_a_link_never_follows_a_retired_assets_row_number_to_a_new_asset(session
     session.refresh(link)
     assert link.missing and link.asset_id < 0
     assert layer.report == {"proposal_links_missing": 1, "proposal_links_restored": 0}
+
+
+def test_postgis_plans_a_new_layer_with_its_real_size_at_once(session: Session):
+    """Statistics refreshed by the import itself: with autovacuum slow or off, a freshly loaded layer
+    would otherwise be planned as an empty table (whole-table sorts on the first pages and tiles)."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    from sqlalchemy import text
+    write_layer(session=session, kind=LayerKind.pavement, records=[_segment(i, 50) for i in range(5)],
+                source="a", actor=None)
+    reltuples = session.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'pavement_segment'")).scalar()
+    assert reltuples == 5

@@ -10,6 +10,7 @@ records who did it, and commits — or raises and leaves the database as it was.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,7 +20,7 @@ import shapely
 from geoalchemy2.shape import to_shape
 from shapely import STRtree
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlmodel import Session
 
 from app import audit
@@ -30,6 +31,8 @@ from models.accounts import User
 from models.base import utcnow
 from models.layers import FEATURE_TABLES, CensusTract, District, Layer, LayerKind
 from models.proposals import ProposalAsset
+
+log = logging.getLogger(__name__)
 
 WriteMode = Literal["replace", "append"]
 LINEAR = (LayerKind.pavement, LayerKind.sidewalk)
@@ -174,7 +177,21 @@ def write_layer(
     except Exception:
         session.rollback()
         raise
+    _refresh_statistics(session, table)
     return layer
+
+
+def _refresh_statistics(session: Session, table: Any) -> None:
+    """Let PostgreSQL's planner see the new rows at once (autovacuum may be slow or off): without
+    statistics a freshly loaded layer's pages and tiles plan as if the table were empty."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    try:
+        session.execute(text(f"ANALYZE {table.name}"))
+        session.commit()
+    except Exception:  # statistics are an optimisation: the import itself has landed
+        session.rollback()
+        log.warning("could not analyze %s after an import", table.name, exc_info=True)
 
 
 def _touch_layer(session: Session, kind: LayerKind, *, source: str, actor: User | None, source_crs: str | None,
