@@ -13,7 +13,8 @@ from app.delivery import projects, records
 from app.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1/delivery", tags=["delivery"])
-NOT_DELIVERED: dict[int | str, dict[str, Any]] = {404: {"description": "No such ballot project is being delivered (or no vote has passed)."}}
+NOT_DELIVERED: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such ballot project is being delivered (or no vote has passed)."}}
 
 
 class DeliveryProjectOut(BaseModel):
