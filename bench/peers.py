@@ -68,30 +68,58 @@ PYPI_PACKAGES = ["tipg", "pygeoapi", "uvicorn", "py-spy", "psycopg2-binary", "ge
 WRK_SCRIPT = r"""
 local paths = {}
 for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
-local next_id = 0
+local threads = {}
 function setup(thread)
-  thread:set("id", next_id)
-  next_id = next_id + 1
+  thread:set("id", #threads)
+  threads[#threads + 1] = thread
 end
 function init(args)
   local share = math.floor(#paths / tonumber(os.getenv("BENCH_THREADS")))
   position = (id * share) % #paths
   last = position + share  -- BENCH_ONCE: this thread's share of the list, each path once
   if id == tonumber(os.getenv("BENCH_THREADS")) - 1 then last = #paths end
-  once = os.getenv("BENCH_ONCE") == "1"
+  wanted = last - position
 end
 function request()
-  if once and position >= last then
-    wrk.thread:stop()  -- the share is done; this last request is never counted
-    return wrk.format("GET", paths[last])
-  end
   position = position % #paths + 1
   return wrk.format("GET", paths[position])
 end
+if os.getenv("BENCH_ONCE") == "1" then
+  -- wrk always runs for its whole duration: the time is taken here, first request to last answer
+  local ffi = require("ffi")
+  ffi.cdef("typedef struct { long s; long ns; } bench_time; int clock_gettime(int, bench_time *);")
+  local function now_us()
+    local t = ffi.new("bench_time")
+    ffi.C.clock_gettime(1, t)  -- CLOCK_MONOTONIC
+    return tonumber(t.s) * 1000000 + tonumber(t.ns) / 1000
+  end
+  answered, asked = 0, 0
+  function delay()  -- called before each request(): a connection with no tile left for it waits instead
+    if started == nil then started = now_us() end
+    if asked >= wanted then return 3600000 end
+    asked = asked + 1
+    return 0
+  end
+  function response(status, headers, body)
+    answered = answered + 1
+    if answered >= wanted then
+      finished = now_us()
+      wrk.thread:stop()  -- every tile of this thread's share has been answered
+    end
+  end
+end
 function done(summary, latency, requests)
+  local duration, first, final = summary.duration, nil, nil
+  for _, thread in ipairs(threads) do
+    local s, f = thread:get("started"), thread:get("finished")
+    if s and (first == nil or s < first) then first = s end
+    if f == nil then final = nil; break end
+    if final == nil or f > final then final = f end
+  end
+  if first and final then duration = final - first end
   io.write(string.format('BENCH {"requests": %d, "duration_us": %d, "bytes": %d, "errors": %d, ' ..
     '"status_errors": %d, "p50": %d, "p95": %d, "p99": %d}\n',
-    summary.requests, summary.duration, summary.bytes,
+    summary.requests, duration, summary.bytes,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
 end
