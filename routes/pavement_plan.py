@@ -331,6 +331,7 @@ class ScenarioRunOut(BaseModel):
 @api.get("/scenarios/run", response_model=ScenarioRunOut)
 def api_run_scenario(
         session: SessionDep,
+        _staff: StaffUser,
         yearly_budget_cents: Annotated[int | None, Query(ge=0, le=MAX_BUDGET_CENTS)] = None,
         target_pci: Annotated[float | None, Query(ge=0, le=100)] = None,
         years: Annotated[int | None, Query(ge=1, le=MAX_YEARS)] = None,
@@ -338,7 +339,8 @@ def api_run_scenario(
         policy: Annotated[str, Query(pattern="^(benefit_cost|worst_first)$")] = "benefit_cost") -> ScenarioRunOut:
     """Run a scenario without saving it: a yearly budget → network PCI, backlog and deferred maintenance by
     year; or a target PCI → the smallest yearly budget reaching it (within $10,000). Same numbers as
-    `groundwork network scenario`."""
+    `groundwork network scenario`. Staff only: a new question costs seconds of the server's time
+    (a target search is a dozen whole-network simulations); the saved scenarios are public."""
     try:
         return ScenarioRunOut(**service.run_scenario(
             session=session, years=years, first_year=first_year, policy=policy,

@@ -117,7 +117,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ('POST', '/staff/plan/surveys/keep'): STAFF_PROBED,
     ('GET', '/api/v1/network/needs'): PUBLIC,
     ('GET', '/api/v1/network/scenarios'): PUBLIC,
-    ('GET', '/api/v1/network/scenarios/run'): ('re',) * 7,  # the probe gives neither a budget nor a target
+    ('GET', '/api/v1/network/scenarios/run'): STAFF_PROBED,  # costly runs: staff; the probe asks nothing
     ('GET', '/api/v1/network/scenarios/{scenario_id}'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),
     ('GET', '/api/v1/network/curves'): PUBLIC,
     ('GET', '/api/v1/network/cashflow'): ('nf', 'nf', 'nf', 'nf', 'nf', 'nf', 'nf'),

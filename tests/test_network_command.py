@@ -18,7 +18,8 @@ from app.costing import catalog
 from app.db import make_engine, new_session
 from app.main import create_app
 from app.pavement_plan import service
-from tests.conftest import fresh_database, make_settings
+from models.accounts import Role
+from tests.conftest import fresh_database, make_settings, make_user, sign_in
 from tests.test_pavement_plan import CITY, add_segments
 
 YEAR = date.today().year
@@ -79,8 +80,13 @@ def test_needs_and_scenarios_agree_with_the_api_and_bad_input_is_refused(databas
     assert "within $10,000.00" in " ".join(target.output.split())
 
     application = create_app(make_settings(database_url), engine=engine, check_schema=False)
-    with TestClient(application) as client:
+    with new_session(engine) as session:
+        make_user(session, make_settings(database_url), "planner@city.example", Role.staff)
+    with TestClient(application, follow_redirects=False) as client:
         assert client.get("/api/v1/network/needs").json() == data
+        ask = {"yearly_budget_cents": 15_000_000, "years": 3, "first_year": YEAR}
+        assert client.get("/api/v1/network/scenarios/run", params=ask).status_code == 401  # costly: staff only
+        sign_in(client, "planner@city.example")
         api = client.get("/api/v1/network/scenarios/run", params={"yearly_budget_cents": 15_000_000, "years": 3,
                                                                     "first_year": YEAR})
         assert api.status_code == 200 and api.json() == scenario
