@@ -38,7 +38,7 @@ def sign_in(page, server) -> None:  # type: ignore[no-untyped-def]
 def test_staff_save_the_program_and_see_a_refused_tier_split(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, server)
-    page.locator("ul[aria-label=Staff]").get_by_role("link", name="Program").click()
+    page.locator("nav[aria-label=Staff]").get_by_role("link", name="Program").click()
     page.get_by_label("Tier row 2 share in percent").fill("10")
     page.get_by_role("button", name="Save the program").click()
     assert "they add up to 95 %" in page.get_by_role("alert").inner_text()
@@ -56,7 +56,7 @@ def test_staff_save_the_program_and_see_a_refused_tier_split(server, browser):
 def test_staff_edit_a_unit_cost_into_a_new_version(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, server)
-    page.locator("ul[aria-label=Staff]").get_by_role("link", name="Cost catalog").click()
+    page.locator("nav[aria-label=Staff]").get_by_role("link", name="Cost catalog").click()
     page.get_by_role("button", name="Start from Groundwork's default catalog").click()
     assert page.get_by_role("cell", name="$1.51 per sq yd").is_visible()
     assert axe_violations(page) == []

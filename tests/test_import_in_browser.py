@@ -41,7 +41,7 @@ def test_staff_previews_somerville_then_imports_567_segments(server, browser):
     page.get_by_label("Password").fill("a-staff-password")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(server.url + "/staff")  # staff land on what needs them now
-    page.locator("ul[aria-label=Staff]").get_by_role("link", name="Import data").click()
+    page.locator("nav[aria-label=Staff]").get_by_role("link", name="Import data").click()
     page.get_by_label("Layer", exact=True).select_option("pavement")
     page.locator("#files").set_input_files(siblings)
     assert axe_violations(page) == []
