@@ -46,9 +46,16 @@ def send(*, session: Session, settings: Settings, recipient: str, subject: str, 
          headers: dict[str, str] | None = None) -> OutboxMessage:
     """Queue a message; the caller's unit of work commits it. ``headers``: extra ones (e.g.
     List-Unsubscribe), kept with the message and sent with it."""
-    message = OutboxMessage(recipient=recipient, subject=subject, body=body, headers=headers or None)
+    message = OutboxMessage(recipient=_one_line(recipient), subject=_one_line(subject)[:300], body=body,
+                            headers={name: _one_line(value) for name, value in headers.items()} if headers else None)
     session.add(message)
     return message
+
+
+def _one_line(text: str) -> str:
+    """A header's value on one line: a line break in a title someone typed must not break the mail (or
+    let them add headers of their own)."""
+    return " ".join(text.split())
 
 
 def outbox(*, session: Session, limit: int = 50) -> list[OutboxMessage]:
@@ -173,9 +180,15 @@ def deliver(*, session: Session, settings: Settings, sender: str, limit: int | N
             if message is None:
                 break
             try:
+                email = _email(message, mail)
+            except Exception as error:  # a message that cannot be written never will be: give it up now
+                message.attempts = mail.max_attempts
+                _failed(session, message, sender, mail, error, outcome)
+                continue
+            try:
                 if smtp is None:
                     smtp = _connect(mail)
-                smtp.send_message(_email(message, mail))
+                smtp.send_message(email)
             except OSError as error:  # smtplib's errors are OSErrors too
                 _failed(session, message, sender, mail, error, outcome)
                 if smtp is None or not isinstance(error, _THIS_MESSAGE_ONLY):

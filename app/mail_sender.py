@@ -64,8 +64,7 @@ class MailSender:
                 self.run_once()
             except Exception:
                 if failures == 0:
-                    log.warning("mail sender: the database cannot be reached; trying again less often",
-                                exc_info=True)
+                    log.warning("mail sender: a pass failed; trying again less often", exc_info=True)
                 failures = min(failures + 1, 16)
                 continue
             if failures:

@@ -161,6 +161,21 @@ def test_a_failing_mail_server_is_tried_again_later_then_the_message_is_marked_f
     assert smtp.connections == 3  # given up: never tried again
 
 
+def test_a_title_with_a_line_break_neither_breaks_its_mail_nor_holds_up_the_others(
+        session: Session, database, smtp: FakeSMTP):
+    settings = _with_smtp(database.url)
+    mail.send(session=session, settings=settings, recipient="follower@example.org",
+              subject="Update: Main St\nBcc: everyone@example.org", body="Hello.")
+    session.add(OutboxMessage(recipient="old@example.org", subject="Queued before\nthe fix", body="Hello."))
+    _queue(session, settings)
+    done = mail.deliver(session=session, settings=settings, sender="test")
+    assert (done.sent, done.failed) == (2, 1)  # the unwritable one is given up at once, the rest go out
+    assert ("follower@example.org", "Update: Main St Bcc: everyone@example.org", None) in smtp.sent
+    broken = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == "old@example.org")).one()
+    session.refresh(broken)
+    assert broken.failed_at is not None and broken.error
+
+
 def test_a_message_whose_sender_stopped_mid_send_is_sent_after_the_claim_times_out(
         session: Session, database, smtp: FakeSMTP):
     settings = _with_smtp(database.url, claim_timeout_s=600)
