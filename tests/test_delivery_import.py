@@ -186,3 +186,52 @@ def test_the_command_dry_run_then_import_then_nothing_to_change(command_database
     assert done.exit_code == 0 and "written" in done.output
     again = runner.invoke(cli, ["delivery", "import", str(csv_file)])
     assert again.exit_code == 0 and "nothing to change" in again.output
+
+
+@pytest.mark.parametrize("kind", ["spatialite", "postgis"])
+def test_two_overlapping_imports_and_a_staff_entry_record_spending_to_date_once(kind: str, tmp_path: Path) -> None:
+    """Three runs of the same file at once: spending ends at the file's figure, never twice it (a run
+    that lost the race on SQLite fails and writes nothing)."""
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    from tests.conftest import make_settings
+    from tests.conftest import make_user as user
+
+    url, remove = fresh_database(kind, tmp_path)
+    engine = make_engine(url, pool_size=5) if kind == "postgis" else make_engine(url)
+    try:
+        settings = make_settings(url)
+        with new_session(engine) as setup:
+            staff = user(setup, settings, "works@city.gov", role=Role.staff)
+            resident = user(setup, settings, "resident@example.org")
+            ballot = publish_ballot(setup, settings, resident, staff)
+            vote.record(session=setup, actor=staff, held_on=TODAY - timedelta(days=30), yes_votes=5, no_votes=3)
+            first = _two(setup, ballot)[0]
+            project_id = projects.project_delivery(session=setup, proposal_id=first).project.id or 0
+        text = f"project,spent_to_date,spent_as_of\n#{first},{{}}.00,{DAY}\n"
+        for figure in (50, 50, 62):
+            barrier = threading.Barrier(3, timeout=60)
+            errors: list[BaseException] = []
+
+            def act(n: int) -> None:
+                with new_session(engine) as own:
+                    barrier.wait()
+                    try:
+                        bulk.run(session=own, settings=settings, text=text.format(figure), source="works.csv")
+                    except BaseException as error:  # noqa: BLE001 — checked below
+                        own.rollback()
+                        errors.append(error)
+
+            threads = [threading.Thread(target=act, args=(n,)) for n in range(3)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+            assert all(kind == "spatialite" and isinstance(e, OperationalError) for e in errors), errors
+            with new_session(engine) as check:
+                assert projects.spent_cents(session=check, project_id=project_id) == figure * 100
+    finally:
+        engine.dispose()
+        remove()  # type: ignore[operator]

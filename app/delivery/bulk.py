@@ -282,7 +282,7 @@ def _apply(session: Session, actor: User | None, row: Row, proposal_id: int, con
            today: date, outcome: Outcome) -> None:
     """One row, through the same services as the staff pages (not committed)."""
     cells, where = row.cells, f"row {row.number}: #{proposal_id}"
-    project = session.exec(select(DeliveryProject).where(DeliveryProject.proposal_id == proposal_id)).one()
+    project = projects.locked(session, proposal_id)  # read spending to date only once it is ours
     if cells.get("phase"):
         key = _phase_key(cells["phase"], configured)
         if key != project.phase:

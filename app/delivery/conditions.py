@@ -153,7 +153,7 @@ def complete(*, session: Session, actor: User, proposal_id: int, on: date | None
              left_out: set[str] | None = None, today: date | None = None) -> DeliveryProject:
     """Complete the project: the treated assets take their new condition (``left_out``: keys of
     assets the work did not reach), their layers a new revision; the project moves to complete."""
-    project = projects._project(session, proposal_id)
+    project = projects.locked(session, proposal_id)
     today = today or date.today()
     on = on or today
     if project.phase == DeliveryPhase.complete:

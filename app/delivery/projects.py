@@ -20,9 +20,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, select, update
 
 from app import audit, mail
+from app.db import is_sqlite
 from app.delivery import DeliveryError, phases, photos, vote
 from app.i18n import N_, money, translations
 from app.i18n import gettext as _
@@ -82,6 +83,25 @@ def _project(session: Session, proposal_id: int) -> DeliveryProject:
     return project
 
 
+def locked(session: Session, proposal_id: int) -> DeliveryProject:
+    """The project, held for the rest of this transaction. Every writer takes it before reading what
+    it checks (spending and awards to date, the phase), so two writers at once — two overlapping
+    imports, an import and a staff page — run one after the other: the second reads the first's
+    result. PostgreSQL: a row lock. SQLite: the database's one write lock, taken by writing the row
+    first; a writer whose earlier reads went stale meanwhile fails ("database is locked") and writes
+    nothing."""
+    if is_sqlite(session):
+        session.execute(update(DeliveryProject).where(col(DeliveryProject.proposal_id) == proposal_id)
+                        .values(version=DeliveryProject.version))
+        query = select(DeliveryProject).where(DeliveryProject.proposal_id == proposal_id)
+    else:
+        query = select(DeliveryProject).where(DeliveryProject.proposal_id == proposal_id).with_for_update()
+    project = session.exec(query.execution_options(populate_existing=True)).first()
+    if project is None or not vote.delivery_open(session=session):
+        raise LookupError(proposal_id)
+    return project
+
+
 def _item(session: Session, proposal_id: int) -> PublishedItem:
     """The ballot item as published in the newest version that lists the project."""
     item = session.exec(select(PublishedItem)
@@ -133,7 +153,7 @@ def add_spending(*, session: Session, actor: User | None, proposal_id: int, spen
                  today: date | None = None, commit: bool = True) -> DeliverySpending:
     """Record money spent (not a contract award: ``add_award``). Past the high end of the estimate's
     range it needs a reason."""
-    project = _project(session, proposal_id)
+    project = locked(session, proposal_id)
     description, reason = description.strip(), reason.strip()
     if amount_cents is None or amount_cents <= 0 or amount_cents > MAX_AMOUNT_CENTS:
         raise DeliveryError(_("Give the amount in dollars, more than zero."), field="amount")
@@ -167,7 +187,7 @@ def add_award(*, session: Session, actor: User | None, proposal_id: int, awarded
               today: date | None = None, commit: bool = True) -> DeliveryAward:
     """Record a contract awarded: a commitment shown beside the estimate, never counted as spending.
     Awards past the high end of the estimate's range need a public reason."""
-    project = _project(session, proposal_id)
+    project = locked(session, proposal_id)
     contractor, description, reason = " ".join(contractor.split()), description.strip(), reason.strip()
     if amount_cents is None or amount_cents <= 0 or amount_cents > MAX_AMOUNT_CENTS:
         raise DeliveryError(_("Give the amount in dollars, more than zero."), field="award_amount")
@@ -201,7 +221,7 @@ def add_award(*, session: Session, actor: User | None, proposal_id: int, awarded
 def save_phase_dates(*, session: Session, actor: User | None, proposal_id: int, phase: str,
                      planned_start: date | None, planned_end: date | None, actual_start: date | None,
                      actual_end: date | None, commit: bool = True) -> DeliveryPhaseDates:
-    project = _project(session, proposal_id)
+    project = locked(session, proposal_id)
     if phase not in {p.key for p in phases.all_phases(session=session)}:
         raise DeliveryError(_("There is no such phase."), field="phase")
     for start, end in ((planned_start, planned_end), (actual_start, actual_end)):
@@ -234,7 +254,7 @@ def move_phase(*, session: Session, actor: User | None, proposal_id: int, to: st
                commit: bool = True) -> DeliveryProject:
     """Move the project forward to ``to``: the phases it leaves end ``on``, the new one starts then.
     Completion goes through ``conditions.complete`` (it updates the assets too)."""
-    project = _project(session, proposal_id)
+    project = locked(session, proposal_id)
     configured = phases.all_phases(session=session)
     order = [p.key for p in configured]
     if to not in order:
@@ -270,7 +290,7 @@ def move_phase(*, session: Session, actor: User | None, proposal_id: int, to: st
 
 def add_milestone(*, session: Session, actor: User | None, proposal_id: int, title: str,
                   planned_on: date | None, commit: bool = True) -> DeliveryMilestone:
-    project = _project(session, proposal_id)
+    project = locked(session, proposal_id)
     title = title.strip()
     if not title:
         raise DeliveryError(_("Give the milestone a name."), field="title")
@@ -289,7 +309,7 @@ def add_milestone(*, session: Session, actor: User | None, proposal_id: int, tit
 def replan_milestone(*, session: Session, actor: User | None, proposal_id: int, milestone_id: int,
                      planned_on: date | None, commit: bool = True) -> DeliveryMilestone:
     """Change when a milestone is planned for (audited with the date it had)."""
-    project = _project(session, proposal_id)
+    project = locked(session, proposal_id)
     milestone = session.get(DeliveryMilestone, milestone_id)
     if milestone is None or milestone.project_id != project.id:
         raise LookupError(milestone_id)
@@ -307,7 +327,7 @@ def replan_milestone(*, session: Session, actor: User | None, proposal_id: int, 
 
 def milestone_done(*, session: Session, actor: User | None, proposal_id: int, milestone_id: int,
                    done_on: date | None, today: date | None = None, commit: bool = True) -> DeliveryMilestone:
-    project = _project(session, proposal_id)
+    project = locked(session, proposal_id)
     milestone = session.get(DeliveryMilestone, milestone_id)
     if milestone is None or milestone.project_id != project.id:
         raise LookupError(milestone_id)
@@ -329,7 +349,7 @@ def post_update(*, session: Session, settings: Settings, actor: User | None, pro
                 uploads: list[photos.Upload] | None = None, commit: bool = True) -> DeliveryUpdate:
     """A public update, with photos checked and re-encoded first; followers are mailed.
     ``commit=False`` (no photos): the caller's unit of work holds it and the mail."""
-    project = _project(session, proposal_id)
+    project = locked(session, proposal_id)
     body = body.strip()
     if not body:
         raise DeliveryError(_("Write what happened; the update is public."), field="body")
