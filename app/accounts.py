@@ -226,18 +226,25 @@ def signin_wait_s(*, session: Session, settings: Settings, email: str, ip: str) 
 
 def may_mail(*, session: Session, settings: Settings, email: str, ip: str) -> bool:
     """Whether an anonymous request (registration, password reset) may mail ``email`` now; if so it is
-    recorded (``mail_request``) in the caller's unit of work. Throttled like sign-in failures, per
-    recipient and per client address, whether or not the address has an account, so holding back says
-    nothing about accounts either; held-back requests are not recorded."""
+    recorded (``mail_request``) in the caller's unit of work. Throttled like sign-in failures per
+    recipient from one client address and per client address, whether or not the address has an
+    account, so holding back says nothing about accounts either. Requests from everywhere else only
+    space a recipient's mail out by a few minutes (``account_mail_recipient_spacing_s``) once there
+    have been many: someone elsewhere cannot hold back a person's own reset mail for longer than that.
+    Held-back requests are not recorded."""
     limits, now = settings.security, utcnow()
     since = now - timedelta(seconds=limits.account_mail_window_s)
+    base, longest, spacing = (limits.account_mail_delay_base_s, limits.account_mail_delay_max_s,
+                              limits.account_mail_recipient_spacing_s)
     wait = 0.0
-    for condition, free in ((MailRequest.email == email, limits.account_mail_free_per_address),
-                            (MailRequest.ip == ip[:64], limits.account_mail_free_per_ip)):
+    for conditions, free, first, most in (
+            ((MailRequest.email == email, MailRequest.ip == ip[:64]), limits.account_mail_free_per_address, base,
+             longest),
+            ((MailRequest.ip == ip[:64],), limits.account_mail_free_per_ip, base, longest),
+            ((MailRequest.email == email,), limits.account_mail_free_per_recipient, spacing, spacing)):
         count, latest = session.exec(select(func.count(), func.max(MailRequest.at))
-                                     .where(MailRequest.at >= since, condition)).one()
-        wait = max(wait, _wait_s(int(count), latest, free, limits.account_mail_delay_base_s,
-                                 limits.account_mail_delay_max_s, now))
+                                     .where(MailRequest.at >= since, *conditions)).one()
+        wait = max(wait, _wait_s(int(count), latest, free, first, most, now))
     if wait > 0:
         return False
     session.add(MailRequest(email=email[:320], ip=ip[:64], at=now))

@@ -71,11 +71,16 @@ class SecuritySettings(BaseModel):
     login_window_s: int = 24 * 3600
     login_attempts_kept_days: int = 30  # staff see them on /staff/sign-ins; older ones are tidied away
     # Mail an anonymous visitor can make Groundwork send (registration, password reset) is throttled like
-    # sign-in failures: after ``account_mail_free_per_address`` to one address (or ``…_per_ip`` from one client
-    # address) within ``account_mail_window_s``, each further one waits ``account_mail_delay_base_s`` doubled
-    # per message, up to ``account_mail_delay_max_s``. A held-back request gets the same page as a sent one.
+    # sign-in failures: after ``account_mail_free_per_address`` to one address from one client address (or
+    # ``…_per_ip`` from one client address) within ``account_mail_window_s``, each further one waits
+    # ``account_mail_delay_base_s`` doubled per message, up to ``account_mail_delay_max_s``. A held-back
+    # request gets the same page as a sent one.
     account_mail_free_per_address: int = 3
     account_mail_free_per_ip: int = 30
+    # from anywhere: after this many to one recipient, at most one mail per spacing (never longer, so
+    # nobody can hold back another person's reset mail for long)
+    account_mail_free_per_recipient: int = 10
+    account_mail_recipient_spacing_s: int = 5 * 60
     account_mail_delay_base_s: int = 15 * 60
     account_mail_delay_max_s: int = 24 * 3600
     account_mail_window_s: int = 24 * 3600

@@ -236,6 +236,24 @@ def test_account_mail_from_one_client_address_is_throttled_known_address_or_not(
     assert _mails_to(session, resident.email) == 1
 
 
+def test_nobody_elsewhere_can_hold_back_a_persons_own_reset_mail_for_more_than_minutes(app, resident,
+                                                                                       session: Session, settings):
+    security = settings.security
+    for n in range(security.account_mail_free_per_recipient + 3):  # a botnet asks for the resident's reset
+        with TestClient(app, follow_redirects=False, client=(f"203.0.113.{n + 1}", 40000)) as attacker:
+            for _ in range(security.account_mail_free_per_address + 1):
+                post_form(attacker, "/password/forgot", {"email": resident.email}, page="/password/forgot")
+    sent = _mails_to(session, resident.email)
+    assert sent == security.account_mail_free_per_recipient  # then at most one per spacing
+    for request in session.exec(select(MailRequest)):
+        request.at -= timedelta(seconds=security.account_mail_recipient_spacing_s + 1)  # a few minutes later
+        session.add(request)
+    session.commit()
+    with TestClient(app, follow_redirects=False, client=("198.51.100.20", 40000)) as own:
+        post_form(own, "/password/forgot", {"email": resident.email}, page="/password/forgot")
+    assert _mails_to(session, resident.email) == sent + 1  # the person's own request gets through
+
+
 def test_housekeeping_deletes_expired_registrations_links_old_attempts_and_ended_sessions(session: Session,
                                                                                          settings, resident):
     from app import housekeeping, sessions
