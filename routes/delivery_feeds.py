@@ -15,7 +15,7 @@ from app.i18n import gettext as _
 from app.web import render, use_viewer_language, viewer_language
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
-FEED_HEADERS = {"Cache-Control": "public, max-age=300", "Vary": "Accept-Language"}
+FEED_HEADERS = {"Cache-Control": "public, max-age=300", "Vary": "Accept-Language, Cookie"}  # words: cookie, account
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}  # the token is a credential
 
 

@@ -202,3 +202,17 @@ def test_bad_and_old_links_say_so_and_change_nothing(client, session, settings, 
     assert session.exec(select(DeliveryFollow)).all() != []  # still following
     sign_in(client, resident.email)
     assert "Unfollow" in client.get(f"/projects/{pid}").text
+
+
+def test_a_shared_cache_keeps_the_feeds_apart_by_the_language_cookie(client, session, settings, staff, ballot):
+    """The feed's words follow the language cookie (or the account), so caches vary on Cookie too."""
+    from app import i18n
+
+    done, _building = _delivered(session, settings, staff, ballot)
+    english = client.get("/projects.atom")
+    client.cookies.set(i18n.LANGUAGE_COOKIE, "es")
+    spanish = client.get("/projects.atom")
+    assert "delivering the ballot projects" in english.text and "la ejecución de los proyectos" in spanish.text
+    for response in (english, spanish, client.get(f"/projects/{done}/updates.atom")):
+        vary = {v.strip() for v in response.headers["Vary"].split(",")}
+        assert {"Accept-Language", "Cookie"} <= vary and response.headers["Cache-Control"] == "public, max-age=300"
