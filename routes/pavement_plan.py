@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from app.costing.arithmetic import parse_dollars
 from app.deps import SessionDep, StaffUser
@@ -20,6 +22,7 @@ from app.pavement_plan.curves import CLASSES, CurveError
 from app.pavement_plan.needs import Needs
 from app.pavement_plan.service import PlanError
 from app.pavement_plan.simulate import MAX_BUDGET_CENTS, MAX_YEARS
+from app.pavement_plan.years import plan_years
 from app.web import flash, render
 
 router = APIRouter()
@@ -35,10 +38,22 @@ def _policy_labels() -> dict[str, str]:
 
 # -- public ----------------------------------------------------------------------------------
 
+def _public_year(session: Session, year: int | None) -> int | None:
+    """The year a public page prices the backlog for: this year or one of the program's collection years.
+    (Each other year would be a whole-network computation anyone could ask for over and over.)"""
+    if year is None:
+        return None
+    allowed = sorted({date.today().year, *plan_years(session=session).span})
+    if year not in allowed:
+        raise PlanError(_("The backlog is priced for this year or the program's years ({first}–{last}).").format(
+            first=allowed[0], last=allowed[-1]), field="year")
+    return year
+
+
 @pages.get("/plan", response_class=HTMLResponse)
 def plan(request: Request, session: SessionDep, year: int | None = None) -> HTMLResponse:
     try:
-        needs: Needs | None = service.needs(session=session, year=year)
+        needs: Needs | None = service.needs(session=session, year=_public_year(session, year))
         problem = None
     except PlanError as error:
         needs, problem = None, str(error)
@@ -288,9 +303,10 @@ class CashFlowOut(BaseModel):
 
 @api.get("/needs", response_model=NeedsOut)
 def api_needs(session: SessionDep, year: Annotated[int | None, Query(ge=1900, le=2200)] = None) -> NeedsOut:
-    """The network's backlog: each rated segment's treatment by the catalog's rules, priced like a proposal."""
+    """The network's backlog: each rated segment's treatment by the catalog's rules, priced like a proposal,
+    for this year (default) or one of the program's collection years."""
     try:
-        return NeedsOut(**service.needs_data(service.needs(session=session, year=year)))
+        return NeedsOut(**service.needs_data(service.needs(session=session, year=_public_year(session, year))))
     except PlanError as error:
         raise HTTPException(400, str(error)) from None
 

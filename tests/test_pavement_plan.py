@@ -178,6 +178,11 @@ def test_the_public_sees_the_backlog_in_english_and_spanish_and_as_json(client, 
     assert "/api/v1/network/needs" in client.get("/openapi.json").json()["paths"]
     spanish = client.get("/plan", headers={"Accept-Language": "es"})
     assert "Plan de pavimentos" in spanish.text and "El rezago de hoy" in spanish.text
+    # other years are whole-network computations: the public may ask for this year or the program's years only
+    far = client.get("/api/v1/network/needs", params={"year": 2150})
+    assert far.status_code == 400 and "this year or the program's years" in far.text
+    assert "this year or the program&#39;s years" in client.get("/plan", params={"year": 2150}).text
+    assert client.get("/api/v1/network/needs", params={"year": YEAR}).json()["total_cents"] == total
 
 
 def test_staff_save_a_scenario_the_public_sees_it_and_bad_input_changes_nothing(client, session: Session, settings,
