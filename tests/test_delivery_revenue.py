@@ -124,3 +124,20 @@ def test_staff_enter_a_year_on_the_delivery_page(client, session, two_tiers, sta
     session.expire_all()
     assert [(c.year, c.amount_cents, c.note) for c in revenue.collections(session=session)] == [
         (FIRST, 35_260_000, "State report")]
+
+
+def test_the_revenue_years_on_projects_and_the_published_lists_cash_flow_are_the_same_years(client, session,
+                                                                                          two_tiers):
+    """The vote was recorded three years before the program's vote phase ends: both count from the year
+    after the vote as recorded."""
+    from app.pavement_plan import service as plan
+
+    phase_end = next(p for p in programs.program_view(session=session).phases if p.key == "vote").ends_on
+    assert phase_end.year + 1 != FIRST
+    cash = plan.ballot_cash_flow(session=session)
+    assert cash is not None
+    with_revenue = [r.year for r in cash.flow.rows if r.revenue_cents]
+    assert with_revenue == list(range(FIRST, FIRST + 5)) == [y.year for y in revenue.revenue_view(
+        session=session).years]
+    page = client.get("/projects").text
+    assert f"{FIRST}" in page and f"{FIRST + 5}</" not in page

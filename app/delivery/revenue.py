@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from app import audit
 from app import program as programs
-from app.delivery import DeliveryError, vote
+from app.delivery import DeliveryError
 from app.i18n import gettext as _
 from app.pavement_plan.cashflow import revenue_by_year
 from app.scenarios import publish
@@ -128,9 +128,7 @@ def _forecast(session: Session) -> tuple[dict[int, int], int]:
     years = plan_years(session=session)
     if years.revenue_cents <= 0:
         return {}, 0
-    result = vote.current(session=session)
-    first = result.held_on.year + 1 if result is not None else years.first_year
-    return revenue_by_year(years.revenue_cents, first, years.years), years.revenue_cents
+    return revenue_by_year(years.revenue_cents, years.first_year, years.years), years.revenue_cents
 
 
 def revenue_view(*, session: Session) -> RevenueView:

@@ -1,6 +1,6 @@
-"""The program's collection years, which the plan's scenarios, the cash flow and the scenarios'
-schedules share: from the year after the vote (else this year), for the program's years, with the
-expected revenue collected over them."""
+"""The program's collection years, which the plan's scenarios, the cash flow, the scenarios'
+schedules and delivery's revenue forecast share: from the year after the vote (as recorded, else as
+planned; else this year), for the program's years, with the expected revenue collected over them."""
 
 from __future__ import annotations
 
@@ -24,12 +24,18 @@ class PlanYears:
 
 
 def plan_years(*, session: Session, today: date | None = None) -> PlanYears:
-    """The collection years: from the year after the vote (else this year), for the program's years."""
+    """The collection years — the only definition of them: from the year after the vote as recorded
+    (else after the program's vote phase ends, else this year), for the program's years."""
+    from app.delivery import vote as recorded  # here: delivery imports the plan's modules
+
     view = programs.program_view(session=session)
     first = (today or date.today()).year
     if view is None:
         return PlanYears(first, 5, 0)
-    vote = next((p for p in view.phases if p.key == "vote"), None)
-    if vote is not None:
-        first = vote.ends_on.year + 1
+    held = recorded.current(session=session)
+    phase = next((p for p in view.phases if p.key == "vote"), None)
+    if held is not None:
+        first = held.held_on.year + 1
+    elif phase is not None:
+        first = phase.ends_on.year + 1
     return PlanYears(first, view.program.collection_years, view.program.expected_revenue_cents)
