@@ -63,23 +63,44 @@ def test_an_award_is_shown_against_the_estimate_and_never_counted_as_spending(se
     assert [e.after["contractor"] for e in events] == ["Acme Paving", "Acme Paving"]
 
 
-def test_the_migration_moves_award_like_spending_rows_to_awards(session, ballot, staff):
-    pid = ballot.on[0]
-    project = projects.project_delivery(session=session, proposal_id=pid).project
-    for description in ("Contract awarded to Acme", "Adjudicación a Obras SA", "Progress payment 1"):
-        session.add(DeliverySpending(project_id=project.id, spent_on=TODAY, amount_cents=1_000_00,
-                                     description=description))
-    session.flush()
+def _migration():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("migration_0020", MIGRATION)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+AWARDS = ["  CONTRACT AWARD: resurfacing", "ADJUDICACIÓN a Obras SA", "Award of contract to Acme",
+          "Contract awarded to Acme", "adjudicación del contrato"]
+SPENDING = ["Paving contract awarded in May, first invoice", "Progress payment 1",
+            "Progress payment 2 under awarded contract", "Segundo pago de la obra adjudicada"]
+
+
+def test_the_migration_moves_only_spending_rows_that_record_an_award_to_awards(session, ballot, staff):
+    pid = ballot.on[0]
+    project = projects.project_delivery(session=session, proposal_id=pid).project
+    for description in AWARDS + SPENDING:
+        session.add(DeliverySpending(project_id=project.id, spent_on=TODAY, amount_cents=1_000_00,
+                                     description=description))
+    session.flush()
     with Operations.context(MigrationContext.configure(session.connection())):
-        module.move_award_spending()
+        _migration().move_award_spending()
     session.expire_all()
     view = projects.project_delivery(session=session, proposal_id=pid)
-    assert [s.description for s in view.spending] == ["Progress payment 1"] and view.spent_cents == 1_000_00
-    assert sorted(a.description for a in view.awards) == ["Adjudicación a Obras SA", "Contract awarded to Acme"]
-    assert {a.contractor for a in view.awards} == {""} and view.awarded_cents == 2_000_00
+    assert sorted(s.description for s in view.spending) == SPENDING and view.spent_cents == 4 * 1_000_00
+    assert sorted(a.description for a in view.awards) == sorted(AWARDS)
+    assert {a.contractor for a in view.awards} == {""} and view.awarded_cents == 5 * 1_000_00
+
+
+def test_the_downgrade_refuses_while_staff_phases_are_in_use(session, ballot, staff):
+    module = _migration()
+    with Operations.context(MigrationContext.configure(session.connection())):
+        assert module.custom_phases() == []  # as seeded: the downgrade may run
+    phases.save(session=session, actor=staff, key=None, name="Permits", name_es="Permisos", progress=20)
+    with Operations.context(MigrationContext.configure(session.connection())), \
+            pytest.raises(RuntimeError, match=r"Cannot downgrade .*Permits.*nothing was changed"):
+        module.downgrade()
+    assert "Permits" in [p.name for p in phases.all_phases(session=session)]  # kept, not dropped
 
 
 def test_staff_rename_add_reorder_and_remove_phases_within_the_rules(session, ballot, staff):

@@ -2,10 +2,16 @@
 year, and the delivery phases staff configure (seeded with design, procurement, construction,
 complete).
 
-Existing spending rows that recorded a contract award (their description says "award" or, in
-Spanish, "adjudica") move to ``delivery_award`` with the same date, amount and description and an
-empty contractor (the old rows never had one); pages show it as not recorded. The downgrade moves
-them back.
+Existing spending rows that recorded a contract award move to ``delivery_award`` with the same date,
+amount and description and an empty contractor (the old rows never had one); pages show it as not
+recorded. The old form had one free-text "What for" field, so only a description that *starts* as an
+award does ("Contract awarded to …", "Contract award …", "Award of contract …", "Adjudicación …",
+any case): "Progress payment 2 under awarded contract" is spending and stays spending.
+
+The downgrade moves awards back to spending. It refuses, saying why, while staff's own phases are
+in use (any phase other than the four it seeded, or those four renamed or re-weighted): the older
+schema has only those four, and dropping the table would lose them and leave projects in phases it
+does not know.
 
 Revision ID: 0020_awards_revenue_phases
 Revises: 0018_frozen_asset_snapshot
@@ -26,7 +32,9 @@ depends_on: str | Sequence[str] | None = None
 
 DEFAULT_PHASES = [("design", "Design", "Diseño", 0, 10), ("procurement", "Procurement", "Contratación", 1, 30),
                   ("construction", "Construction", "Construcción", 2, 60), ("complete", "Complete", "Terminado", 3, 100)]
-AWARD_LIKE = "(LOWER(description) LIKE '%award%' OR LOWER(description) LIKE '%adjudica%')"
+# LOWER: PostgreSQL's LIKE minds case. 'adjudicaci%' also takes "ADJUDICACIÓN" (SQLite lowers ASCII only).
+AWARD_LIKE = ("(LOWER(LTRIM(description)) LIKE 'contract award%' OR LOWER(LTRIM(description)) LIKE 'award of contract%'"
+              " OR LOWER(LTRIM(description)) LIKE 'adjudicaci%')")
 
 
 def upgrade() -> None:
@@ -76,7 +84,29 @@ def move_award_spending() -> None:
     op.execute(f"DELETE FROM delivery_spending WHERE {AWARD_LIKE}")
 
 
+def custom_phases() -> list[str]:
+    """What stops the downgrade: each configured phase that is not one of the seeded four as seeded, and
+    each phase a project, its dates or its updates are in that is not one of them."""
+    bind = op.get_bind()
+    seeded = {(k, n, es, o, p) for k, n, es, o, p in DEFAULT_PHASES}
+    rows = bind.execute(sa.text("SELECT key, name, name_es, progress FROM delivery_phase ORDER BY sort_order, id"))
+    found = [f"{row.key} ({row.name})" for place, row in enumerate(rows)
+             if (row.key, row.name, row.name_es, place, row.progress) not in seeded]
+    keys = ", ".join(f"'{k}'" for k, *_rest in DEFAULT_PHASES)
+    for table in ('delivery_project', 'delivery_phase_dates', 'delivery_update'):
+        found += [f"{phase} (used in {table})" for (phase,) in bind.execute(sa.text(
+            f"SELECT DISTINCT phase FROM {table} WHERE phase NOT IN ({keys}) ORDER BY phase"))]
+    return found
+
+
 def downgrade() -> None:
+    custom = custom_phases()
+    if custom:
+        raise RuntimeError(
+            "Cannot downgrade below 0020_awards_revenue_phases: staff have configured delivery phases the "
+            f"older schema cannot hold: {'; '.join(custom)}. It knows only design, procurement, construction "
+            "and complete, as first seeded. Put the phases back to those four on the staff phases page (and "
+            "move projects out of any other phase) first; nothing was changed.")
     op.execute("INSERT INTO delivery_spending (project_id, spent_on, amount_cents, description, reason, "
                "recorded_by_id, recorded_at) SELECT project_id, awarded_on, amount_cents, "
                "SUBSTR(CASE WHEN description = '' THEN 'Contract awarded to ' || contractor ELSE description END, 1, 300), "
