@@ -13,6 +13,8 @@ from app.delivery import projects, records
 from app.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1/delivery", tags=["delivery"])
+PHASE = ("The delivery phase's key: design, procurement, construction or complete as first set up; staff may "
+         "rename, reorder and add phases (an added one has a key of its own); complete is always the last.")
 NOT_DELIVERED: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such ballot project is being delivered (or no vote has passed)."}}
 
@@ -26,7 +28,7 @@ class DeliveryProjectOut(BaseModel):
     district: str | None = Field(description="The council district as published; null: citywide.")
     district_es: str | None
     tier: int
-    phase: str = Field(description="design, procurement, construction or complete.")
+    phase: str = Field(description=PHASE)
     progress: int = Field(ge=0, le=100, description="Per cent done.")
     late: bool
     planned_start: date | None
@@ -34,6 +36,7 @@ class DeliveryProjectOut(BaseModel):
     actual_start: date | None
     actual_end: date | None
     spent_cents: int
+    awarded_cents: int = Field(description="Contract awards to date, in cents: a commitment, not spending.")
     estimate_cents: int
     estimate_low_cents: int
     estimate_high_cents: int
@@ -65,6 +68,14 @@ class SpendingOut(BaseModel):
     reason: str = Field(description="Why spending went past the estimate's range (empty when it did not).")
 
 
+class AwardOut(BaseModel):
+    awarded_on: date
+    amount_cents: int
+    contractor: str = Field(description="Empty: not recorded (an award entered before contractors were).")
+    description: str
+    reason: str = Field(description="Why awards went past the estimate's range (empty when they did not).")
+
+
 class PhotoOut(BaseModel):
     url: str
     alt_text: str
@@ -89,7 +100,9 @@ class DeliveryProjectDetail(DeliveryProjectOut):
     phases: list[PhaseOut]
     milestones: list[MilestoneOut]
     spending: list[SpendingOut]
-    timeline: list[TimelineEntry] = Field(description="Phases begun, milestones reached and spending, oldest first.")
+    awards: list[AwardOut] = Field(description="Contract awards, oldest first.")
+    timeline: list[TimelineEntry] = Field(
+        description="Phases begun, milestones reached, contract awards and spending, oldest first.")
     updates: list[UpdateOut] = Field(description="Public updates, newest first.")
     condition: list[dict[str, Any]] | None = Field(
         description="Once complete: each treated asset's condition before and after.")
@@ -122,6 +135,8 @@ def delivery_project(proposal_id: int, session: SessionDep) -> DeliveryProjectDe
         milestones=[MilestoneOut(title=m.title, planned_on=m.planned_on, done_on=m.done_on) for m in d.milestones],
         spending=[SpendingOut(spent_on=s.spent_on, amount_cents=s.amount_cents, description=s.description,
                               reason=s.reason) for s in d.spending],
+        awards=[AwardOut(awarded_on=a.awarded_on, amount_cents=a.amount_cents, contractor=a.contractor,
+                         description=a.description, reason=a.reason) for a in d.awards],
         timeline=[TimelineEntry(on=on, text=text) for on, text in d.timeline],
         updates=[UpdateOut(id=u.id, at=u.at, phase=u.phase_label, body=u.body,
                            photos=[PhotoOut(url=f"/projects/photos/{p.stored_name}", alt_text=p.alt_text,

@@ -216,3 +216,23 @@ def test_a_shared_cache_keeps_the_feeds_apart_by_the_language_cookie(client, ses
     for response in (english, spanish, client.get(f"/projects/{done}/updates.atom")):
         vary = {v.strip() for v in response.headers["Vary"].split(",")}
         assert {"Accept-Language", "Cookie"} <= vary and response.headers["Cache-Control"] == "public, max-age=300"
+
+
+def test_contract_awards_are_in_the_api_the_dataset_and_the_ogc_collection(client, session, settings, staff, ballot):
+    done, building = _delivered(session, settings, staff, ballot)
+    projects.add_award(session=session, actor=staff, proposal_id=building, awarded_on=TODAY - timedelta(days=4),
+                       amount_cents=1_500_00, contractor="Acme Paving", reason="Bids came in high")
+    listed = {r["proposal_id"]: r for r in client.get("/api/v1/delivery/projects").json()}
+    assert listed[building]["awarded_cents"] == 1_500_00 and listed[done]["awarded_cents"] == 0
+    detail = client.get(f"/api/v1/delivery/projects/{building}").json()
+    assert detail["awards"] == [{"awarded_on": (TODAY - timedelta(days=4)).isoformat(), "amount_cents": 1_500_00,
+                                 "contractor": "Acme Paving", "description": "", "reason": "Bids came in high"}]
+    assert detail["spent_cents"] == 0  # an award is a commitment, not spending
+    table = {int(r["proposal_id"]): r for r in csv.DictReader(
+        io.StringIO(client.get("/data/delivery.csv").text.lstrip("\ufeff")))}
+    assert table[building]["awarded_cents"] == "150000" and table[done]["awarded_cents"] == "0"
+    feature = client.get(f"/ogc/collections/delivery/items/{building}").json()
+    assert feature["properties"]["awarded_cents"] == 1_500_00
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "staff may rename, reorder and add phases" in schema["DeliveryProjectOut"]["properties"]["phase"][
+        "description"]

@@ -46,6 +46,7 @@ class ProjectRecord:
     actual_start: date | None
     actual_end: date | None
     spent_cents: int
+    awarded_cents: int  # contract awards to date: a commitment, never counted as spending
     estimate_cents: int
     estimate_low_cents: int
     estimate_high_cents: int
@@ -60,7 +61,7 @@ class ProjectRecord:
 
 PROPERTY_NAMES = ("proposal_id", "title", "category", "category_name", "category_name_es", "district",
                   "district_es", "tier", "phase", "progress", "late", "planned_start", "planned_end",
-                  "actual_start", "actual_end", "spent_cents", "estimate_cents", "estimate_low_cents",
+                  "actual_start", "actual_end", "spent_cents", "awarded_cents", "estimate_cents", "estimate_low_cents",
                   "estimate_high_cents", "last_update_on", "updated_at")
 
 
@@ -98,7 +99,8 @@ def _record(session: Session, project: DeliveryProject, categories: dict[str, tu
         tier=item.tier, phase=project.phase, progress=d.progress, late=bool(d.late),
         planned_start=min(planned_starts, default=None), planned_end=max(planned_ends, default=None),
         actual_start=min(actual_starts, default=None), actual_end=project.completed_on,
-        spent_cents=d.spent_cents, estimate_cents=d.estimate.cost_cents, estimate_low_cents=d.estimate.low_cents,
+        spent_cents=d.spent_cents, awarded_cents=d.awarded_cents, estimate_cents=d.estimate.cost_cents,
+        estimate_low_cents=d.estimate.low_cents,
         estimate_high_cents=d.estimate.high_cents, last_update_on=d.updates[0].at.date() if d.updates else None,
         updated_at=project.updated_at, point=_point(item.snapshot))
 

@@ -26,8 +26,8 @@ def _features(session: Session) -> Iterator[ExportFeature]:
 
 DATASETS = [Dataset(
     id="delivery", title="Delivery of the ballot projects",
-    description="Each ballot project after the vote: its phase, progress, planned and actual dates, and spending "
-                "to date against the published estimate. One point per project.",
+    description="Each ballot project after the vote: its phase, progress, planned and actual dates, spending "
+                "to date and contract awards against the published estimate. One point per project.",
     geometry_type="Point", order=85, keywords=("delivery", "ballot", "projects", "spending"),
     fields=(DatasetField("proposal_id", "integer", "The proposal's number (its page: /projects/NUMBER)."),
             DatasetField("title", "string", "The project's title."),
@@ -37,7 +37,8 @@ DATASETS = [Dataset(
             DatasetField("district", "string", "The council district (empty: citywide)."),
             DatasetField("district_es", "string", "The district's name in Spanish (empty: none given)."),
             DatasetField("tier", "integer", "Funding tier (1 is funded from expected revenue)."),
-            DatasetField("phase", "string", "design, procurement, construction or complete."),
+            DatasetField("phase", "string", "The phase's key: design, procurement, construction or complete as "
+                         "first set up; staff may add phases (complete is always the last)."),
             DatasetField("progress", "integer", "Per cent done: the share of milestones reached."),
             DatasetField("late", "boolean", "A milestone or phase end is overdue."),
             DatasetField("planned_start", "date", "The first phase's planned start."),
@@ -45,6 +46,8 @@ DATASETS = [Dataset(
             DatasetField("actual_start", "date", "When work on the project began."),
             DatasetField("actual_end", "date", "When the project was completed."),
             DatasetField("spent_cents", "integer", "Spending to date, in cents."),
+            DatasetField("awarded_cents", "integer", "Contract awards to date, in cents (a commitment, not "
+                         "spending)."),
             DatasetField("estimate_cents", "integer", "The estimate as published on the ballot list, in cents."),
             DatasetField("estimate_low_cents", "integer", "The low end of the estimate's range, in cents."),
             DatasetField("estimate_high_cents", "integer", "The high end of the estimate's range, in cents."),
