@@ -180,3 +180,24 @@ def test_the_published_list_keeps_its_scenario_years_and_is_compared_with_the_sa
     session.commit()
     again = pavement.compare_ballot(session=session)
     assert again is not first and again.result.rows[0].nothing_pci != first.result.rows[0].nothing_pci  # type: ignore[union-attr]
+
+
+def test_editing_the_program_after_publication_leaves_the_published_lists_years_as_published(client, session, staff,
+                                                                                            listed):
+    from app import program as programs
+
+    scenario_id, ids, costs = listed
+    span = scenarios.pool(session=session, scenario_id=scenario_id).years.span
+    scenarios.set_year(session=session, actor=staff, scenario_id=scenario_id, proposal_id=ids[0], year=span[4])
+    publish.publish(session=session, settings=client.app.state.settings, actor=staff, scenario_id=scenario_id)
+    view = ballot_cash.cash_view(session=session)
+    assert view is not None
+    published = {r.year: r.spending_cents for r in view.flow.rows if r.spending_cents}
+    assert published[span[4]] >= costs[ids[0]]
+    draft = programs.draft_of(programs.program_view(session=session))
+    draft.collection_years = 3  # the program shortened after publication: span[4] is no longer a collection year
+    programs.save_program(session=session, actor=staff, draft=draft)
+    later = ballot_cash.cash_view(session=session)
+    assert later is not None and {r.year: r.spending_cents for r in later.flow.rows if r.spending_cents} == published
+    found = ballot_cash.ballot_schedule(session=session, published=publish.latest(session=session))
+    assert found.years[str(ids[0])].year == span[4] and found.years[str(ids[0])].source == "set"

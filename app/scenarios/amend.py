@@ -209,15 +209,21 @@ def _amend(session: Session, settings: Settings, actor: User, prepared: Prepared
     document, found = prepared.document, prepared.changes
     published = write_list(session=session, actor=actor, document=document,
                            scenario_id=prepared.base.scenario_id)
+    from app.scenarios import ballot_cash  # here: it reads published lists through publish
+
     before = {i.proposal_id: i for i in items_of(session=session, published_id=prepared.base.id or 0)}
+    rows = []
     for item in document["items"]:
-        kept = before.get(item["proposal_id"])  # a kept project keeps its snapshot as first published
+        kept = before.get(item["proposal_id"])  # a kept project keeps its snapshot (and year) as first published
         snapshot = kept.snapshot if kept else snapshots.for_ballot(session=session,
                                                                    proposal=_proposal(session, item["proposal_id"]))
-        session.add(PublishedItem(published_list_id=published.id or 0, proposal_id=item["proposal_id"],
+        rows.append(PublishedItem(published_list_id=published.id or 0, proposal_id=item["proposal_id"],
                                   title=item["title"], category_key=item["category"], district=item["district"],
                                   tier=item["tier"], cost_cents=item["cost_cents"],
                                   score=kept.score if kept else item["score_milli"] / 1000, snapshot=snapshot))
+    ballot_cash.freeze_years(session=session, scenario_id=prepared.base.scenario_id, items=rows)
+    for row in rows:
+        session.add(row)
     session.flush()  # the new version's items first: the database lets the proposals follow them
     note = f"Ballot list version {published.version}: {found.reason}"
     for item in found.removed:

@@ -1,10 +1,15 @@
 """The published ballot list's cash flow: each item's year, by the same rule as its scenario's list
 (app.scenarios.schedule: the year staff set in the scenario, the optimizer's when the scenario
 respected cash flow, the proposal's own within the collection years, else by tier and score), and
-its spending by year against the revenue by year, with the scenario's borrowing limit."""
+its spending by year against the revenue by year, with the scenario's borrowing limit.
+
+Each item's year is worked out once, at publication, and kept in its snapshot (``freeze_years``):
+editing the program, the scenario or a proposal afterwards leaves the published list's years as
+published. A list published before years were kept is scheduled from live data, as it was then."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -27,9 +32,15 @@ class BallotSchedule:
 
 def ballot_schedule(*, session: Session, published: PublishedList) -> BallotSchedule:
     items = publish.items_of(session=session, published_id=published.id or 0)
-    scenario = session.get(Scenario, published.scenario_id) if published.scenario_id is not None else None
+    years, limit = _schedule(session, published.scenario_id, items)
+    return BallotSchedule(published, items, years, limit)
+
+
+def _schedule(session: Session, scenario_id: int | None,
+              items: Sequence[PublishedItem]) -> tuple[dict[str, schedules.Scheduled], int]:
+    scenario = session.get(Scenario, scenario_id) if scenario_id is not None else None
     stored = {i.proposal_id: i for i in session.exec(
-        select(ScenarioItem).where(ScenarioItem.scenario_id == published.scenario_id))} if scenario else {}
+        select(ScenarioItem).where(ScenarioItem.scenario_id == scenario_id))} if scenario else {}
     own = dict(session.exec(select(Proposal.id, Proposal.scheduled_year)
                             .where(col(Proposal.id).in_([i.proposal_id for i in items]))).all()) if items else {}
     listed = [schedules.Listed(str(i.proposal_id), i.tier, i.score, i.cost_cents,
@@ -39,7 +50,22 @@ def ballot_schedule(*, session: Session, published: PublishedList) -> BallotSche
     limit = scenario.borrowing_limit_cents if scenario else 0
     years = schedules.schedule(listed, plan_years(session=session), borrowing_limit_cents=limit,
                                use_planned=bool(scenario and scenario.respect_cash_flow))
-    return BallotSchedule(published, items, years, limit)
+    for item in items:  # the year as published, where the snapshot keeps it
+        kept = (item.snapshot or {}).get("schedule")
+        if kept:
+            years[str(item.proposal_id)] = schedules.Scheduled(str(item.proposal_id), int(kept["year"]),
+                                                               str(kept["source"]))
+    return years, limit
+
+
+def freeze_years(*, session: Session, scenario_id: int | None, items: Sequence[PublishedItem]) -> None:
+    """At publication (and amendment), before the items are written (they are never updated): keep
+    each item's year in its snapshot; an item that has one (kept from the version before) keeps it."""
+    years, _limit = _schedule(session, scenario_id, items)
+    for item in items:
+        if "schedule" not in (item.snapshot or {}):
+            year = years[str(item.proposal_id)]
+            item.snapshot = {**(item.snapshot or {}), "schedule": {"year": year.year, "source": year.source}}
 
 
 def cash_view(*, session: Session) -> schedules.CashView | None:

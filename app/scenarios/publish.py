@@ -198,13 +198,17 @@ def _publish(session: Session, settings: Settings, actor: User, scenario_id: int
         else:
             states.not_select(session=session, proposal_id=proposal.id or 0, actor=actor, public_note=reasons[key],
                               reason=f"not in scenario {p.scenario.name}", commit=False)
-    for item in items:  # after the moves: from here on the database keeps these proposals as they are
-        session.add(PublishedItem(published_list_id=published.id or 0, proposal_id=item["proposal_id"],
-                                  title=item["title"], category_key=item["category"], district=item["district"],
-                                  tier=item["tier"], cost_cents=item["cost_cents"],
-                                  score=scores[str(item["proposal_id"])],
-                                  snapshot=snapshots.for_ballot(session=session,
-                                                                proposal=p.proposals[str(item["proposal_id"])])))
+    from app.scenarios import ballot_cash  # here: it reads published lists through this module
+
+    rows = [PublishedItem(published_list_id=published.id or 0, proposal_id=item["proposal_id"],
+                          title=item["title"], category_key=item["category"], district=item["district"],
+                          tier=item["tier"], cost_cents=item["cost_cents"], score=scores[str(item["proposal_id"])],
+                          snapshot=snapshots.for_ballot(session=session,
+                                                        proposal=p.proposals[str(item["proposal_id"])]))
+            for item in items]
+    ballot_cash.freeze_years(session=session, scenario_id=scenario_id, items=rows)  # kept: rows never change
+    for row in rows:  # after the moves: from here on the database keeps these proposals as they are
+        session.add(row)
     _notify(session, settings, p.proposals, selection, reasons)
     audit.record(session=session, actor=actor, action="ballot.publish", object_type="published_list",
                  object_id=published.id, after={"version": version, "hash": published.content_hash,
