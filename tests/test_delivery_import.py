@@ -194,8 +194,6 @@ def test_two_overlapping_imports_and_a_staff_entry_record_spending_to_date_once(
     that lost the race on SQLite fails and writes nothing)."""
     import threading
 
-    from sqlalchemy.exc import OperationalError
-
     from tests.conftest import make_settings
     from tests.conftest import make_user as user
 
@@ -229,7 +227,8 @@ def test_two_overlapping_imports_and_a_staff_entry_record_spending_to_date_once(
                 thread.start()
             for thread in threads:
                 thread.join(120)
-            assert all(kind == "spatialite" and isinstance(e, OperationalError) for e in errors), errors
+            assert all(kind == "spatialite" and isinstance(e, bulk.ImportError_) and "run it again" in str(
+                e.problems[0]) for e in errors), errors
             with new_session(engine) as check:
                 assert projects.spent_cents(session=check, project_id=project_id) == figure * 100
     finally:

@@ -27,10 +27,12 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app import audit
 from app.costing.arithmetic import parse_dollars
+from app.db import is_sqlite
 from app.delivery import DeliveryError, phases, projects, vote
 from app.i18n import money
 from app.settings import Settings
@@ -233,8 +235,10 @@ def run(*, session: Session, settings: Settings, text: str, source: str, actor: 
     outcome = Outcome(len(rows))
     problems: list[Problem] = []
     notes: list[tuple[Row, int]] = []
+    current = 2
     try:
         for row in rows:
+            current = row.number
             try:
                 with session.begin_nested():
                     proposal_id = _resolve(row, numbers, titles)
@@ -266,6 +270,12 @@ def run(*, session: Session, settings: Settings, text: str, source: str, actor: 
         session.commit()
         outcome.written = True
         return outcome
+    except OperationalError as error:
+        session.rollback()
+        if not is_sqlite(session) or "locked" not in str(error):
+            raise
+        raise ImportError_([Problem(current, None, "delivery changed while this file was being applied (another "
+                                    "import or a staff entry at the same moment); run it again")]) from error
     except BaseException:
         session.rollback()
         raise
