@@ -234,3 +234,37 @@ def test_two_overlapping_imports_and_a_staff_entry_record_spending_to_date_once(
     finally:
         engine.dispose()
         remove()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("kind", ["spatialite", "postgis"])
+def test_a_run_that_read_before_another_committed_never_adds_the_difference_again(kind: str, tmp_path: Path) -> None:
+    """B has read spending to date; A's run commits; B's run then sees A's figure (PostgreSQL) or is
+    refused with "run it again" (SQLite, its snapshot is stale) — spending is the file's figure once."""
+    from tests.conftest import make_settings
+    from tests.conftest import make_user as user
+
+    url, remove = fresh_database(kind, tmp_path)
+    engine = make_engine(url)
+    try:
+        settings = make_settings(url)
+        with new_session(engine) as setup:
+            staff = user(setup, settings, "works@city.gov", role=Role.staff)
+            ballot = publish_ballot(setup, settings, user(setup, settings, "resident@example.org"), staff)
+            vote.record(session=setup, actor=staff, held_on=TODAY - timedelta(days=30), yes_votes=5, no_votes=3)
+            first = _two(setup, ballot)[0]
+            project_id = projects.project_delivery(session=setup, proposal_id=first).project.id or 0
+        text = f"project,spent_to_date,spent_as_of\n#{first},50.00,{DAY}\n"
+        with new_session(engine) as a, new_session(engine) as b:
+            assert projects.spent_cents(session=b, project_id=project_id) == 0
+            assert bulk.run(session=a, settings=settings, text=text, source="a.csv").written
+            if kind == "postgis":
+                assert bulk.run(session=b, settings=settings, text=text, source="b.csv").changes == []
+            else:
+                with pytest.raises(bulk.ImportError_, match="nothing was written") as refused:
+                    bulk.run(session=b, settings=settings, text=text, source="b.csv")
+                assert "run it again" in str(refused.value.problems[0])
+        with new_session(engine) as check:
+            assert projects.spent_cents(session=check, project_id=project_id) == 50_00
+    finally:
+        engine.dispose()
+        remove()  # type: ignore[operator]
