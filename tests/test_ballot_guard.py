@@ -114,6 +114,9 @@ EXEMPT = {  # routes that cannot touch a proposal, and why
                         "conditions in place, never the proposal, its links or its item (tests/test_delivery.py)",
     "/staff/plan": "the pavement plan's budget scenarios: network figures, no proposal",
     "/staff/plan/": "the pavement plan's scenarios, curves and kept surveys: network figures, no proposal",
+    "/unsubscribe/{token}": "stops a follower's delivery mail, not the proposal",
+    "/staff/scenarios/{scenario_id}/cash-flow": "a working scenario's cash-flow rule; a published list keeps "
+                                                "its items' years in their snapshots (test_scenario_cash_flow.py)",
 }
 
 
