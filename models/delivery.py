@@ -114,7 +114,7 @@ class DeliverySpending(SQLModel, table=True):
 class DeliveryAward(SQLModel, table=True):
     """A contract awarded for a project: a commitment, not money spent (never added to spending).
     ``reason`` is required once the awards' total goes past the high end of the estimate's range.
-    ``contractor`` is empty only on awards moved out of spending by migration 0020."""
+    ``contractor`` is empty only on awards moved out of spending by migration 0019."""
 
     __tablename__ = "delivery_award"
 

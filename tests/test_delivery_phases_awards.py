@@ -1,4 +1,4 @@
-"""Contract awards are their own kind of update, never counted as spending (migration 0020 moves old
+"""Contract awards are their own kind of update, never counted as spending (migration 0019 moves old
 award-like spending rows); the phases staff configure, with the rules that keep projects' data
 consistent and "complete" last."""
 
@@ -20,7 +20,7 @@ from tests.ballot_data import Ballot, publish_ballot
 from tests.conftest import csrf_of, sign_in
 
 TODAY = date.today()
-MIGRATION = Path(__file__).parent.parent / "migrations" / "versions" / "2026_12_04_0020_awards_revenue_phases.py"
+MIGRATION = Path(__file__).parent.parent / "migrations" / "versions" / "2026_12_04_0019_awards_revenue_phases.py"
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_an_award_is_shown_against_the_estimate_and_never_counted_as_spending(se
 
 
 def _migration():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("migration_0020", MIGRATION)
+    spec = importlib.util.spec_from_file_location("migration_0019", MIGRATION)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -10,7 +10,7 @@
   cascades from an account (sessions, memberships …).
 
 Revision ID: 0022_mail_queue_and_tidying
-Revises: 0019_scenario_cash_flow
+Revises: 0021_scenario_cash_flow
 Create Date: 2026-12-04 14:00:00
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision: str = '0022_mail_queue_and_tidying'
-down_revision: str | None = '0019_scenario_cash_flow'
+down_revision: str | None = '0021_scenario_cash_flow'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """Cash flow in scenarios: whether the optimizer respects annual cash flow and the borrowing limit it
 may use; each scenario item's year, as staff set it and as the optimizer last scheduled it.
 
-Revision ID: 0019_scenario_cash_flow
-Revises: 0021_outbox_headers
+Revision ID: 0021_scenario_cash_flow
+Revises: 0020_outbox_headers
 Create Date: 2026-12-04 13:20:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0019_scenario_cash_flow'
-down_revision: str | None = '0021_outbox_headers'
+revision: str = '0021_scenario_cash_flow'
+down_revision: str | None = '0020_outbox_headers'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,7 +13,7 @@ in use (any phase other than the four it seeded, or those four renamed or re-wei
 schema has only those four, and dropping the table would lose them and leave projects in phases it
 does not know.
 
-Revision ID: 0020_awards_revenue_phases
+Revision ID: 0019_awards_revenue_phases
 Revises: 0018_frozen_asset_snapshot
 Create Date: 2026-12-04 13:30:00
 """
@@ -25,7 +25,7 @@ from alembic import op
 
 from models.base import UTCDateTime
 
-revision: str = '0020_awards_revenue_phases'
+revision: str = '0019_awards_revenue_phases'
 down_revision: str | None = '0018_frozen_asset_snapshot'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -103,7 +103,7 @@ def downgrade() -> None:
     custom = custom_phases()
     if custom:
         raise RuntimeError(
-            "Cannot downgrade below 0020_awards_revenue_phases: staff have configured delivery phases the "
+            "Cannot downgrade below 0019_awards_revenue_phases: staff have configured delivery phases the "
             f"older schema cannot hold: {'; '.join(custom)}. It knows only design, procurement, construction "
             "and complete, as first seeded. Put the phases back to those four on the staff phases page (and "
             "move projects out of any other phase) first; nothing was changed.")

@@ -1,7 +1,7 @@
 """Outgoing mail keeps its extra headers (a follow mail's List-Unsubscribe and List-Unsubscribe-Post).
 
-Revision ID: 0021_outbox_headers
-Revises: 0020_awards_revenue_phases
+Revision ID: 0020_outbox_headers
+Revises: 0019_awards_revenue_phases
 Create Date: 2026-12-04 14:00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0021_outbox_headers'
-down_revision: str | None = '0020_awards_revenue_phases'
+revision: str = '0020_outbox_headers'
+down_revision: str | None = '0019_awards_revenue_phases'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
