@@ -40,10 +40,15 @@ def _fuzz(app, **call: object) -> list[str]:  # type: ignore[no-untyped-def]
         def exercise(case) -> None:  # type: ignore[no-untyped-def]
             case.call_and_validate(checks=[not_a_server_error, response_schema_conformance], **call)
 
-        try:
-            exercise()
-        except Exception as error:  # noqa: BLE001 — collected, reported together
-            failures.append(f"{operation.method.upper()} {operation.path}: {str(error).strip().splitlines()[0]}")
+        for attempt in (1, 2):
+            try:
+                exercise()
+            except Exception as error:  # noqa: BLE001 — collected, reported together
+                first_line = str(error).strip().splitlines()[0]
+                if attempt == 1 and "Inconsistent results from replaying" in first_line:
+                    continue  # a failure hypothesis could not replay: run the operation again before judging
+                failures.append(f"{operation.method.upper()} {operation.path}: {first_line}")
+            break
     assert operations >= 20, operations
     return failures
 
