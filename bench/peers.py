@@ -1,12 +1,13 @@
 """Groundwork beside the servers a GIS team would deploy instead, on one machine, one command.
 
-    .venv/bin/python bench/peers.py [--scale 10] [--duration 15] [--pairs 2] [--smoke]
+    .venv/bin/python bench/peers.py [--scale 10] [--duration 15] [--pairs 2] [--smoke] [--only tiles,items,imports]
         [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--out docs/BENCHMARKS.md]
 
 What it does (../shared/BENCH-PEERS.md has the method):
 
 1. installs what is missing: wrk, nginx-light and gdal-bin (apt-get), tipg, pygeoapi and py-spy (PyPI,
-   in their own virtualenv under ``--work-dir``);
+   in their own virtualenv, kept outside the clone in ``${XDG_CACHE_HOME:-~/.cache}/groundwork/`` under a
+   name made from the package list, so a fresh clone reuses it and a changed list builds a new one);
 2. builds the demo city in PostGIS (``groundwork demo --scale S`` into ``gw_peers_<S>``; kept between
    runs) and exposes exactly what Groundwork's tiles and items carry as views in a ``peers`` schema;
 3. serves it with Groundwork (one uvicorn worker), tipg (one worker), pygeoapi (items) and nginx (the
@@ -17,17 +18,25 @@ What it does (../shared/BENCH-PEERS.md has the method):
    after a restart and an emptied cache, each tile fetched at most once: the run stops when the list is
    done) and warm (the same list again, round and round), at concurrency 1, 8 and 64; the servers alternate
    in pairs and every ratio is taken pair by pair (a shared machine drifts between rounds);
-5. writes ``docs/BENCHMARKS.md``: the machine, the ratio table, then every run (req/s, p50/p95/p99,
-   bytes by zoom).
+5. times imports (bench/imports.py's functions): for pavement and streetlights, `groundwork export`, then
+   `groundwork import` of that file (a re-import into the city) and `ogr2ogr -f PostgreSQL` of the same file
+   into a scratch database, under ``/usr/bin/time -v`` (wall, CPU, peak memory), alternating, ``--pairs`` times;
+6. writes ``docs/BENCHMARKS.md``: the machine, the ratio table (tiles, items, imports), then every run
+   (req/s, p50/p95/p99; imports' seconds and MB; bytes by zoom).
 
-``--smoke`` runs everything at scale 0.05 for 2 seconds a run, into its own database and a
-temporary report (no timing is asserted anywhere): tests/test_bench_peers.py runs it when the tools
-are installed.
+The parts are ``tiles`` (Groundwork on PostGIS and SpatiaLite, tipg, nginx; 304s), ``items`` (Groundwork,
+tipg, pygeoapi) and ``imports``; ``--only imports`` (or ``tiles,items``…) reruns some of them and keeps the
+other parts' runs from the report already in ``--out`` (its section carries them as data in a comment).
+
+``--smoke`` runs everything at scale 0.05 for 1 second a run over 10 tiles per layer and zoom, one pair
+(imports too), into its own database and a temporary report (no timing is asserted anywhere):
+tests/test_bench_peers.py runs it when the tools are installed.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -45,7 +54,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,7 +66,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.layers.specs import spec_for  # noqa: E402
+from bench.imports import TOOLS, ImportRun, import_runs  # noqa: E402
 from models.layers import public_columns  # noqa: E402
+
+PARTS = ("tiles", "items", "imports")
 
 TILE_LAYERS = ("pavement", "streetlight")
 ITEMS_LAYER = "pavement"
@@ -148,18 +160,50 @@ class Report:
     runs: list[Run] = field(default_factory=list)
     bytes_by_zoom: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)  # server → z → (tiles, bytes)
     notes: list[str] = field(default_factory=list)
+    imports: list[ImportRun] = field(default_factory=list)
+    measured: dict[str, str] = field(default_factory=dict)  # part → when and by which command
+
+
+def part_of(run: Run) -> str:
+    return "items" if run.workload == "items" else "tiles"
 
 
 # Setup ----------------------------------------------------------------------------------------------
 
-def install(work: Path) -> Path:
-    missing = [package for tool, package in APT_PACKAGES.items() if shutil.which(tool) is None]
+def install(parts: set[str]) -> Path | None:
+    """The Debian tools the parts need, and the peers' virtualenv (tiles, items): built once per package
+    list in the user's cache, outside the clone, so a fresh CI clone finds it ready."""
+    needed = {"wrk", "nginx"} if "tiles" in parts else {"wrk"} if "items" in parts else set()
+    needed |= {"ogr2ogr"} if "imports" in parts else set()
+    missing = [APT_PACKAGES[tool] for tool in sorted(needed) if shutil.which(tool) is None]
     if missing:
-        subprocess.run(["apt-get", "install", "-y", "-q", *missing], check=True)
-    venv = work / "venv"
-    if not (venv / "bin" / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *PYPI_PACKAGES], check=True)
+        command = ["apt-get", "install", "-y", "-q", *missing]
+        if subprocess.run(command, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}).returncode:
+            subprocess.run(["apt-get", "update", "-q"], check=True)
+            subprocess.run(command, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, check=True)
+    return peers_venv() if parts & {"tiles", "items"} else None
+
+
+def peers_venv() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "groundwork"
+    key = hashlib.sha256(" ".join([platform.python_version(), *sorted(PYPI_PACKAGES)]).encode()).hexdigest()[:12]
+    venv = cache / f"bench-peers-venv-{key}"
+    stamp = venv / ".installed"
+    if stamp.exists():
+        return venv
+    cache.mkdir(parents=True, exist_ok=True)
+    import fcntl
+
+    with open(cache / "bench-peers-venv.lock", "w") as lock:  # two runs at once: the second waits
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists():
+            print(f"installing tipg and pygeoapi into {venv} (once per package list)", flush=True)
+            for old in cache.glob("bench-peers-venv-*"):  # an older list's, or an unfinished one
+                shutil.rmtree(old, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
+                            *PYPI_PACKAGES], check=True)
+            stamp.write_text(" ".join(PYPI_PACKAGES) + "\n")
     return venv
 
 
@@ -183,7 +227,8 @@ def build_city(base_url: str, scale: float, work: Path) -> str:
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], cwd=ROOT, check=True,
                    env=groundwork_env(url, work), stdout=subprocess.DEVNULL)
-    subprocess.run([sys.executable, "-m", "app", "demo", "--scale", str(scale)], cwd=ROOT, check=True,
+    # --if-empty: a city kept from an earlier run may hold the imports part's re-imports, which `demo` would refuse
+    subprocess.run([sys.executable, "-m", "app", "demo", "--scale", str(scale), "--if-empty"], cwd=ROOT, check=True,
                    env=groundwork_env(url, work), stdout=subprocess.DEVNULL)
     print(f"city at scale {scale} ready in {time.monotonic() - started:.0f} s ({name})", flush=True)
     return url
@@ -390,14 +435,29 @@ def fetch_all(base: str, paths: list[str], *, into: Path | None = None) -> dict[
 
 # The comparison -------------------------------------------------------------------------------------
 
-def compare(args: argparse.Namespace) -> Report:
+def compare(args: argparse.Namespace, parts: set[str]) -> Report:
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
-    venv = install(work)
+    venv = install(parts)
     url = args.database_url or build_city(args.postgres_url, args.scale, work)
+    report = Report(args.scale, args.duration)
+    if parts & {"tiles", "items"}:
+        assert venv is not None
+        serve(args, parts, url, venv, work, report)
+    if "imports" in parts:
+        for pair_run in import_runs(url, groundwork_env(url, work), pairs=args.pairs):
+            report.imports.append(pair_run)
+            print(f"pair {pair_run.pair} {pair_run.tool:17} {pair_run.layer:11} {pair_run.features:9,} features "
+                  f"{pair_run.wall_s:7.1f} s wall {pair_run.cpu_s:7.1f} s CPU {pair_run.peak_mb:6} MB peak", flush=True)
+    return report
+
+
+def serve(args: argparse.Namespace, parts: set[str], url: str, venv: Path, work: Path, report: Report) -> None:
+    """The servers' parts, tiles and items: each pair starts every server in turn."""
+    tiles, items_part = "tiles" in parts, "items" in parts
     create_views(url)
-    spatialite_url = build_spatialite_city(args.scale, work)
-    per_zoom = 40 if args.smoke else args.tiles_per_zoom
+    spatialite_url = build_spatialite_city(args.scale, work) if tiles else ""
+    per_zoom = 10 if args.smoke else args.tiles_per_zoom
     light = tile_paths(url, range(12, 18), per_zoom)
     heavy = tile_paths(url, range(spec_for("pavement").min_zoom, 12), per_zoom)  # the zooms with pavement
     gw = {"light": [f"/tiles/{layer}/{z}/{x}/{y}.mvt" for layer, z, x, y in light],
@@ -412,7 +472,6 @@ def compare(args: argparse.Namespace) -> Report:
                       for i in range(pages)],
              "pygeoapi": [f"/collections/{ITEMS_LAYER}/items?f=json&limit={ITEMS_PAGE}&offset={i * ITEMS_PAGE}"
                           for i in range(pages)]}
-    report = Report(args.scale, args.duration)
     levels = (1, 8, 64)
 
     def record(server: str, workload: str, phase: str, c: int, pair: int, numbers: dict[str, float]) -> None:
@@ -427,61 +486,74 @@ def compare(args: argparse.Namespace) -> Report:
         port = free_port()
         with groundwork_server(url, work, port):
             base = f"http://127.0.0.1:{port}"
-            for workload in ("light", "heavy"):
-                record("groundwork", workload, "cold", 8, pair, wrk(base, gw[workload], connections=8,
+            if tiles:
+                for workload in ("light", "heavy"):
+                    record("groundwork", workload, "cold", 8, pair, wrk(base, gw[workload], connections=8,
+                                                                       duration=args.duration, work=work, once=True))
+                for workload in ("light", "heavy"):
+                    sizes = fetch_all(base, gw[workload],
+                                      into=tiles_dir if workload == "light" and pair == 1 else None)
+                    report.bytes_by_zoom.setdefault("groundwork", {}).update(sizes)
+                for workload in ("light", "heavy"):
+                    for c in levels if workload == "light" else (8,):
+                        record("groundwork", workload, "warm", c, pair, wrk(base, gw[workload], connections=c,
+                                                                           duration=args.duration, work=work))
+                record("groundwork", "304", "warm", 8, pair, revalidations(base, gw["light"], args, work))
+            if items_part:
+                httpx.get(base + items["groundwork"][0], timeout=120)  # warm: a first page before the timed run
+                record("groundwork", "items", "warm", 8, pair, wrk(base, items["groundwork"], connections=8,
+                                                                  duration=args.duration, work=work))
+        if tiles:
+            port = free_port()
+            with groundwork_server(spatialite_url, work, port):  # the same city from a SpatiaLite file
+                base = f"http://127.0.0.1:{port}"
+                record("spatialite", "light", "cold", 8, pair, wrk(base, gw["light"], connections=8,
                                                                    duration=args.duration, work=work, once=True))
-            for workload in ("light", "heavy"):
-                sizes = fetch_all(base, gw[workload], into=tiles_dir if workload == "light" and pair == 1 else None)
-                report.bytes_by_zoom.setdefault("groundwork", {}).update(sizes)
-            for workload in ("light", "heavy"):
-                for c in levels if workload == "light" else (8,):
-                    record("groundwork", workload, "warm", c, pair, wrk(base, gw[workload], connections=c,
-                                                                       duration=args.duration, work=work))
-            record("groundwork", "304", "warm", 8, pair, revalidations(base, gw["light"], args, work))
-            record("groundwork", "items", "warm", 8, pair, wrk(base, items["groundwork"], connections=8,
-                                                              duration=args.duration, work=work))
-        port = free_port()
-        with groundwork_server(spatialite_url, work, port):  # the same city from a SpatiaLite file
-            base = f"http://127.0.0.1:{port}"
-            record("spatialite", "light", "cold", 8, pair, wrk(base, gw["light"], connections=8,
-                                                               duration=args.duration, work=work, once=True))
-            fetch_all(base, gw["light"])
-            record("spatialite", "light", "warm", 8, pair, wrk(base, gw["light"], connections=8,
-                                                               duration=args.duration, work=work))
+                fetch_all(base, gw["light"])
+                record("spatialite", "light", "warm", 8, pair, wrk(base, gw["light"], connections=8,
+                                                                   duration=args.duration, work=work))
         if args.before:  # the same Groundwork before a change (e.g. `git archive <commit>` unpacked)
             port = free_port()
             with groundwork_server(url, work, port, Path(args.before)):
                 base = f"http://127.0.0.1:{port}"
-                record("before", "light", "cold", 8, pair, wrk(base, gw["light"], connections=8,
-                                                              duration=args.duration, work=work, once=True))
-                record("before", "light", "warm", 8, pair, wrk(base, gw["light"], connections=8,
-                                                              duration=args.duration, work=work))
-                record("before", "items", "warm", 8, pair, wrk(base, items["groundwork"], connections=8,
-                                                              duration=args.duration, work=work))
+                if tiles:
+                    record("before", "light", "cold", 8, pair, wrk(base, gw["light"], connections=8,
+                                                                  duration=args.duration, work=work, once=True))
+                    record("before", "light", "warm", 8, pair, wrk(base, gw["light"], connections=8,
+                                                                  duration=args.duration, work=work))
+                if items_part:
+                    httpx.get(base + items["groundwork"][0], timeout=120)
+                    record("before", "items", "warm", 8, pair, wrk(base, items["groundwork"], connections=8,
+                                                                  duration=args.duration, work=work))
         port = free_port()
         with tipg_server(url, venv, port):
             base = f"http://127.0.0.1:{port}"
-            for workload in ("light", "heavy"):
-                record("tipg", workload, "cold", 8, pair, wrk(base, tp[workload], connections=8,
-                                                             duration=args.duration, work=work, once=True))
-            if pair == 1:
-                report.bytes_by_zoom["tipg"] = fetch_all(base, tp["light"] + tp["heavy"])
-            for workload in ("light", "heavy"):
-                for c in levels if workload == "light" else (8,):
-                    record("tipg", workload, "warm", c, pair, wrk(base, tp[workload], connections=c,
-                                                                 duration=args.duration, work=work))
-            record("tipg", "items", "warm", 8, pair, wrk(base, items["tipg"], connections=8,
-                                                        duration=args.duration, work=work))
-        port = free_port()
-        with pygeoapi_server(url, venv, work, port):
-            record("pygeoapi", "items", "warm", 8, pair, wrk(f"http://127.0.0.1:{port}", items["pygeoapi"],
-                                                            connections=8, duration=args.duration, work=work))
-        port = free_port()
-        with nginx_server(tiles_dir, work, port):
-            for c in levels:
-                record("nginx", "light", "warm", c, pair, wrk(f"http://127.0.0.1:{port}", gw["light"],
-                                                             connections=c, duration=args.duration, work=work))
-    return report
+            if tiles:
+                for workload in ("light", "heavy"):
+                    record("tipg", workload, "cold", 8, pair, wrk(base, tp[workload], connections=8,
+                                                                 duration=args.duration, work=work, once=True))
+                if pair == 1:
+                    report.bytes_by_zoom["tipg"] = fetch_all(base, tp["light"] + tp["heavy"])
+                for workload in ("light", "heavy"):
+                    for c in levels if workload == "light" else (8,):
+                        record("tipg", workload, "warm", c, pair, wrk(base, tp[workload], connections=c,
+                                                                     duration=args.duration, work=work))
+            if items_part:
+                httpx.get(base + items["tipg"][0], timeout=120)
+                record("tipg", "items", "warm", 8, pair, wrk(base, items["tipg"], connections=8,
+                                                            duration=args.duration, work=work))
+        if items_part:
+            port = free_port()
+            with pygeoapi_server(url, venv, work, port):
+                httpx.get(f"http://127.0.0.1:{port}" + items["pygeoapi"][0], timeout=120)
+                record("pygeoapi", "items", "warm", 8, pair, wrk(f"http://127.0.0.1:{port}", items["pygeoapi"],
+                                                                connections=8, duration=args.duration, work=work))
+        if tiles:
+            port = free_port()
+            with nginx_server(tiles_dir, work, port):
+                for c in levels:
+                    record("nginx", "light", "warm", c, pair, wrk(f"http://127.0.0.1:{port}", gw["light"],
+                                                                 connections=c, duration=args.duration, work=work))
 
 
 def revalidations(base: str, paths: list[str], args: argparse.Namespace, work: Path) -> dict[str, float]:
@@ -530,6 +602,24 @@ def _median(report: Report, *key: object, measure: str = "rps") -> str:
         if values else "—"
 
 
+def _import_values(report: Report, layer: str, tool: str, measure: str) -> dict[int, float]:
+    return {r.pair: getattr(r, measure) for r in report.imports if (r.layer, r.tool) == (layer, tool)}
+
+
+def _import_row(report: Report, layer: str, name: str, measure: str, unit: str, target: str) -> str:
+    ours, theirs = (_import_values(report, layer, tool, measure) for tool in TOOLS)
+    ratios = [ours[p] / theirs[p] for p in ours if theirs.get(p)]
+    ratio = "—" if not ratios else f"{statistics.median(ratios):.2f}×" + (
+        f" ({min(ratios):.2f}–{max(ratios):.2f})" if len(ratios) > 1 else "")
+
+    def median(values: dict[int, float]) -> str:
+        return f"{statistics.median(values.values()):,.{1 if unit == 's' else 0}f} {unit}" if values else "—"
+
+    features = next((r.features for r in report.imports if r.layer == layer), 0)
+    return (f"| import {layer} ({features:,} features), {name} | {median(ours)} | ogr2ogr {median(theirs)} | "
+            f"{ratio} | {target} |")
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -558,11 +648,20 @@ def write(report: Report, out: Path, *, targets: bool) -> None:
         ("warm tiles, c64", ("groundwork", "light", "warm", 64), ("tipg", "light", "warm", 64), ""),
         ("warm tiles vs files, c64", ("groundwork", "light", "warm", 64), ("nginx", "light", "warm", 64), ""),
     ]
+    by_command: dict[str, list[str]] = defaultdict(list)
+    for part in PARTS:
+        if part in report.measured:
+            by_command[report.measured[part]].append(part)
+    measured = "; ".join(f"{', '.join(parts[:-1]) + ' and ' if parts[1:] else ''}{parts[-1]} measured {when}"
+                         for when, parts in by_command.items())
+    measured = measured[:1].upper() + measured[1:]
     lines = ["# Benchmarks", "", "## Groundwork beside its peers", "",
-             f"Measured {datetime.now(UTC):%Y-%m-%d} by `bench/peers.py --scale {report.scale} "
-             f"--duration {report.duration}` (method: its docstring).", "", f"**Machine.** {machine()}", "",
+             f"{measured} (method: the script's docstring).", "", f"**Machine.** {machine()}", "",
              "### Ratios (median of the pairs; range in brackets)", "",
-             "| figure | Groundwork req/s | peer req/s | ratio | target |", "|---|---:|---:|---:|---|"]
+             "Requests a second unless a unit is given; imports: Groundwork's `groundwork import` of its own export "
+             "(a re-import) beside `ogr2ogr -f PostgreSQL` of the same file; CPU and peak memory are the command's "
+             "own (the PostgreSQL server's work shows in the wall time only).", "",
+             "| figure | Groundwork | peer | ratio | target |", "|---|---:|---:|---:|---|"]
     for name, ours, theirs, target in rows:
         lines.append(f"| {name} | {_median(report, *ours)} | {theirs[0]} {_median(report, *theirs)} | "
                      f"{_ratio(report, ours, theirs)} | {target if targets else ''} |")
@@ -576,23 +675,61 @@ def write(report: Report, out: Path, *, targets: bool) -> None:
     cold = (("spatialite", "light", "cold", 8), ("groundwork", "light", "cold", 8))
     lines.append(f"| SpatiaLite vs PostGIS cold tiles, c8 | {_median(report, *cold[0])} | PostGIS "
                  f"{_median(report, *cold[1])} | {_ratio(report, *cold)} | |")
+    for layer in dict.fromkeys(r.layer for r in report.imports):
+        for name, measure, unit, target in (("wall time", "wall_s", "s", "≤ 1.5× ogr2ogr"),
+                                            ("CPU time", "cpu_s", "s", ""),
+                                            ("peak memory", "peak_mb", "MB", "≤ 2× ogr2ogr")):
+            lines.append(_import_row(report, layer, name, measure, unit, target if targets else ""))
     lines += ["", "### Every run", "",
               "| pair | server | workload | phase | c | req/s | p50 ms | p95 ms | p99 ms | errors |",
               "|---:|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in report.runs:
         lines.append(f"| {r.pair} | {r.server} | {r.workload} | {r.phase} | {r.connections} | {r.rps:,.1f} | "
                      f"{r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | {r.errors} |")
+    lines += ["", "### Imports, every run (`/usr/bin/time -v`)", "",
+              "| pair | layer | features | tool | wall s | CPU s | peak MB |", "|---:|---|---:|---|---:|---:|---:|"]
+    for i in report.imports:
+        lines.append(f"| {i.pair} | {i.layer} | {i.features:,} | {i.tool} | {i.wall_s:.1f} | {i.cpu_s:.1f} | "
+                     f"{i.peak_mb:,} |")
     lines += ["", "### Bytes by zoom (each tile of the lists fetched once)", "",
               "| server | zoom | tiles | bytes | mean bytes |", "|---|---:|---:|---:|---:|"]
     for server, zooms in report.bytes_by_zoom.items():
         for z, (count, size) in sorted(zooms.items()):
             lines.append(f"| {server} | {z} | {count:,} | {size:,} | {size // max(count, 1):,} |")
-    lines += ["", *report.notes, ""]
+    lines += ["", *report.notes, "", DATA + json.dumps(asdict(report), ensure_ascii=False) + " -->"]
     merge(out, "\n".join(lines))
     print(f"wrote {out}")
 
 
 START, END = "<!-- peers: written by bench/peers.py -->", "<!-- peers: end -->"
+DATA = "<!-- peers-data (read back by bench/peers.py --only): "
+
+
+def previous(out: Path, scale: float) -> Report | None:
+    """The report last written to ``out`` by this script at the same scale, from the data in its comment."""
+    text = out.read_text() if out.exists() else ""
+    line = next((x for x in text.splitlines() if x.startswith(DATA)), None)
+    if line is None:
+        return None
+    data = json.loads(line.removeprefix(DATA).removesuffix(" -->"))
+    if data["scale"] != scale:
+        return None
+    return Report(scale=data["scale"], duration=data["duration"], runs=[Run(**r) for r in data["runs"]],
+                  bytes_by_zoom={server: {int(z): (v[0], v[1]) for z, v in zooms.items()}
+                                 for server, zooms in data["bytes_by_zoom"].items()},
+                  notes=data["notes"], imports=[ImportRun(**r) for r in data["imports"]], measured=data["measured"])
+
+
+def keep(old: Report | None, new: Report, parts: set[str]) -> Report:
+    """``new``'s parts, and the other parts' runs from ``old``."""
+    if old is None:
+        return new
+    new.runs = [r for r in old.runs if part_of(r) not in parts] + new.runs
+    new.imports = new.imports if "imports" in parts else old.imports
+    if "tiles" not in parts:
+        new.bytes_by_zoom = old.bytes_by_zoom
+    new.measured = {**{p: m for p, m in old.measured.items() if p not in parts}, **new.measured}
+    return new
 
 
 def merge(out: Path, block: str) -> None:
@@ -614,14 +751,28 @@ def main() -> None:
     parser.add_argument("--database-url", help="an existing demo city in PostGIS (skips building one)")
     parser.add_argument("--tiles-per-zoom", type=int, default=400, help="tiles per layer and zoom in the lists")
     parser.add_argument("--before", help="a Groundwork source tree to run beside this one (A/B of a change)")
-    parser.add_argument("--smoke", action="store_true", help="scale 0.05, 2-second runs, one pair")
+    parser.add_argument("--smoke", action="store_true",
+                        help="scale 0.05, 1-second runs, 10 tiles per layer and zoom, one pair")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help="the parts to run, e.g. imports or tiles,items (the others' runs are kept from --out)")
     args = parser.parse_args()
+    parts = {part.strip() for part in args.only.split(",") if part.strip()}
+    if not parts or parts - set(PARTS):
+        parser.error(f"--only takes some of {', '.join(PARTS)}")
     if args.smoke:
-        args.scale, args.duration, args.pairs = 0.05, 2, 1
+        args.scale, args.duration, args.pairs = 0.05, 1, 1
         if args.out == parser.get_default("out"):
             args.out = str(Path(tempfile.gettempdir()) / "groundwork-peers-smoke.md")
-    report = compare(args)
-    write(report, Path(args.out), targets=not args.smoke)
+    out = Path(args.out)
+    old = previous(out, args.scale) if parts != set(PARTS) else None
+    if parts != set(PARTS) and old is None:
+        print(f"{out} holds no earlier run at scale {args.scale}: the parts not run stay empty", flush=True)
+    report = compare(args, parts)
+    command = f"bench/peers.py --scale {args.scale} --pairs {args.pairs}"
+    command += f" --duration {args.duration}" if parts & {"tiles", "items"} else ""
+    command += f" --only {','.join(p for p in PARTS if p in parts)}" if parts != set(PARTS) else ""
+    report.measured = {part: f"{datetime.now(UTC):%Y-%m-%d} by `{command}`" for part in parts}
+    write(keep(old, report, parts), out, targets=not args.smoke)
 
 
 if __name__ == "__main__":
