@@ -8,8 +8,9 @@ What it does (../shared/BENCH-PEERS.md has the method):
 1. installs what is missing: wrk, nginx-light and gdal-bin (apt-get), tipg, pygeoapi and py-spy (PyPI,
    in their own virtualenv, kept outside the clone in ``${XDG_CACHE_HOME:-~/.cache}/groundwork/`` under a
    name made from the package list, so a fresh clone reuses it and a changed list builds a new one);
-2. builds the demo city in PostGIS (``groundwork demo --scale S`` into ``gw_peers_<S>``; kept between
-   runs) and exposes exactly what Groundwork's tiles and items carry as views in a ``peers`` schema;
+2. builds the demo city in PostGIS (``groundwork demo --scale S --if-empty`` into ``gw_peers_<S>``; kept
+   between runs, where it holds the imports part's re-imports of its own layers) and exposes exactly what
+   Groundwork's tiles and items carry as views in a ``peers`` schema;
 3. serves it with Groundwork (one uvicorn worker), tipg (one worker), pygeoapi (items) and nginx (the
    same tiles written to files first: the physical limit for a warm tile); Groundwork also serves the same
    city from a SpatiaLite file (``groundwork demo`` with the same seed into ``gw_peers_<S>.sqlite``);
