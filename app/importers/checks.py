@@ -9,7 +9,7 @@ its id and field, in the report; whether the rest is imported is the user's choi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,7 +30,7 @@ from app.geometry import (
 from app.importers import addresses, fields
 from app.importers.fields import ValueProblem, ValueWarning
 from app.importers.report import ImportFailed, ImportReport
-from app.importers.sources import SourceTable
+from app.importers.sources import Rows, SourceTable, column_values
 from app.layers.store import FeatureRecord
 from models.layers import LayerKind
 
@@ -90,15 +90,23 @@ def check(table: SourceTable, options: ImportOptions, *, progress: Progress | No
     records: list[FeatureRecord] = []
     total = len(table.rows)
     ready = _storable_at_once(table.geometries, crs, kind)
-    for index, (row, geometry) in enumerate(zip(table.rows, table.geometries, strict=True)):
-        label = _label(row, mapping, index)
-        record = _check_row(kind, row, geometry, label, mapping, readers, constants, crs,
+    # Each mapped field read a column at a time (a value seen before is read once), then applied row by row
+    # in the file's order, so every rejection and warning is reported as reading each row would.
+    read = {name: _read_column(spec, column_values(table.rows, mapping[name]))
+            for name, spec in readers.items() if name not in constants and mapping.get(name) is not None}
+    id_column = mapping.get("source_id")
+    ids = column_values(table.rows, id_column) if id_column else None
+    attributes = _attribute_rows(table, own_export)
+    for index, geometry in enumerate(table.geometries):
+        label = _label_of(ids[index] if ids is not None else None, id_column, index)
+        record = _check_row(kind, index, read, geometry, label, mapping, readers, constants, crs,
                             metres_per_width_unit, report, storable=ready[index])
         if record is not None:
-            record.attributes = fields.own_attributes(row, from_text=table.format == "csv") if own_export \
-                else dict(row)
-            record.source_id = _source_id(row, mapping)
+            record.attributes = next(attributes)
+            record.source_id = _source_id_of(ids[index]) if ids is not None else None
             records.append(record)
+        else:
+            next(attributes)
         if progress and (index % 500 == 0 or index == total - 1):
             progress(index + 1, total)
     report.valid = len(records)
@@ -184,8 +192,14 @@ def _crs_name(crs: CRS) -> str:
 
 
 def _check_geometry_types(table: SourceTable, kind: LayerKind, report: ImportReport) -> None:
-    families = Counter(_FAMILIES.get(g.geom_type, g.geom_type) for g in table.geometries
-                       if g is not None and not g.is_empty)
+    geometries = np.asarray(table.geometries, dtype=object)
+    present = geometries[~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)] if len(geometries) \
+        else geometries
+    types, first, counts = np.unique(shapely.get_type_id(present), return_index=True, return_counts=True)
+    families: Counter[str] = Counter()  # in the order the file first has each (as ties are listed)
+    for _, type_id, count in sorted(zip(first.tolist(), types.tolist(), counts.tolist(), strict=True)):
+        name = _TYPE_NAMES[type_id]
+        families[_FAMILIES.get(name, name)] += count
     expected = _EXPECTED[kind.storage_type]
     if kind in ROW_LEVEL_GEOMETRY and families[expected]:
         return  # each stray line or polygon is rejected as its own row
@@ -220,15 +234,11 @@ def _width_units(mapping: dict[str, str], crs: CRS, options: ImportOptions, repo
     return METRES_PER["feet"]
 
 
-def _label(row: dict[str, Any], mapping: dict[str, str], index: int) -> str:
-    column = mapping.get("source_id")
-    value = row.get(column) if column else None
+def _label_of(value: Any, column: str | None, index: int) -> str:
     return f"{column} {value}" if value not in (None, "") else f"row {index + 1}"
 
 
-def _source_id(row: dict[str, Any], mapping: dict[str, str]) -> str | None:
-    column = mapping.get("source_id")
-    value = row.get(column) if column else None
+def _source_id_of(value: Any) -> str | None:
     if isinstance(value, float) and value == int(value):
         value = int(value)
     if value is None or not str(value).strip():
@@ -236,6 +246,8 @@ def _source_id(row: dict[str, Any], mapping: dict[str, str]) -> str | None:
     return str(value).strip()[:120]
 
 
+_TYPE_NAMES = ["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
+               "GeometryCollection"]  # by shapely.get_type_id
 _TYPE_IDS = {"POINT": 0, "MULTILINESTRING": 5, "MULTIPOLYGON": 6}  # shapely.get_type_id
 
 
@@ -251,8 +263,12 @@ def _storable_at_once(geometries: list[BaseGeometry | None], crs: CRS, kind: Lay
     made = np.full(len(found), None, dtype=object)
     if crs != WGS84:
         made[ready] = shapely.transform(found[ready], transformer(crs).transform, interleaved=False)
-    else:
-        made[ready] = shapely.force_2d(found[ready])
+    else:  # only the geometries with Z or M need a 2-D copy
+        flat = found[ready]
+        high = shapely.has_z(flat) | shapely.has_m(flat)
+        if high.any():
+            flat[high] = shapely.force_2d(flat[high])
+        made[ready] = flat
     if kind.storage_type == "MULTILINESTRING":
         parts, owner = shapely.get_parts(made[ready], return_index=True)
         ready[np.flatnonzero(ready)[owner[~(shapely.length(parts) > 0)]]] = False
@@ -263,12 +279,76 @@ def _storable_at_once(geometries: list[BaseGeometry | None], crs: CRS, kind: Lay
     return [geometry if ok else None for geometry, ok in zip(made, ready, strict=True)]
 
 
-def _check_row(kind: LayerKind, row: dict[str, Any], geometry: BaseGeometry | None, label: str,
+class _Failed:
+    """A value's reader raised ``error`` (kept to be raised again for every row with that value)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: ValueProblem | ValueWarning) -> None:
+        self.error = error
+
+
+def _read_column(spec: fields.FieldSpec, values: list[Any]) -> list[Any]:
+    """``spec.read`` of every value (or ``_Failed``), each distinct value read once. Floats are read
+    one by one (0.0 and -0.0 are equal keys but not the same value)."""
+    seen: dict[tuple[type, Any], Any] = {}
+    read = spec.read
+    out = []
+    for value in values:
+        kind = type(value)
+        key = (kind, value)
+        try:
+            done = seen[key] if kind is not float else _MISSING
+        except KeyError:
+            done = _MISSING
+        except TypeError:  # an unhashable value (a list): read it as it comes
+            done = _MISSING
+            key = None  # type: ignore[assignment]
+        if done is _MISSING:
+            try:
+                done = read(value)
+            except (ValueProblem, ValueWarning) as error:
+                done = _Failed(error)
+            if key is not None and kind is not float:
+                seen[key] = done
+        out.append(done)
+    return out
+
+
+_MISSING = object()
+
+
+def _attribute_rows(table: SourceTable, own_export: bool) -> Iterator[dict[str, Any]]:
+    """Each row's attributes as the layer keeps them: a Groundwork export's ``src_`` columns under their
+    own names, else every column as read."""
+    if isinstance(table.rows, Rows):
+        if own_export:
+            kept = [(c[len(fields.OWN_SOURCE_PREFIX):], fields.own_column(table.rows.column(c),
+                                                                          from_text=table.format == "csv"))
+                    for c in table.columns if c.startswith(fields.OWN_SOURCE_PREFIX)]
+            names = [name for name, _ in kept]
+            for values in zip(*(values for _, values in kept), strict=True):
+                yield dict(zip(names, values, strict=True))
+            if not kept:
+                for _ in range(len(table.rows)):
+                    yield {}
+            return
+        for values in zip(*table.rows.values, strict=True):
+            yield dict(zip(table.rows.columns, values, strict=True))
+        if not table.rows.columns:
+            for _ in range(len(table.rows)):
+                yield {}
+        return
+    for row in table.rows:
+        yield fields.own_attributes(row, from_text=table.format == "csv") if own_export else dict(row)
+
+
+def _check_row(kind: LayerKind, index: int, read: dict[str, list[Any]], geometry: BaseGeometry | None, label: str,
                mapping: dict[str, str], readers: dict[str, fields.FieldSpec], constants: dict[str, Any],
                crs: CRS, metres_per_width_unit: float, report: ImportReport, *,
                storable: BaseGeometry | None = None) -> FeatureRecord | None:
-    """The row's record, or None with the reasons in ``report``; ``storable``: its geometry made storable
-    already (``_storable_at_once``)."""
+    """Row ``index``'s record, or None with the reasons in ``report``; ``read``: each mapped field's values
+    as read (``_read_column``); ``storable``: its geometry made storable already (``_storable_at_once``)."""
     if storable is None:
         if geometry is None or geometry.is_empty:
             report.reject(label, "has no geometry (empty or missing)", "geometry")
@@ -291,14 +371,16 @@ def _check_row(kind: LayerKind, row: dict[str, Any], geometry: BaseGeometry | No
             if spec.default is not None:
                 values[name] = spec.default
             continue
-        try:
-            values[name] = spec.read(row.get(column))
-        except ValueProblem as problem:
-            report.reject(label, f"{problem} (column {column})", name)
-            rejected = True
-        except ValueWarning as warning:
-            report.warn(label, str(warning), name)
-            values[name] = spec.default
+        value = read[name][index]
+        if type(value) is _Failed:
+            if isinstance(value.error, ValueProblem):
+                report.reject(label, f"{value.error} (column {column})", name)
+                rejected = True
+            else:
+                report.warn(label, str(value.error), name)
+                values[name] = spec.default
+        else:
+            values[name] = value
         if values.get(name) is None and spec.default is not None:
             values[name] = spec.default
     if rejected:

@@ -487,6 +487,12 @@ def own_attributes(row: dict[str, Any], *, from_text: bool = False) -> dict[str,
     return attributes
 
 
+def own_column(values: list[Any], *, from_text: bool = False) -> list[Any]:
+    """``own_attributes`` of one ``src_`` column's values, all at once."""
+    restored = [restored_cell(value) for value in values]
+    return [_typed(value) for value in restored] if from_text else restored
+
+
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 
 

@@ -14,9 +14,8 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlmodel import Session, col, select
 
 from app.importers import lengths, place
@@ -29,6 +28,9 @@ from app.layers.store import LayerWriteError, write_layer
 from app.settings import ImportSettings
 from models.accounts import User
 from models.layers import Layer
+
+if TYPE_CHECKING:
+    import httpx
 
 Stage = Callable[[str, int, int], None]  # (stage, done, total): reading, checking, writing
 PREVIEW_ROWS = 10
@@ -116,7 +118,7 @@ def preview(source: str, options: ImportOptions, *, settings: ImportSettings, wo
         _band_scheme(session, options)
     table, checked = _read_and_check(source, options, settings=settings, work_dir=work_dir, transport=transport,
                                      stage=None, name=name)
-    result = Preview(checked.report, table.columns, table.rows[:PREVIEW_ROWS], checked.mapping,
+    result = Preview(checked.report, table.columns, list(table.rows[:PREVIEW_ROWS]), checked.mapping,
                      records=checked.records)
     if session is None:
         return result

@@ -8,11 +8,11 @@ import json
 import math
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
-import httpx
 import numpy as np
 import pyogrio
 import shapely
@@ -21,22 +21,65 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from app.geometry import GeometryError, parse_crs
-from app.importers import archives, csv_files, remote
+from app.importers import archives, csv_files
 from app.importers.report import ImportFailed
 from app.settings import ImportSettings
+
+if TYPE_CHECKING:  # httpx is loaded only to fetch a URL
+    import httpx
 
 GEOJSON = (".geojson", ".json")
 READABLE = (".shp", ".gpkg", ".csv", *GEOJSON)
 
 
+class Rows(Sequence[dict[str, Any]]):
+    """A table's rows kept as its columns (one list of values each); a row's dict is made only when
+    it is asked for, so reading a large file holds one Python list per column, not a dict per row."""
+
+    def __init__(self, columns: list[str], values: list[list[Any]], count: int) -> None:
+        self.columns, self.values, self.size = columns, values, count
+        self._by_name = dict(zip(columns, values, strict=True))
+
+    def column(self, name: str) -> list[Any]:
+        """Every row's value of ``name`` (None for a column the table does not have)."""
+        found = self._by_name.get(name)
+        return found if found is not None else [None] * self.size
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.size))]
+        if index < 0:
+            index += self.size
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        return {column: values[index] for column, values in zip(self.columns, self.values, strict=True)}
+
+
+def column_values(rows: Sequence[dict[str, Any]], name: str) -> list[Any]:
+    """Every row's value of column ``name`` (None where a row lacks it)."""
+    if isinstance(rows, Rows):
+        return rows.column(name)
+    return [row.get(name) for row in rows]
+
+
 @dataclass
 class SourceTable:
-    """A source as read: its columns, one dict of values and one geometry (or None) per row."""
+    """A source as read: its columns, one dict of values (``Rows``: made when asked for) and one
+    geometry (or None) per row."""
 
     name: str
     format: str  # geojson, csv, shapefile, geopackage
     columns: list[str]
-    rows: list[dict[str, Any]]
+    rows: Sequence[dict[str, Any]]
     geometries: list[BaseGeometry | None]
     crs: CRS | None
     notes: list[str] = field(default_factory=list)
@@ -47,6 +90,8 @@ def read_source(source: str, *, work_dir: Path, settings: ImportSettings, layer:
     """Read a file path or an http(s) URL. Downloads and unpacked zips go under ``work_dir``;
     ``name`` is what reports call the source (default: the URL or the file's name)."""
     if source.startswith(("http://", "https://")):
+        from app.importers import remote
+
         path, notes = remote.fetch(source, work_dir / "download", settings=settings, transport=transport)
         table = read_file(path, work_dir=work_dir, settings=settings, layer=layer, display_name=name or source)
         table.notes[:0] = notes
@@ -60,6 +105,7 @@ def read_file(path: Path, *, work_dir: Path, settings: ImportSettings, layer: st
     if not path.exists():
         raise ImportFailed(f"{path} does not exist.")
     suffix = path.suffix.lower()
+    objects = None
     if suffix == ".zip":
         files = archives.extract_zip(path, work_dir / "unzipped", max_bytes=settings.max_unzipped_mb * 1_000_000)
         data_file = choose_data_file(files, name, layer)
@@ -84,28 +130,39 @@ def read_file(path: Path, *, work_dir: Path, settings: ImportSettings, layer: st
         data = path.read_bytes()
         _check_json_depth(data, name, settings.max_json_depth)
         _check_declared_crs(data, name)
+        objects = data.count(b"{")  # features are objects: no more features than this
         del data  # GDAL reads the file itself
     elif suffix not in READABLE:
         raise ImportFailed(f"{name}: cannot read {suffix or 'files without an extension'}; give a GeoJSON, CSV, "
                            "Shapefile (.shp or .zip) or GeoPackage (.gpkg).")
-    return _read_with_gdal(path, name, layer, settings)
+    return _read_with_gdal(path, name, layer, settings, objects=objects)
 
 
 _INNERMOST = re.compile(rb"\[\]|\{\}")
 
 
+_CHUNK = 1 << 20
+
+
 def _check_json_depth(data: bytes, name: str, max_depth: int) -> None:
     """Refuse JSON nested deeper than ``max_depth`` before any parser recurses into it. The brackets
     outside strings are kept (escaped quotes and backslashes blanked, then a bracket is in a string
-    when an odd number of quotes comes before it; all at C speed), then innermost pairs peeled off
-    one level per pass; a GeoJSON feature collection is about eight levels deep."""
+    when an odd number of quotes comes before it; all at C speed, a megabyte at a time so the scan
+    needs little memory), then innermost pairs peeled off one level per pass; a GeoJSON feature
+    collection is about eight levels deep."""
     if b"\\" in data:
         data = data.replace(b"\\\\", b"__").replace(b'\\"', b"__")
     text = np.frombuffer(data, dtype=np.uint8)
-    folded = text | 0x20  # [ and ] fold onto { and }
-    at = np.flatnonzero((folded == ord("{")) | (folded == ord("}")))
-    outside = np.searchsorted(np.flatnonzero(text == ord('"')), at) % 2 == 0
-    brackets = text[at[outside]].tobytes()
+    kept, quotes = [], 0
+    for start in range(0, len(text), _CHUNK):
+        chunk = text[start:start + _CHUNK]
+        folded = chunk | 0x20  # [ and ] fold onto { and }
+        at = np.flatnonzero((folded == ord("{")) | (folded == ord("}")))
+        found = np.flatnonzero(chunk == ord('"'))
+        kept.append(chunk[at[(np.searchsorted(found, at) + quotes) % 2 == 0]].tobytes())
+        quotes += len(found)
+    brackets = b"".join(kept)
+    del kept
     for _ in range(max_depth):
         peeled = _INNERMOST.sub(b"", brackets)
         if not peeled or peeled == brackets:
@@ -179,7 +236,10 @@ def _check_shapefile(path: Path, name: str) -> None:
                 from error
 
 
-def _read_with_gdal(path: Path, name: str, layer: str | None, settings: ImportSettings) -> SourceTable:
+def _read_with_gdal(path: Path, name: str, layer: str | None, settings: ImportSettings, *,
+                    objects: int | None = None) -> SourceTable:
+    """``objects``: at least as many as the file's features (a GeoJSON's braces), so the reader does not
+    set aside room for the whole feature limit (it fills that room before reading a feature)."""
     notes: list[str] = []
     # GDAL parses a whole GeoJSON file each time it opens one: read it once, counting as it reads.
     one_layer = path.suffix.lower() in GEOJSON and layer is None
@@ -201,8 +261,10 @@ def _read_with_gdal(path: Path, name: str, layer: str | None, settings: ImportSe
             if not one_layer:
                 _check_feature_count(int(pyogrio.read_info(path, layer=layer, force_feature_count=True)
                                          .get("features") or 0), name, settings)
+            cap = settings.max_features + 1
             meta, _, wkb, values = pyogrio.raw.read(path, layer=layer, datetime_as_string=True,
-                                                    max_features=settings.max_features + 1)
+                                                    max_features=max(1, min(cap, objects)) if objects is not None
+                                                    else cap)
             if len(wkb) > settings.max_features:  # how many there are, for the message
                 _check_feature_count(int(pyogrio.read_info(path, layer=layer, force_feature_count=True)
                                          .get("features") or 0), name, settings)
@@ -214,11 +276,12 @@ def _read_with_gdal(path: Path, name: str, layer: str | None, settings: ImportSe
     if any("Measured (M)" in str(w.message) for w in caught):
         notes.append("Measured (M) coordinates were dropped.")
     columns = [str(c) for c in meta["fields"]]
-    lists = [_plain(array) for array in values]
-    rows = [{column: lists[j][i] for j, column in enumerate(columns)} for i in range(len(wkb))]
-    geometries = [g if isinstance(g, BaseGeometry) else None
-                  for g in shapely.from_wkb(np.asarray(wkb, dtype=object), on_invalid="ignore")]
-    if any(g is not None and g.has_z for g in geometries):
+    rows = Rows(columns, [_plain(array) for array in values], len(wkb))
+    del values
+    found = shapely.from_wkb(np.asarray(wkb, dtype=object), on_invalid="ignore")
+    del wkb
+    geometries = found.tolist()
+    if bool(shapely.has_z(found).any()):
         notes.append("Z (height) coordinates were dropped; the map is 2-D.")
     crs = _crs(meta.get("crs"), name)
     suffix = path.suffix.lower()
