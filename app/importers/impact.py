@@ -76,20 +76,24 @@ class ImportImpact:
         return asdict(self)
 
 
-def _current(session: Session, kind: LayerKind) -> list[dict[str, Any]]:
-    """The layer's features as stored: their columns and geometry (WKB)."""
+def _current(session: Session, kind: LayerKind, names: set[str]) -> list[dict[str, Any]]:
+    """The layer's features as stored: their id, key, the columns among ``names`` (those the import compares)
+    and geometry (WKB)."""
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
-    columns = [c for c in table.columns if c.name not in ("geom", "attributes", "district_id", "tract_id")]
+    wanted = {"id", "source_id", *names} - {"geom", "attributes", "district_id", "tract_id"}
+    columns = [c for c in table.columns if c.name in wanted]
+    keys = [c.name for c in columns] + ["wkb"]
     query = select(*columns, func.ST_AsBinary(table.c.geom).label("wkb"))
-    return [dict(row._mapping) for row in session.execute(query)]
+    return [dict(zip(keys, row, strict=True)) for row in session.connection().execute(query)]
 
 
 def assess(*, session: Session, kind: LayerKind, checked: Checked, append: bool) -> ImportImpact:
     """What importing ``checked`` would do. Gives records without ids of their own the keys of the
     assets they match (so call it before writing, once)."""
-    rows = _current(session, kind)
-    impact = ImportImpact(kind=kind.value, current=len(rows))
     records = checked.records
+    compared = {name for record in records for name in record.fields}
+    rows = _current(session, kind, compared | {"street_name"})
+    impact = ImportImpact(kind=kind.value, current=len(rows))
     if kind.is_asset and not checked.keyed:  # appended features without ids are new ones, never matches
         geometries = shapely.from_wkb([bytes(r["wkb"]) for r in rows]) if rows and not append else []
         current = [CurrentAsset(r["source_id"], g, r.get("street_name"))
@@ -105,7 +109,11 @@ def assess(*, session: Session, kind: LayerKind, checked: Checked, append: bool)
             impact.added += 1
             continue
         before_after.append((old, record.fields))
-        same_fields = all(_same(old.get(name), value) for name, value in record.fields.items() if name in old)
+        same_fields = True
+        for name, value in record.fields.items():
+            if name in old and not _same(old[name], value):
+                same_fields = False
+                break
         same_place = bytes(old["wkb"]) == new_wkb[index] or shapely.equals_exact(
             shapely.from_wkb(bytes(old["wkb"])), record.geometry, tolerance=1e-7)
         if same_fields and same_place:
@@ -122,7 +130,12 @@ def assess(*, session: Session, kind: LayerKind, checked: Checked, append: bool)
     return impact
 
 
+_EXACT = frozenset({str, int, bool, type(None)})
+
+
 def _same(old: Any, new: Any) -> bool:
+    if type(old) in _EXACT and type(new) in _EXACT:
+        return bool(old == new)
     if isinstance(old, float) or isinstance(new, float):
         return old is not None and new is not None and abs(float(old) - float(new)) < 1e-6
     if isinstance(old, date) or isinstance(new, date):

@@ -18,7 +18,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 from sqlmodel import Session, col, select
 
-from app.geometry import bounds_centre, buffer_m, geodesic_distance_m, representative_point
+from app.geometry import bounds_centre, buffer_m, geodesic_distance_m, representative_points
 from app.importers.report import ImportFailed, ImportReport
 from app.layers.store import FeatureRecord
 from models.layers import District, Layer, LayerKind
@@ -60,7 +60,7 @@ def _size_m(area: BaseGeometry) -> float:
 
 
 def share_inside(records: Sequence[FeatureRecord], area: CityArea) -> float:
-    points = [representative_point(r.geometry) for r in records]
+    points = representative_points([r.geometry for r in records])
     inside = shapely.contains_xy(area.shape, np.array([p.x for p in points]), np.array([p.y for p in points]))
     return float(np.count_nonzero(inside)) / len(points) if points else 1.0
 
