@@ -221,6 +221,12 @@ def _keep_row_ids(session: Session, kind: LayerKind, rows: list[dict[str, Any]])
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
     keys = [r["source_id"] for r in rows if r.get("source_id") is not None]
     known: dict[str, int] = {}
+    if len(keys) > _BATCH:  # many keys: one pass over the layer's keys, not a query per batch of them
+        wanted = set(keys)
+        every = session.connection().execute(select(table.c.source_id, table.c.id)
+                                             .where(table.c.source_id.is_not(None)))
+        known.update({key: int(row_id) for key, row_id in every if key in wanted})
+        keys = []
     for start in range(0, len(keys), _BATCH):
         found = session.execute(select(table.c.source_id, table.c.id)
                                 .where(table.c.source_id.in_(keys[start:start + _BATCH])))
