@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 import typer
 import uvicorn
+from uvicorn.config import LOG_LEVELS
 
 from app import migrate
 from app.commands import console, fail
 from app.db import SpatiaLiteMissing, make_engine
+from app.serving import HttpProtocol
 from app.settings import Settings, get_settings
 
 
@@ -63,6 +66,9 @@ def register(cli: typer.Typer) -> None:
         trusted = settings.security.trusted_proxies
         # X-Forwarded-For/-Proto count only from GROUNDWORK_SECURITY__TRUSTED_PROXIES (none by default), for
         # uvicorn (the scheme behind TLS) as for the application (app.security.client_address).
+        # HttpProtocol: uvicorn's httptools protocol sending a response of known length in one write
+        # (app/serving.py). The access log's line is only worked out where the log level prints it.
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                    reload=reload, log_level=settings.log_level, proxy_headers=bool(trusted),
-                    forwarded_allow_ips=",".join(trusted) if trusted else None)
+                    reload=reload, log_level=settings.log_level, http=HttpProtocol,
+                    access_log=LOG_LEVELS.get(settings.log_level, logging.INFO) <= logging.INFO,
+                    proxy_headers=bool(trusted), forwarded_allow_ips=",".join(trusted) if trusted else None)
