@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
@@ -25,7 +26,7 @@ from app.mail_sender import MailSender
 from app.migrate import ensure_current
 from app.navigation import Navigation
 from app.security import signing_secret
-from app.settings import PROJECT_ROOT, Settings, get_settings
+from app.settings import PROJECT_ROOT, Settings, TileSettings, get_settings
 from app.tiles.fastpath import TileFastPath
 from app.tiles.service import TileServer
 from app.web import CSRFError, render, verify_csrf, viewer_language, wants_html
@@ -69,6 +70,19 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class Groundwork(FastAPI):
+    """The application. A tile request meets the lean path (app/tiles/fastpath.py) before anything
+    else runs: no middleware, no FastAPI wrapper (error page, body limit, telemetry check); what the
+    lean path does not answer goes on to all of them."""
+
+    def __init__(self, *, tiles: TileServer, tile_settings: TileSettings, **options: Any) -> None:
+        super().__init__(**options)
+        self.tile_fast_path = TileFastPath(super().__call__, server=tiles, tiles=tile_settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.tile_fast_path(scope, receive, send)
 
 
 def _problem(status: int, title: str, detail: str) -> JSONResponse:
@@ -148,7 +162,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         tiles.close()
         engine.dispose()
 
-    app = FastAPI(
+    app = Groundwork(
+        tiles=tiles,
+        tile_settings=settings.tiles,
         title=f"{settings.site_name} API",
         version="1",
         description="Condition layers, proposals, the program and the ballot list.",
@@ -172,7 +188,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         https_only=settings.security.https_only_cookies,
     )
     app.add_middleware(SecurityHeaders, settings=settings)
-    app.add_middleware(TileFastPath, server=tiles, tiles=settings.tiles)  # outermost: before sessions
     _install_error_handlers(app)
 
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")

@@ -1,4 +1,5 @@
-"""The lean path for tile requests: an ASGI middleware in front of the whole application.
+"""The lean path for tile requests, in front of the whole application (app.main.Groundwork calls it
+before FastAPI and any middleware).
 
 A ``GET /tiles/{layer}/{z}/{x}/{y}.mvt`` whose layer versions are fresh in memory
 (app/tiles/versions.py) is answered here with no session, no CSRF and no dependencies: ``304``
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 class TileFastPath:
     def __init__(self, app: ASGIApp, *, server: TileServer, tiles: TileSettings) -> None:
         self.app, self.server, self.tiles = app, server, tiles
+        self.encoder = encoder_key(tiles=tiles, dialect=server.dialect)  # fixed for the app's life
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not (match := TILE_PATH.fullmatch(scope["path"])):
@@ -76,8 +78,8 @@ class TileFastPath:
     def _remembered(self, layer_id: str, version: LayerVersion, z: int, x: int, y: int) -> HotTile | None:
         if self.server.memory is None:
             return None
-        encoder = encoder_key(tiles=self.tiles, dialect=self.server.dialect)
-        return self.server.memory.get(memory_key(layer_id=layer_id, version=version, encoder=encoder, z=z, x=x, y=y))
+        return self.server.memory.get(memory_key(layer_id=layer_id, version=version, encoder=self.encoder,
+                                                 z=z, x=x, y=y))
 
     async def _fetch(self, versions: dict[str, LayerVersion], layer_id: str, z: int, x: int, y: int,
                      requested: str | None) -> HotTile | None:

@@ -23,6 +23,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import event, select
@@ -41,7 +42,7 @@ class LayerVersion:
     revision: int
     key: str | None
 
-    @property
+    @cached_property  # asked for on every tile request
     def tag(self) -> str:
         """What tile URLs and cache entries carry, e.g. ``12-3f9a0c5e1b2d``."""
         return f"{self.revision}-{self.key}" if self.key else str(self.revision)
