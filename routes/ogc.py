@@ -87,19 +87,20 @@ def items(collection_id: str, request: Request, session: SessionDep, f: str | No
         query = features.parse_query(spec, params)
     except features.BadQuery as error:
         raise HTTPException(400, str(error)) from None
-    etag = features.etag(spec=spec, revision=features.revision(session=session, spec=spec), url=str(request.url))
+    state = features.layer_state(session=session, spec=spec)
+    etag = features.etag(spec=spec, revision=state.revision, url=str(request.url))
     headers = {"ETag": etag, "Cache-Control": REVALIDATE}
     if not html and etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     time_stamp = datetime.now(UTC).isoformat(timespec="seconds")
     if html:
-        page = features.items(session=session, spec=spec, query=query)
+        page = features.items(session=session, spec=spec, query=query, state=state)
         document = documents.items_document(spec=spec, page=page, base=_base(request), params=params,
                                             time_stamp=time_stamp)
         pages = documents.pager(spec=spec, page=page, base=_base(request), params=params, html=True)
         return render(request, "ogc/items.html", {"doc": document, "spec": spec, "page": page, "pages": pages,
                                                   "columns": features.property_names(spec), "params": params})
-    text = features.items_text(session=session, spec=spec, query=query)
+    text = features.items_text(session=session, spec=spec, query=query, state=state)
     return StreamingResponse(documents.encode_items(spec=spec, page=text, base=_base(request), params=params,
                                                     time_stamp=time_stamp),
                              media_type=documents.GEOJSON, headers=headers)

@@ -6,7 +6,7 @@ Every href is absolute, from the request's base URL, so clients behind any host 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -165,10 +165,11 @@ def _feature_json(feature: dict[str, Any]) -> str:
     return head + body + ("," + _ENCODER.encode(rest)[1:] if rest else "}")
 
 
-def encode_items(*, spec: LayerSpec, page: ItemsText, base: str, params: dict[str, str],
-                 time_stamp: str) -> Iterator[bytes]:
+async def encode_items(*, spec: LayerSpec, page: ItemsText, base: str, params: dict[str, str],
+                       time_stamp: str) -> AsyncIterator[bytes]:
     """A page of features written by the database, streamed a few hundred at a time: the same
-    document as ``encode(items_document(...))``."""
+    document as ``encode(items_document(...))``. Asynchronous: each piece is only joined text, so it
+    is written on the event loop rather than handed to a worker thread and back."""
     yield b'{"type":"FeatureCollection","features":['
     features = page.features
     for start in range(0, len(features), _CHUNK):

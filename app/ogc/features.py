@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, TypeDecorator, func, literal_column, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Integer, Select, TypeDecorator, case, func, literal_column, select, text, true
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlmodel import Session
 
 from app.layers.search import Box, intersects_box
@@ -162,9 +162,25 @@ def _conditions(session: Session, spec: LayerSpec, query: ItemsQuery) -> list[Co
     return conditions
 
 
+@dataclass(frozen=True)
+class LayerState:
+    """One state of a layer's data: its revision and the key the database gives each revision
+    (``tile_key``, migration 0013), which every write changes."""
+
+    revision: int = 0
+    tile_key: str | None = None
+
+
+_LAYER = Layer.__table__  # type: ignore[attr-defined]
+
+
+def layer_state(*, session: Session, spec: LayerSpec) -> LayerState:
+    row = session.execute(select(_LAYER.c.revision, _LAYER.c.tile_key).where(_LAYER.c.kind == spec.id)).first()
+    return LayerState(row.revision, row.tile_key) if row else LayerState()
+
+
 def revision(*, session: Session, spec: LayerSpec) -> int:
-    layer = session.get(Layer, spec.id)
-    return layer.revision if layer else 0
+    return layer_state(session=session, spec=spec).revision
 
 
 def etag(*, spec: LayerSpec, revision: int, url: str) -> str:
@@ -177,13 +193,12 @@ _MATCHED_KEPT = 1024
 
 
 def _number_matched(session: Session, spec: LayerSpec, query: ItemsQuery,
-                    conditions: list[ColumnElement[bool]]) -> int:
+                    conditions: list[ColumnElement[bool]], state: LayerState) -> int:
     """How many features the query matches, counted once per state of the layer (its revision and
     the database's key for it, which every write changes): on a large layer the count costs a good
     share of a page."""
-    layer = session.get(Layer, spec.id)
-    key = None if layer is None or layer.tile_key is None else (
-        str(session.get_bind().engine.url), spec.id, layer.revision, layer.tile_key, query.bbox,
+    key = None if state.tile_key is None else (
+        str(session.get_bind().engine.url), spec.id, state.revision, state.tile_key, query.bbox,
         tuple((queryable.name, value) for queryable, value in query.filters))
     if key is not None and key in _MATCHED:
         return _MATCHED[key]
@@ -195,25 +210,39 @@ def _number_matched(session: Session, spec: LayerSpec, query: ItemsQuery,
     return matched
 
 
-def items(*, session: Session, spec: LayerSpec, query: ItemsQuery) -> ItemsPage:
+def _page(spec: LayerSpec, query: ItemsQuery, conditions: list[ColumnElement[bool]], rows: Select[Any]) -> Select[Any]:
+    """The page's rows in id order. Deep pages start from the id the offset lands on, found in the
+    primary key's index alone, so the rows skipped are never read from the table."""
     table = spec.table
+    rows = rows.where(*conditions)
+    if query.offset:
+        first = (select(table.c.id).where(*conditions).order_by(table.c.id).offset(query.offset).limit(1)
+                 .scalar_subquery())
+        rows = rows.where(table.c.id >= first)
+    return rows.order_by(table.c.id).limit(query.limit)
+
+
+def items(*, session: Session, spec: LayerSpec, query: ItemsQuery, state: LayerState | None = None) -> ItemsPage:
     conditions = _conditions(session, spec, query)
-    matched = _number_matched(session, spec, query, conditions)
-    rows = session.execute(_select(session, spec).where(*conditions).order_by(table.c.id)
-                           .limit(query.limit).offset(query.offset)).all()
+    state = state or layer_state(session=session, spec=spec)
+    matched = _number_matched(session, spec, query, conditions, state)
+    rows = session.execute(_page(spec, query, conditions, _select(session, spec))).all()
     return ItemsPage(matched, query, _features(spec, rows))
 
 
-def items_text(*, session: Session, spec: LayerSpec, query: ItemsQuery) -> ItemsText:
+def items_text(*, session: Session, spec: LayerSpec, query: ItemsQuery,
+               state: LayerState | None = None) -> ItemsText:
     """The same page as ``items``, each feature written as GeoJSON by the database (PostGIS's
     ``ST_AsGeoJSON`` and ``to_json``, SpatiaLite's ``AsGeoJSON`` and JSON1): no row becomes Python values."""
-    table = spec.table
     conditions = _conditions(session, spec, query)
-    matched = _number_matched(session, spec, query, conditions)
-    page = (select(table).where(*conditions).order_by(table.c.id).limit(query.limit).offset(query.offset)
-            .subquery(FEATURE_ALIAS))  # the page's rows first: only they are written as JSON
-    texts = session.execute(select(literal_column(feature_sql(spec, session.get_bind().dialect.name)))
-                            .select_from(page).order_by(page.c.id)).scalars().all()
+    state = state or layer_state(session=session, spec=spec)
+    matched = _number_matched(session, spec, query, conditions, state)
+    page = _page(spec, query, conditions, select(spec.table)).subquery(FEATURE_ALIAS)  # only its rows are written
+    dialect = session.get_bind().dialect.name
+    keys = _source_keys(session, spec, state) if dialect == "postgresql" else None
+    written: Any = (literal_column(feature_sql(spec, dialect)) if keys is None
+                    else _feature_naming_keys(spec, keys, state))
+    texts = session.execute(select(written).select_from(page).order_by(page.c.id)).scalars().all()
     return ItemsText(matched, query, list(texts))
 
 
@@ -253,10 +282,11 @@ def _select(session: Session, spec: LayerSpec) -> Any:
 FEATURE_ALIAS = "feature"
 
 
-def feature_sql(spec: LayerSpec, dialect: str) -> str:
+def feature_sql(spec: LayerSpec, dialect: str, attributes: str | None = None) -> str:
     """SQL writing a row of ``spec.table`` (aliased ``feature``) as the GeoJSON Feature ``_features``
     makes of it: the same members in the same order, the same property types (a float keeps its
-    decimal point), the source's attributes after the normalized columns as ``src_<name>``."""
+    decimal point), the source's attributes after the normalized columns as ``src_<name>``
+    (``attributes``: SQL writing them, ``_attributes_sql``'s by default)."""
     postgres = dialect == "postgresql"
     geojson = "ST_AsGeoJSON" if postgres else "AsGeoJSON"
     parts = [_sql_string('{"type":"Feature","id":'), _sql_value("id", Integer(), postgres),
@@ -265,7 +295,7 @@ def feature_sql(spec: LayerSpec, dialect: str) -> str:
     for index, c in enumerate(c for c in _columns(spec) if c.name != "id"):
         parts.append(_sql_string(("," if index else "") + json.dumps(c.name) + ":"))
         parts.append(_sql_value(c.name, c.type, postgres))
-    parts += [_attributes_sql(postgres), "'}}'"]
+    parts += [attributes or _attributes_sql(postgres), "'}}'"]
     return "(" + " || ".join(parts) + ")"
 
 
@@ -317,6 +347,57 @@ def _attributes_sql(postgres: bool) -> str:
             f"WHEN 'integer' THEN atom WHEN 'object' THEN json_quote(value) WHEN 'array' THEN json_quote(value) "
             f"ELSE type END, '') "
             f"FROM json_each(CASE json_type({attributes}) WHEN 'object' THEN {attributes} END)), '')")
+
+
+_KEYS: dict[tuple[str, str, str], tuple[tuple[str, bool], ...] | None] = {}
+_KEYS_NAMED = 64  # a source with more attribute names than this is written by jsonb_each
+
+
+def _source_keys(session: Session, spec: LayerSpec, state: LayerState) -> tuple[tuple[str, bool], ...] | None:
+    """Every name the layer's source attributes use, in jsonb's order (shorter names first), each with
+    whether any feature's value for it is an object or a list; found once per state of the layer
+    (PostgreSQL). None when the layer has no known state, has changed since ``state`` or names too many."""
+    if state.tile_key is None:
+        return None
+    cache_key = (str(session.get_bind().engine.url), spec.id, state.tile_key)
+    if cache_key in _KEYS:
+        return _KEYS[cache_key]
+    table = spec.table
+    each = (func.jsonb_each(case((func.jsonb_typeof(table.c.attributes) == "object", table.c.attributes)))
+            .table_valued("key", "value").lateral("each"))
+    per_key = (select(each.c.key, func.bool_or(func.jsonb_typeof(each.c.value).in_(("object", "array")))
+                      .label("nested"))
+               .select_from(table).join(each, true()).group_by(each.c.key).subquery())
+    named = select(func.jsonb_object_agg(per_key.c.key, per_key.c.nested)).scalar_subquery()
+    row = session.execute(select(_LAYER.c.tile_key, named).where(_LAYER.c.kind == spec.id)).first()
+    if row is None or row[0] != state.tile_key:  # written since: the next request finds the new names
+        return None
+    keys = tuple((row[1] or {}).items())  # a jsonb object's keys come out in jsonb's order
+    if len(_KEYS) >= _MATCHED_KEPT:
+        _KEYS.clear()
+    _KEYS[cache_key] = keys if len(keys) <= _KEYS_NAMED else None
+    return _KEYS[cache_key]
+
+
+def _feature_naming_keys(spec: LayerSpec, keys: tuple[tuple[str, bool], ...], state: LayerState) -> TextClause:
+    """``feature_sql`` with the source attributes written by name (``attributes -> 'SEG_ID'``, in the
+    order jsonb keeps them), not by ``jsonb_each`` on every row, which costs more than all the rest
+    of the feature. The names are those of ``state``: the query checks that the layer is still in
+    that state when it reads the page, and writes the page with ``jsonb_each`` if it is not."""
+    attributes = f"{FEATURE_ALIAS}.attributes"
+    written, names = [], {"layer_kind": spec.id, "layer_tile_key": state.tile_key}
+    for index, (key, nested) in enumerate(keys):
+        value = f"({attributes} -> CAST(:src_key_{index} AS TEXT))"
+        value_json = (f"CASE WHEN jsonb_typeof({value}) IN ('object', 'array') THEN to_json({value}::text)::text "
+                      f"ELSE {value}::text END") if nested else f"{value}::text"
+        written.append(f"CAST(:src_name_{index} AS TEXT) || {value_json}")  # NULL (left out) where the key is not
+        names[f"src_key_{index}"] = key
+        names[f"src_name_{index}"] = "," + json.dumps(SOURCE_PREFIX + key, ensure_ascii=False) + ":"
+    by_name = f"concat({', '.join(written)})" if written else "''"
+    same_state = "(SELECT layer.tile_key FROM layer WHERE layer.kind = :layer_kind) = :layer_tile_key"
+    return text(feature_sql(spec, "postgresql", attributes=f"CASE WHEN {same_state} THEN {by_name} "
+                                                           f"ELSE {_attributes_sql(postgres=True)} END")
+                ).bindparams(**names)
 
 
 def _plain(value: Any) -> Any:
