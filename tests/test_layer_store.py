@@ -8,6 +8,7 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, b
 from sqlmodel import Session, select
 
 from app.geometry import GEOD
+from app.layers import store
 from app.layers.store import FeatureRecord, LayerWriteError, write_layer
 from models.audit import AuditEvent
 from models.layers import District, Layer, LayerKind, PavementSegment, Streetlight
@@ -81,6 +82,33 @@ def test_assets_get_their_district_whichever_layer_comes_first(session: Session)
     assert session.get(Layer, "streetlight").revision == 2  # its tiles must revalidate
     district = session.exec(select(District).where(District.code == "1")).one()
     assert district.area_m2 == pytest.approx(abs(GEOD.geometry_area_perimeter(to_shape(district.geom))[0]))
+
+
+def test_new_boundaries_locate_every_asset_a_batch_at_a_time(session: Session, monkeypatch):
+    monkeypatch.setattr(store, "_LOCATE_ROWS", 2)  # five lights: three batches
+    lights = [FeatureRecord(Point(-83.405 + i * 0.004, 33.95), {"pole_id": f"P{i}"}, source_id=f"P{i}")
+              for i in range(4)] + [FeatureRecord(Point(-80.0, 30.0), {"pole_id": "far"}, source_id="far")]
+    write_layer(session=session, kind=LayerKind.streetlight, records=lights, source="lights", actor=None)
+    for _ in range(2):  # and the same again when the boundaries are imported a second time
+        write_layer(session=session, kind=LayerKind.district, records=_districts(), source="districts", actor=None)
+        names = {d.id: d.name for d in session.exec(select(District)).all()}
+        session.expire_all()
+        assigned = {s.pole_id: names.get(s.district_id) for s in session.exec(select(Streetlight)).all()}
+        assert assigned == {"P0": "District 1", "P1": "District 1", "P2": "District 1", "P3": "District 2",
+                            "far": None}
+
+
+def test_a_large_reimport_keeps_every_row_id(session: Session, monkeypatch):
+    monkeypatch.setattr(store, "_BATCH", 2)  # more keys than a batch: the layer's keys are read in one pass
+    write_layer(session=session, kind=LayerKind.pavement, records=[_segment(i, 50) for i in range(5)], source="a",
+                actor=None)
+    ids = {r.source_id: r.id for r in session.exec(select(PavementSegment)).all()}
+    write_layer(session=session, kind=LayerKind.pavement, records=[_segment(i, 60) for i in (4, 2, 0, 9)],
+                source="b", actor=None)
+    session.expire_all()
+    kept = {r.source_id: r.id for r in session.exec(select(PavementSegment)).all()}
+    assert {key: kept[key] for key in ("0", "2", "4")} == {key: ids[key] for key in ("0", "2", "4")}
+    assert set(kept) == {"0", "2", "4", "9"}
 
 
 def test_records_with_and_without_optional_fields_import_together(session: Session):

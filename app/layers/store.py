@@ -112,12 +112,17 @@ def _copy_value(value: Any) -> Any:
 
 
 def _copy(session: Session, table: Any, columns: list[str], rows: Iterable[list[Any]]) -> None:
-    """COPY rows into ``table`` on the session's own connection (inside its transaction)."""
+    """COPY rows (their columns, then the geometry) into ``table`` on the session's own connection (inside
+    its transaction)."""
+    _copy_into(session, table.name, [*columns, "geom"], rows)
+
+
+def _copy_into(session: Session, name: str, columns: list[str], rows: Iterable[list[Any]]) -> None:
     connection = session.connection().connection.driver_connection
     if connection is None:  # only after the pool invalidated it, never inside a live transaction
         raise RuntimeError("the session's database connection is closed")
-    names = ", ".join(f'"{c}"' for c in [*columns, "geom"])
-    with connection.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+    names = ", ".join(f'"{c}"' for c in columns)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -307,28 +312,58 @@ def _extent(session: Session, table: Any) -> tuple[float | None, float | None, f
     return tuple(None if v is None else float(v) for v in values)  # type: ignore[return-value]
 
 
-def _locate(session: Session, geometries: Sequence[BaseGeometry]) -> list[tuple[int | None, int | None]]:
+Areas = tuple[tuple[list[int], STRtree | None], tuple[list[int], STRtree | None]]
+_LOCATE_ROWS = 50_000  # features located at a time when the boundaries change: memory stays bounded
+
+
+def _areas(session: Session) -> Areas:
+    """The districts' and the census tracts' ids and their polygons' search trees."""
+    return _polygons(session, District), _polygons(session, CensusTract)
+
+
+def _locate(session: Session, geometries: Sequence[BaseGeometry],
+            areas: Areas | None = None) -> list[tuple[int | None, int | None]]:
     """The district and census tract ids containing a point on each geometry (None outside them all)."""
     points = representative_points(geometries)
-    districts = _containing(points, *_polygons(session, District))
-    tracts = _containing(points, *_polygons(session, CensusTract))
-    return list(zip(districts, tracts, strict=True))
+    districts, tracts = areas or _areas(session)
+    return list(zip(_containing(points, *districts), _containing(points, *tracts), strict=True))
 
 
 def _assign_areas(session: Session, kinds: Sequence[LayerKind]) -> None:
-    """Set each stored feature's district_id and tract_id anew (after the boundaries changed)."""
+    """Set each stored feature's district_id and tract_id anew (after the boundaries changed). Features are
+    located ``_LOCATE_ROWS`` at a time; on PostGIS the ids found are copied into a scratch table and each
+    layer is updated in one joined statement (not one statement per feature)."""
+    areas = _areas(session)
+    postgres = session.get_bind().dialect.name == "postgresql"
     for kind in kinds:
         table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
-        assets = session.execute(select(table.c.id, func.ST_AsBinary(table.c.geom))).all()
-        if not assets:
-            continue
-        located = _locate(session, list(shapely.from_wkb([bytes(wkb) for _, wkb in assets])))
-        updates = [{"asset_id": asset_id, "in_district": district_id, "in_tract": tract_id}
-                   for (asset_id, _), (district_id, tract_id) in zip(assets, located, strict=True)]
+        if postgres:
+            session.execute(text("CREATE TEMPORARY TABLE located_areas (id bigint PRIMARY KEY, district_id bigint, "
+                                 "tract_id bigint) ON COMMIT DROP"))
         statement = (update(table).where(table.c.id == bindparam("asset_id"))
                      .values(district_id=bindparam("in_district"), tract_id=bindparam("in_tract")))
-        for start in range(0, len(updates), _BATCH):
-            session.connection().execute(statement, updates[start:start + _BATCH])
+        last = None
+        while True:
+            query = select(table.c.id, func.ST_AsBinary(table.c.geom)).order_by(table.c.id).limit(_LOCATE_ROWS)
+            assets = session.connection().execute(query if last is None else query.where(table.c.id > last)).all()
+            if not assets:
+                break
+            last = assets[-1][0]
+            located = _locate(session, list(shapely.from_wkb([bytes(wkb) for _, wkb in assets])), areas)
+            if postgres:
+                _copy_into(session, "located_areas", ["id", "district_id", "tract_id"],
+                           ([asset_id, district_id, tract_id]
+                            for (asset_id, _), (district_id, tract_id) in zip(assets, located, strict=True)))
+                continue
+            updates = [{"asset_id": asset_id, "in_district": district_id, "in_tract": tract_id}
+                       for (asset_id, _), (district_id, tract_id) in zip(assets, located, strict=True)]
+            for start in range(0, len(updates), _BATCH):
+                session.connection().execute(statement, updates[start:start + _BATCH])
+        if postgres:
+            session.execute(text(f"UPDATE {table.name} AS feature SET district_id = located.district_id, "
+                                 "tract_id = located.tract_id FROM located_areas AS located "
+                                 "WHERE feature.id = located.id"))
+            session.execute(text("DROP TABLE located_areas"))
 
 
 def _polygons(session: Session, model: type[District] | type[CensusTract]) -> tuple[list[int], STRtree | None]:
