@@ -102,11 +102,13 @@ def create_user(
     display_name: str = "",
     role: Role = Role.resident,
     actor: User | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """An account made by staff tools (CLI, demo): no mailed link."""
+    """An account made by staff tools (CLI, demo): no mailed link. ``password_hash`` is ``password``'s
+    hash when the caller already holds it (the demo's one public sample password, hashed once)."""
     address, name = _check_new_account(settings, email, password, display_name)
-    user = _insert_user(session, address=address, name=name, password_hash=hash_password(password), role=role,
-                        actor=actor)
+    user = _insert_user(session, address=address, name=name, password_hash=password_hash or hash_password(password),
+                        role=role, actor=actor)
     session.commit()
     return user
 

@@ -17,6 +17,7 @@ are added too.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from app import accounts, participation, program
 from app.proposals import ProposalError, states
 from app.proposals.editor import ProposalInput, create_proposal, input_of, price, update_proposal
 from app.proposals.selection import AssetKey, segments_on_street
+from app.security import hash_password
 from app.settings import Settings
 from app.triage import review, scoring
 from models.accounts import Group, GroupMembership, GroupRole, Role, User
@@ -147,11 +149,18 @@ class DemoProposals:
 
 # -- accounts and groups ----------------------------------------------------------------------
 
+@functools.cache
+def _demo_password_hash() -> str:
+    """One Argon2 hash for every sample account: they share a public password, and hashing it 26 times
+    took most of the demo's seeding time."""
+    return hash_password(DEMO_PASSWORD)
+
+
 def _user(session: Session, settings: Settings, person: Person, role: Role, summary: DemoProposals) -> User:
     user = accounts.find_by_email(session=session, email=person.email)
     if user is None:
         user = accounts.create_user(session=session, settings=settings, email=person.email, password=DEMO_PASSWORD,
-                                    display_name=person.name, role=role)
+                                    display_name=person.name, role=role, password_hash=_demo_password_hash())
         summary.users_created += 1
     return user
 
