@@ -203,3 +203,12 @@ def test_the_somerville_resurvey_keeps_every_link_and_updates_conditions(session
         segment = session.get(PavementSegment, before[key][0])
         assert segment is not None and segment.source_id == key
         assert segment.pci == pytest.approx(max(before[key][1] - 5, 0))
+
+
+def test_a_shapefile_that_counts_fewer_features_than_it_has_is_still_read_whole(session: Session, settings,
+                                                                                 monkeypatch):
+    path = shared_file("somerville-2015-pavement", "BL_SEGMENTS_2015.shp")
+    counted = pyogrio.read_info
+    monkeypatch.setattr(pyogrio, "read_info", lambda *a, **k: {**counted(*a, **k), "features": 5})
+    result = _import(session, settings, "pavement", path, skip_invalid=True)
+    assert result.report.rows_read == 569 and _count(session, PavementSegment) == 567

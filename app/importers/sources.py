@@ -238,8 +238,9 @@ def _check_shapefile(path: Path, name: str) -> None:
 
 def _read_with_gdal(path: Path, name: str, layer: str | None, settings: ImportSettings, *,
                     objects: int | None = None) -> SourceTable:
-    """``objects``: at least as many as the file's features (a GeoJSON's braces), so the reader does not
-    set aside room for the whole feature limit (it fills that room before reading a feature)."""
+    """``objects``: about as many as the file's features, or more (a GeoJSON's braces; a Shapefile's or
+    GeoPackage's count), so the reader does not set aside room for the whole feature limit (it fills that
+    room before reading a feature); a file with more features than that is read again up to the limit."""
     notes: list[str] = []
     # GDAL parses a whole GeoJSON file each time it opens one: read it once, counting as it reads.
     one_layer = path.suffix.lower() in GEOJSON and layer is None
@@ -259,12 +260,15 @@ def _read_with_gdal(path: Path, name: str, layer: str | None, settings: ImportSe
         warnings.simplefilter("always")
         try:
             if not one_layer:
-                _check_feature_count(int(pyogrio.read_info(path, layer=layer, force_feature_count=True)
-                                         .get("features") or 0), name, settings)
+                objects = int(pyogrio.read_info(path, layer=layer, force_feature_count=True).get("features") or 0)
+                _check_feature_count(objects, name, settings)
+                objects = objects + 1 if objects > 0 else None
             cap = settings.max_features + 1
-            meta, _, wkb, values = pyogrio.raw.read(path, layer=layer, datetime_as_string=True,
-                                                    max_features=max(1, min(cap, objects)) if objects is not None
-                                                    else cap)
+            bound = cap if objects is None else max(1, min(cap, objects))
+            meta, _, wkb, values = pyogrio.raw.read(path, layer=layer, datetime_as_string=True, max_features=bound)
+            if len(wkb) == bound < cap:  # more features than counted: read them all, up to the limit
+                meta, _, wkb, values = pyogrio.raw.read(path, layer=layer, datetime_as_string=True,
+                                                        max_features=cap)
             if len(wkb) > settings.max_features:  # how many there are, for the message
                 _check_feature_count(int(pyogrio.read_info(path, layer=layer, force_feature_count=True)
                                          .get("features") or 0), name, settings)
