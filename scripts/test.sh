@@ -11,6 +11,6 @@ _say "mypy"
 .venv/bin/mypy app models routes
 workers=$(nproc 2>/dev/null || echo 1)
 parallel=()
-[ "$workers" -gt 1 ] && parallel=(-n "$workers" --dist loadfile)
+[ "$workers" -gt 1 ] && parallel=(-n "$workers" --dist loadfile --no-loadscope-reorder)  # slowest files first: tests/conftest.py
 _say "pytest (SpatiaLite${GROUNDWORK_TEST_POSTGRES_URL:+ and PostGIS})"
 exec .venv/bin/pytest "${parallel[@]}" "$@"

@@ -184,3 +184,20 @@ def shared_file(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data not present: {path}")
     return path
+
+
+# The slowest files first (measured with --durations; slowest at the top), so that the two workers finish
+# together: xdist otherwise hands out the files with the most tests first, and a long file of two tests
+# (the whole cycle in a browser) ran last, alone. scripts/test.sh passes --no-loadscope-reorder for this.
+SLOW_FIRST = (
+    "test_cycle_in_browser.py", "test_reimport.py", "test_resident_in_browser.py", "test_bench_peers.py",
+    "test_demo.py", "test_data_commands.py", "test_ballot_in_browser.py", "test_delivery_in_browser.py",
+    "test_ballot_guard.py", "test_delivery_open.py", "test_authorization_matrix.py", "test_proposals_in_browser.py",
+    "test_map_in_browser.py", "test_triage_in_browser.py", "test_delivery_import.py", "test_costs_in_browser.py",
+    "test_scenario_cash_flow.py", "test_import_city_files.py", "test_api_schema.py", "test_editor_undo_in_browser.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: position for position, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # a stable sort: the rest keep their order

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from shapely.geometry import Point
 
 from app.layers.store import FeatureRecord, write_layer
@@ -68,7 +69,7 @@ def test_typing_an_address_and_picking_it_flies_the_map_there(server, browser):
     _centred_on(page, TARGET)
     assert page.locator("#map-status").inner_text() == "Showing 214 Street C."
     assert page.locator("#street-search").input_value() == "214 Street C"
-    assert page.locator(".maplibregl-popup", has_text="214 Street C").is_visible()
+    expect(page.locator(".maplibregl-popup", has_text="214 Street C")).to_be_visible()
     marker = page.locator(".maplibregl-marker.place-marker")
     assert marker.count() == 1 and marker.get_attribute("aria-label") == "214 Street C"
     assert page.url.endswith("/map?address=214%20Street%20C")  # the address bar can be shared
@@ -83,6 +84,6 @@ def test_the_results_page_and_a_shared_link_open_the_map_at_the_address(server, 
     page.locator("a", has_text="203 Street C").click()
     page.wait_for_function(MAP_READY, timeout=45_000)
     _centred_on(page, (STREET_C_X - 0.0003, 33.9405 + 0.0005))
-    assert page.locator(".maplibregl-popup", has_text="203 Street C").is_visible()
+    expect(page.locator(".maplibregl-popup", has_text="203 Street C")).to_be_visible()
     assert page.locator("#map-status").inner_text() == "Showing 203 Street C."
     page.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app import accounts
 from models.accounts import Role
@@ -44,7 +45,7 @@ def test_staff_save_the_program_and_see_a_refused_tier_split(server, browser):
     assert "they add up to 95 %" in page.get_by_role("alert").inner_text()
     page.get_by_label("Tier row 2 share in percent").fill("15")
     page.get_by_role("button", name="Save the program").click()
-    assert page.get_by_text("The program is saved.").is_visible()
+    expect(page.get_by_text("The program is saved.")).to_be_visible()
     assert axe_violations(page) == []
     screenshot(page, f"program-{server.kind}")
     page.set_viewport_size({"width": 390, "height": 844})
@@ -58,7 +59,7 @@ def test_staff_edit_a_unit_cost_into_a_new_version(server, browser):
     sign_in(page, server)
     page.locator("nav[aria-label=Staff]").get_by_role("link", name="Cost catalog").click()
     page.get_by_role("button", name="Start from Groundwork's default catalog").click()
-    assert page.get_by_role("cell", name="$1.51 per sq yd").is_visible()
+    expect(page.get_by_role("cell", name="$1.51 per sq yd")).to_be_visible()
     assert axe_violations(page) == []
     screenshot(page, f"cost-catalog-{server.kind}")
     page.get_by_role("link", name="Edit (makes a new version)").click()
@@ -69,8 +70,8 @@ def test_staff_edit_a_unit_cost_into_a_new_version(server, browser):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, f"cost-edit-phone-{server.kind}")
     page.get_by_role("button", name="Save as a new version").click()
-    assert page.get_by_text("Saved as catalog version 2").is_visible()
-    assert page.get_by_role("cell", name="$1.80 per sq yd").is_visible()
+    expect(page.get_by_text("Saved as catalog version 2")).to_be_visible()
+    expect(page.get_by_role("cell", name="$1.80 per sq yd")).to_be_visible()
     page.get_by_role("link", name="Version history").click()
-    assert page.get_by_role("link", name="Version 1").is_visible()
+    expect(page.get_by_role("link", name="Version 1")).to_be_visible()
     page.close()

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from geoalchemy2.shape import to_shape
+from playwright.sync_api import expect
 from shapely.geometry import LineString, MultiLineString
 from sqlmodel import col, select
 
@@ -316,7 +317,7 @@ def staff_whittle(page: Any, server: Any, walk: Walk) -> dict[str, Any]:
 
     page.goto(scenario_url)
     page.get_by_role("link", name="Review and publish…").click()
-    assert page.get_by_text("This cannot be undone").is_visible()
+    expect(page.get_by_text("This cannot be undone")).to_be_visible()
     walk.check(page, "publish-confirm")
     page.get_by_role("button", name=re.compile(r"Yes, publish version \d+")).click()
     page.wait_for_url(server.url + "/ballot")
@@ -388,7 +389,7 @@ def resident_looks(browser: Any, server: Any, walk: Walk, points: dict[str, tupl
     walk.check(page, "ballot-es", tour="13-ballot-es")
     # the ballot guide, printed
     page.emulate_media(media="print")
-    assert not page.locator(".site-nav").is_visible()
+    expect(page.locator(".site-nav")).to_be_hidden()
     walk.shot(page, "ballot-print", tour="14-ballot-print")
     assert len(page.pdf(format="Letter")) > 1000
     page.emulate_media(media="screen")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from app import accounts, groups
 from app.proposals import editor
@@ -125,7 +126,7 @@ def test_a_line_that_takes_nothing_changes_nothing_and_every_step_can_be_undone(
     page.wait_for_timeout(300)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.get_by_role("button", name="Undo").scroll_into_view_if_needed()
-    assert page.get_by_role("button", name="Undo").is_visible()
-    assert page.get_by_role("radio", name="replace the selection").is_visible()
+    expect(page.get_by_role("button", name="Undo")).to_be_visible()
+    expect(page.get_by_role("radio", name="replace the selection")).to_be_visible()
     screenshot(page, f"editor-undo-390-{server.kind}")
     assert errors == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from app import accounts
 from app.settings import ImportSettings
@@ -47,7 +48,7 @@ def test_staff_previews_somerville_then_imports_567_segments(server, browser):
     assert axe_violations(page) == []
     page.get_by_role("button", name="Preview").click()
     page.wait_for_url(server.url + "/staff/import/preview")
-    assert page.get_by_role("cell", name="ID 983").is_visible()
+    expect(page.get_by_role("cell", name="ID 983")).to_be_visible()
     assert page.get_by_label("pci", exact=True).input_value() == "OCI"
     assert axe_violations(page) == []
     screenshot(page, f"import-preview-{server.kind}")
@@ -59,7 +60,7 @@ def test_staff_previews_somerville_then_imports_567_segments(server, browser):
         timeout=60_000)
     screenshot(page, f"import-job-{server.kind}")
     page.get_by_role("link", name="Import another layer").click()
-    assert page.get_by_role("cell", name="567").is_visible()
+    expect(page.get_by_role("cell", name="567")).to_be_visible()
     screenshot(page, f"import-done-{server.kind}")
 
     page.set_viewport_size({"width": 390, "height": 844})

@@ -4,6 +4,7 @@ labels fit without sideways scrolling, and the map's status line speaks Spanish.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app import accounts, groups
 from app.proposals import editor
@@ -51,8 +52,7 @@ def test_the_spanish_editor_fits_a_phone(server, browser):
     page.goto(f"{server.url}{server.editor_path}")
     page.wait_for_function("() => window.groundworkEditorMap && window.groundworkEditorMap.loaded()"
                            " && window.groundworkEditorMap.getLayer('asset-pavement')", timeout=20_000)
-    assert page.get_by_text("1 tramo de pavimento").is_visible()
-
+    expect(page.get_by_text("1 tramo de pavimento")).to_be_visible()
     middle = segment_line(1).interpolate(0.5, normalized=True)
     page.locator("#editor-map").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
@@ -71,7 +71,7 @@ def test_the_spanish_editor_fits_a_phone(server, browser):
     # the estimate stacks into labelled lines instead of scrolling sideways
     estimate = page.locator("table.estimate")
     assert estimate.evaluate("t => t.closest('.table-wrap').scrollWidth <= t.closest('.table-wrap').clientWidth")
-    assert estimate.locator("td[data-label='Costo unitario']").first.is_visible()
+    expect(estimate.locator("td[data-label='Costo unitario']").first).to_be_visible()
     estimate.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "estimate-es-phone.png"))  # the viewport, at the estimate
     screenshot(page, "proposal-editor-es-phone")

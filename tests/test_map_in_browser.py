@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.settings import MapSettings
@@ -42,7 +43,7 @@ def test_map_draws_pavement_by_band_and_answers_clicks(server, browser):
     assert len(pavement) > 20
     assert {p["band"] for p in pavement} >= {"good", "fair", "failed"}
     assert _rendered(page, ["gw-district-line"]), "district outlines draw"
-    assert page.locator(".district-label", has_text="Northside").is_visible()
+    expect(page.locator(".district-label", has_text="Northside")).to_be_visible()
     assert page.locator("#map-status").inner_text() == ""
     screenshot(page, f"map-desktop-{server.kind}")
 
@@ -134,11 +135,11 @@ def test_phone_gets_a_panel_toggle_over_the_map(server, browser):
     page, _ = open_map(browser, server.url + "/map", {"width": 390, "height": 844})
     toggle = page.get_by_role("button", name="Show layers and summary")
     assert toggle.get_attribute("aria-expanded") == "false"
-    assert not page.locator("#map-panel").is_visible()
+    expect(page.locator("#map-panel")).to_be_hidden()
     assert _rendered(page, ["gw-pavement", "gw-pavement-worst"])
     screenshot(page, f"map-phone-{server.kind}")
     toggle.click()
-    assert page.locator("#map-panel").is_visible()
+    expect(page.locator("#map-panel")).to_be_visible()
     assert page.get_by_role("button", name="Hide layers and summary").get_attribute("aria-expanded") == "true"
     screenshot(page, f"map-phone-panel-{server.kind}")
     page.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.layer_data import load_city
 from tests.live import axe_violations, launch_chromium, live_server, screenshot
@@ -30,14 +31,14 @@ def test_a_browser_walks_from_the_landing_page_to_a_feature(server, browser) -> 
     page.get_by_role("link", name="Collections").first.click()
     page.get_by_role("link", name="Pavement condition", exact=True).click()
     page.get_by_role("link", name="Browse the features").click()
-    assert page.get_by_role("cell", name="OAK AVE").is_visible()
+    expect(page.get_by_role("cell", name="OAK AVE")).to_be_visible()
     screenshot(page, f"ogc-items-{server.kind}")
     page.goto(server.url + "/ogc/collections/pavement/items?limit=2&f=html")
-    assert page.get_by_text("Showing 1–2 of 4.").is_visible()
+    expect(page.get_by_text("Showing 1–2 of 4.")).to_be_visible()
     page.get_by_role("link", name="Next page").click()
-    assert page.get_by_text("Showing 3–4 of 4.").is_visible()
+    expect(page.get_by_text("Showing 3–4 of 4.")).to_be_visible()
     page.get_by_role("row").nth(1).get_by_role("link").click()
-    assert page.get_by_role("rowheader", name="src_SEG").is_visible()
+    expect(page.get_by_role("rowheader", name="src_SEG")).to_be_visible()
     screenshot(page, f"ogc-item-{server.kind}")
     page.close()
 

@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from playwright.sync_api import expect
 
 from app.layers.store import write_layer
 from models.layers import LayerKind
@@ -38,9 +39,9 @@ def browser():
 def test_the_inventory_is_accessible_on_desktop_and_phone(server, browser, width, height, label):
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(f"{server.url}/data")
-    assert page.get_by_role("heading", name="Pavement condition").is_visible()
+    expect(page.get_by_role("heading", name="Pavement condition")).to_be_visible()
     page.get_by_text("Fields (", exact=False).first.click()  # open the first dataset's field list
-    assert page.get_by_text("Pavement Condition Index", exact=False).is_visible()
+    expect(page.get_by_text("Pavement Condition Index", exact=False)).to_be_visible()
     assert axe_violations(page) == []
     screenshot(page, f"opendata-{label}-{server.kind}")
     page.close()

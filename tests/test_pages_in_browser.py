@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app import accounts
 from models.accounts import Role
@@ -30,7 +31,7 @@ def browser():
 def test_resident_registers_then_admin_signs_in_and_sees_staff_navigation(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     register_in_browser(page, server, "ana@example.org", "a-good-password")
-    assert page.get_by_role("button", name="Sign out").is_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert page.locator("nav[aria-label=Staff], ul[aria-label=Staff]").count() == 0
     screenshot(page, f"home-resident-{server.kind}")
     page.get_by_role("button", name="Sign out").click()
@@ -41,9 +42,9 @@ def test_resident_registers_then_admin_signs_in_and_sees_staff_navigation(server
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(server.url + "/staff")  # staff land on what needs them now
     staff = page.locator("nav[aria-label=Staff]")
-    assert staff.get_by_role("link", name="Users").is_visible()
+    expect(staff.get_by_role("link", name="Users")).to_be_visible()
     page.goto(server.url + "/admin/users")
-    assert page.get_by_role("cell", name="ana@example.org", exact=True).is_visible()
+    expect(page.get_by_role("cell", name="ana@example.org", exact=True)).to_be_visible()
     screenshot(page, f"admin-users-{server.kind}")
     page.close()
 

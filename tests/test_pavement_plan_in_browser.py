@@ -4,6 +4,7 @@ scrolling, and axe finds no serious problems."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app import accounts
 from models.accounts import Role
@@ -36,7 +37,7 @@ def test_the_plan_and_a_staff_scenario_fit_a_phone(server, browser):
     page = browser.new_page(viewport=PHONE)
     errors = script_errors(page)
     page.goto(server.url + "/plan")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # wide tables scroll in place
     assert axe_violations(page) == []
     screenshot(page, f"plan-phone-{server.kind}")
@@ -52,7 +53,7 @@ def test_the_plan_and_a_staff_scenario_fit_a_phone(server, browser):
     page.get_by_label("Yearly budget ($)").fill("150,000")
     page.get_by_role("button", name="Run", exact=True).click()
     page.wait_for_load_state()
-    assert page.get_by_test_id("run-table").get_by_role("rowheader", name=str(YEAR + 2)).is_visible()
+    expect(page.get_by_test_id("run-table").get_by_role("rowheader", name=str(YEAR + 2))).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert axe_violations(page) == []
     screenshot(page, f"staff-plan-phone-{server.kind}")

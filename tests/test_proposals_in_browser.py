@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from app import accounts, groups
 from tests.conftest import make_settings
@@ -123,13 +124,13 @@ def test_a_new_member_drafts_three_proposals_on_the_map_and_submits(server, brow
     page.get_by_role("button", name=re.compile(r"Up\W+Relight Main Street")).click()
     page.wait_for_function("() => document.querySelector('table.proposal-list tbody tr:nth-child(2)')"
                            ".textContent.includes('Relight Main Street')")
-    assert page.locator("#budget meter").first.is_visible()
+    expect(page.locator("#budget meter").first).to_be_visible()
     screenshot(page, f"proposal-list-{server.kind}")
 
     # submit the first one
     page.get_by_role("link", name="Repave Main Street, east blocks").click()
     page.get_by_role("button", name="Submit the saved version").click()
     page.get_by_text("Submitted. City staff will review it").wait_for()
-    assert page.get_by_text("read-only").first.is_visible()
+    expect(page.get_by_text("read-only").first).to_be_visible()
     screenshot(page, f"proposal-submitted-{server.kind}")
     assert errors == []

@@ -7,6 +7,7 @@ import re
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from app import accounts
 from models.accounts import Role
@@ -67,8 +68,8 @@ def test_staff_go_from_triage_to_a_published_ballot_list(server, browser):
     page.get_by_label("Name").fill("Ballot at 100 %")
     page.get_by_role("button", name="Create").click()
     page.get_by_role("button", name="Optimize").click()
-    assert page.get_by_role("heading", name="Optimum (applied to the scenario)").is_visible()
-    assert page.get_by_role("heading", name="Greedy by score (for comparison)").is_visible()
+    expect(page.get_by_role("heading", name="Optimum (applied to the scenario)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Greedy by score (for comparison)")).to_be_visible()
     assert "Binding:" in page.content()
     screenshot(page, f"scenario-optimized-{server.kind}")
     _no_serious(page, "scenario page")
