@@ -275,6 +275,17 @@ def create_views(url: str) -> None:
     engine.dispose()
 
 
+def vacuum(url: str) -> None:
+    """VACUUM ANALYZE the city: the imports part's re-imports leave dead rows behind, and a PostgreSQL with
+    autovacuum off (or behind) would make every server's queries read them."""
+    from app.db import make_engine
+
+    engine = make_engine(url, isolation_level="AUTOCOMMIT", poolclass=None)
+    with engine.connect() as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+
+
 def tile_paths(url: str, zooms: range, per_zoom: int, seed: int = 12) -> list[tuple[str, int, int, int]]:
     """(layer, z, x, y) covering the city, shuffled with a fixed seed; only the zooms a layer is drawn at
     (below its min zoom Groundwork answers an empty tile at once, while a peer would draw every feature)."""
@@ -457,6 +468,7 @@ def serve(args: argparse.Namespace, parts: set[str], url: str, venv: Path, work:
     """The servers' parts, tiles and items: each pair starts every server in turn."""
     tiles, items_part = "tiles" in parts, "items" in parts
     create_views(url)
+    vacuum(url)
     spatialite_url = build_spatialite_city(args.scale, work) if tiles else ""
     per_zoom = 10 if args.smoke else args.tiles_per_zoom
     light = tile_paths(url, range(12, 18), per_zoom)
