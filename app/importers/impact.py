@@ -83,8 +83,9 @@ def _current(session: Session, kind: LayerKind, names: set[str]) -> list[dict[st
     wanted = {"id", "source_id", *names} - {"geom", "attributes", "district_id", "tract_id"}
     columns = [c for c in table.columns if c.name in wanted]
     keys = [c.name for c in columns] + ["wkb"]
-    query = select(*columns, func.ST_AsBinary(table.c.geom).label("wkb"))
-    return [dict(zip(keys, row, strict=True)) for row in session.connection().execute(query)]
+    query = select(*columns, func.ST_AsBinary(table.c.geom).label("wkb")).execution_options(yield_per=5_000)
+    rows = session.connection().execute(query)  # streamed: the driver does not hold the whole layer as well
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def assess(*, session: Session, kind: LayerKind, checked: Checked, append: bool) -> ImportImpact:
