@@ -348,8 +348,10 @@ def serving(command: list[str], *, env: dict[str, str], port: int, cwd: Path | N
 
 
 def groundwork_server(url: str, work: Path, port: int, source: Path = ROOT) -> contextmanager:  # type: ignore[valid-type]
+    # as `groundwork serve` runs it: uvicorn with app.serving's protocol (one write per response), where the tree has it
+    protocol = ["--http", "app.serving:HttpProtocol"] if (source / "app" / "serving.py").exists() else []
     return serving([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port),
-                    "--workers", "1", "--log-level", "warning", "--no-access-log"],
+                    "--workers", "1", "--log-level", "warning", "--no-access-log", *protocol],
                    env=groundwork_env(url, work), port=port, cwd=source, ready_path="/tiles/pavement.json")
 
 
