@@ -13,7 +13,7 @@ body (an application error, then ``close``) is written first, as uvicorn would h
 from __future__ import annotations
 
 import asyncio
-from typing import cast
+from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -63,3 +63,13 @@ class _OneWrite:
 
     def is_closing(self) -> bool:
         return self._transport.is_closing()
+
+    def writelines(self, chunks: Any) -> None:
+        self.write(b"".join(chunks))
+
+    def __getattr__(self, name: str) -> Any:
+        """Anything else a later uvicorn asks of the connection goes to the real one, after the held head."""
+        if self._head is not None:
+            head, self._head = self._head, None
+            self._transport.write(head)
+        return getattr(self._transport, name)

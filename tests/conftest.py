@@ -37,6 +37,7 @@ PASSWORD = "a-long-test-password"
 # Argon2id as in production, at its smallest cost: the suite hashes and checks hundreds of passwords on
 # two cores, and the production cost (64 MiB, 3 passes) made that minutes. The dummy hash that keeps an
 # unknown address as slow as a known one is made again at the same cost.
+PRODUCTION_PASSWORD_HASH = security._password_hash  # tests/test_accounts.py checks its cost
 security._password_hash = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
 security._DUMMY_HASH = security.hash_password("not-a-password-" + uuid.uuid4().hex)
 

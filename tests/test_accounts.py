@@ -290,3 +290,12 @@ def test_housekeeping_deletes_expired_registrations_links_old_attempts_and_ended
     assert len(session.exec(select(UserSession)).all()) == 1
     assert len(session.exec(select(MailRequest)).all()) == 2  # this window's registrations still count
     assert not any(housekeeping.tidy(session=session, settings=settings).as_dict().values())
+
+
+def test_passwords_are_hashed_at_argon2id_s_full_cost_outside_the_tests() -> None:
+    # the suite hashes at the smallest cost (tests/conftest.py); what the application itself holds is checked here
+    from tests.conftest import PRODUCTION_PASSWORD_HASH
+
+    hashed = PRODUCTION_PASSWORD_HASH.hash("a-long-test-password")
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert PRODUCTION_PASSWORD_HASH.verify("a-long-test-password", hashed)

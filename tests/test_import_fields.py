@@ -48,6 +48,14 @@ def test_values_normalized_for_lights_tracts_and_sidewalks() -> None:
         _read(LayerKind.sidewalk, "condition", "wobbly")
 
 
+def test_an_infinite_number_is_a_clear_problem_not_a_crash() -> None:
+    # a GeoJSON or GeoPackage can carry inf as a real float: the row is refused with a reason
+    for name, kind in (("pci", LayerKind.pavement), ("lanes", LayerKind.pavement), ("poverty_rate", LayerKind.tract)):
+        for value in (float("inf"), float("-inf"), "Infinity"):
+            with pytest.raises(fields.ValueProblem, match="is not a number"):
+                _read(kind, name, value)
+
+
 def test_detection_is_case_insensitive_prefers_the_latest_pci_year_and_checks_overrides() -> None:
     columns = ["objectid", "st_name", "PCI_2012", "PCI_2014", "width_ft", "func_class"]
     mapping = fields.detect_mapping(LayerKind.pavement, columns)

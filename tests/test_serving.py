@@ -142,3 +142,29 @@ def test_groundwork_serve_runs_uvicorn_with_this_protocol_and_no_access_log_it_w
         assert result.exit_code == 0, result.output
         assert calls[-1]["http"] is HttpProtocol and calls[-1]["access_log"] is logged
     server.get_settings.cache_clear()
+
+
+def test_whatever_else_uvicorn_asks_of_the_connection_reaches_it_after_the_held_head() -> None:
+    from app.serving import _OneWrite
+
+    class Transport:
+        def __init__(self) -> None:
+            self.sent: list[bytes] = []
+
+        def write(self, data: bytes) -> None:
+            self.sent.append(data)
+
+        def writelines(self, chunks: Any) -> None:
+            self.sent.append(b"".join(chunks))
+
+        def get_extra_info(self, name: str) -> str:
+            return f"info:{name}"
+
+    transport = Transport()
+    writer = _OneWrite(transport, holds=True)  # type: ignore[arg-type]
+    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+    assert transport.sent == []  # held for the body
+    assert writer.get_extra_info("peername") == "info:peername"
+    assert transport.sent == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"]  # a later uvicorn's call flushes it
+    writer.writelines([b"o", b"k"])
+    assert transport.sent[-1] == b"ok"

@@ -114,6 +114,8 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         raise ValueProblem(f"{value!r} is not a number")
     if isinstance(value, int | float):
+        if isinstance(value, float) and math.isinf(value):
+            raise ValueProblem(f"{value!r} is not a number")
         return None if math.isnan(value) else float(value)
     text = str(value).strip().replace(",", "")
     if not text:

@@ -226,10 +226,13 @@ def _keep_row_ids(session: Session, kind: LayerKind, rows: list[dict[str, Any]])
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
     keys = [r["source_id"] for r in rows if r.get("source_id") is not None]
     known: dict[str, int] = {}
-    if len(keys) > _BATCH:  # many keys: one pass over the layer's keys, not a query per batch of them
+    connection = session.connection()
+    if len(keys) > _BATCH and len(keys) * 4 >= connection.execute(select(func.count()).select_from(table)).scalar_one():
+        # many keys, a good share of the layer (a re-import): one streamed pass over the layer's keys, not a
+        # query per batch of them; a small append to a large layer still asks for its own keys only
         wanted = set(keys)
-        every = session.connection().execute(select(table.c.source_id, table.c.id)
-                                             .where(table.c.source_id.is_not(None)))
+        every = connection.execute(select(table.c.source_id, table.c.id).where(table.c.source_id.is_not(None))
+                                   .execution_options(yield_per=50_000))
         known.update({key: int(row_id) for key, row_id in every if key in wanted})
         keys = []
     for start in range(0, len(keys), _BATCH):
