@@ -48,8 +48,11 @@ def user_of(*, session: Session, settings: Settings, token: str) -> User | None:
     if user is None or not user.is_active:
         return None
     if utcnow() - row.last_seen_at >= _TOUCH_EVERY:
-        row.last_seen_at = utcnow()
-        session.add(row)
+        # the reads end first: on SQLite a write inside a transaction that has read fails at once ("database is
+        # locked") if another connection wrote meanwhile, while a write that starts its transaction waits its turn
+        row_id = row.id
+        session.commit()
+        session.execute(update(UserSession).where(col(UserSession.id) == row_id).values(last_seen_at=utcnow()))
         session.commit()
     return user
 

@@ -124,3 +124,37 @@ def test_changing_the_password_signs_out_every_other_device(app, client, residen
     refused = post_form(client, "/signin", {"email": resident.email, "password": PASSWORD})
     assert refused.status_code == 400
     sign_in(client, resident.email, "a-brand-new-password")
+
+
+def test_a_session_seen_again_while_another_connection_writes_stays_signed_in(tmp_path) -> None:
+    """SQLite: a transaction that has read cannot then write if another connection wrote in between ("database is
+    locked" at once, whatever the busy timeout); the once-a-minute touch of a session must not fail a request so."""
+    from sqlalchemy import event, text
+
+    from app import accounts, migrate, sessions
+    from app.db import make_engine, new_session
+    from tests.conftest import make_settings
+
+    url = f"sqlite:///{tmp_path / 'gw.sqlite'}"
+    migrate.upgrade(url)
+    settings = make_settings(url)
+    engine, other = make_engine(url), make_engine(url)
+    with new_session(engine) as setup:
+        user = accounts.create_user(session=setup, settings=settings, email="ana@example.org", password=PASSWORD)
+        token = sessions.start(session=setup, settings=settings, user=user, ip="127.0.0.1", user_agent="test")
+        setup.exec(select(UserSession)).one().last_seen_at = utcnow() - timedelta(minutes=5)
+        setup.commit()
+
+    def someone_else_writes(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "user_session" in statement:
+            with other.begin() as writer:  # another request of the site commits in between
+                writer.execute(text("UPDATE user_session SET ip = '10.0.0.2'"))
+
+    event.listen(engine, "after_cursor_execute", someone_else_writes)
+    with new_session(engine) as request:
+        assert sessions.user_of(session=request, settings=settings, token=token) is not None
+    event.remove(engine, "after_cursor_execute", someone_else_writes)
+    with new_session(engine) as check:
+        assert utcnow() - check.exec(select(UserSession)).one().last_seen_at < timedelta(minutes=1)
+    engine.dispose()
+    other.dispose()
