@@ -11,14 +11,25 @@ something says they may have changed:
 - a session in this process flushed or committed a ``Layer`` (SQLAlchemy events);
 - PostGIS: ``NOTIFY groundwork_layers``, sent by the layer table's trigger at commit, heard by a
   listener thread; while the listener is not connected, every request reads the versions;
-- SpatiaLite: the database file or its write-ahead log changed (size or mtime: one ``stat`` each);
+- SpatiaLite: the header of the database's wal-index changed (``_WalIndex``): SQLite rewrites it
+  in the same step that makes a commit visible to readers, in shared memory that every process
+  maps (the ``-shm`` file; https://www.sqlite.org/walformat.html), so a commit by any process is
+  seen by the next request, with no system call (a comparison of 96 bytes). Where there is no
+  wal-index to map (not in WAL mode, not a file, or it cannot be opened), the database file or
+  its write-ahead log changed instead (size or mtime: one ``stat`` each);
 - at the latest ``revision_ttl_s`` after the last read, as a safety net.
+
+On SpatiaLite, a session's transaction keeps the snapshot of its first read; versions read through
+a session that had already begun are returned to it but not kept for other requests (they may be
+older than the change check taken now): when the kept ones are stale they are read again on a
+connection of their own.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import mmap
 import os
 import threading
 import time
@@ -27,7 +38,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
@@ -84,18 +95,24 @@ class LayerVersions:
         self._local_seen = -1
         self._signal = 0  # bumped by the listener
         self._signal_seen = -1
+        self._sqlite = engine.dialect.name == "sqlite"
         self._files = _database_files(engine)
-        self._file_state: tuple[Any, ...] | None = None
+        self._wal_index: _WalIndex | None = None  # opened by the first read; else the files are stat'ed
+        self._wal_index_tried = False
+        self._file_state: Any = None  # the wal-index header or the files' state at the last read
         self._lock = threading.Lock()
         self._listener: _Listener | None = None
         self._closed = False
 
     def fresh(self) -> dict[str, LayerVersion] | None:
-        """The versions if nothing says they may have changed (no I/O beyond a ``stat``), else None."""
+        """The versions if nothing says they may have changed (no I/O; no wal-index: a ``stat``), else None."""
         if (self._local_seen != _local_generation or time.monotonic() - self._read_at > self._ttl_s):
             return None
-        if self._engine.dialect.name == "sqlite":
-            if self._files is None or _file_state(self._files) != self._file_state:
+        if self._sqlite:
+            if (wal_index := self._wal_index) is not None:
+                if (header := wal_index.header()) is None or header != self._file_state:
+                    return None
+            elif self._files is None or _file_state(self._files) != self._file_state:
                 return None
         else:
             listener = self._ensure_listener()
@@ -108,15 +125,36 @@ class LayerVersions:
 
     def read(self, session: Session) -> dict[str, LayerVersion]:
         """Read the versions from the database (through ``session``: it sees what the request sees)."""
+        if self._sqlite and session.in_transaction():
+            versions = _query(session)  # from the transaction's snapshot, perhaps older than a check now
+            if self._files is not None and self.fresh() is None:
+                with self._engine.connect() as connection:
+                    self._read_and_keep(connection)
+            return versions
+        return self._read_and_keep(session)
+
+    def _read_and_keep(self, reader: Session | Connection) -> dict[str, LayerVersion]:
+        """Read and keep the versions; every check is taken before the read's snapshot begins."""
+        if self._sqlite and not self._wal_index_tried:
+            self._open_wal_index()
         local, signal = _local_generation, self._signal
-        file_state = _file_state(self._files) if self._files else None
-        rows = session.execute(select(Layer.kind, Layer.revision, Layer.tile_key)).all()  # type: ignore[call-overload]
-        versions = {kind: LayerVersion(int(revision or 0), key) for kind, revision, key in rows}
+        file_state: Any = None
+        if (wal_index := self._wal_index) is not None:
+            file_state = wal_index.header()
+        elif self._files:
+            file_state = _file_state(self._files)
+        versions = _query(reader)
         with self._lock:
             self._versions = versions
             self._read_at = time.monotonic()
             self._local_seen, self._signal_seen, self._file_state = local, signal, file_state
         return versions
+
+    def _open_wal_index(self) -> None:
+        with self._lock:
+            if not self._wal_index_tried and not self._closed and self._files is not None:
+                self._wal_index = _WalIndex.open(self._engine, self._files[0])
+            self._wal_index_tried = True
 
     def of(self, versions: dict[str, LayerVersion], layer_id: str) -> LayerVersion:
         return versions.get(layer_id, NO_LAYER)
@@ -137,6 +175,15 @@ class LayerVersions:
         self._closed = True
         if self._listener is not None:
             self._listener.stop()
+        with self._lock:
+            wal_index, self._wal_index = self._wal_index, None
+        if wal_index is not None:
+            wal_index.close()
+
+
+def _query(reader: Session | Connection) -> dict[str, LayerVersion]:
+    rows = reader.execute(select(Layer.kind, Layer.revision, Layer.tile_key)).all()  # type: ignore[call-overload]
+    return {kind: LayerVersion(int(revision or 0), key) for kind, revision, key in rows}
 
 
 def _database_files(engine: Engine) -> tuple[str, str] | None:
@@ -157,6 +204,58 @@ def _file_state(files: tuple[str, ...]) -> tuple[Any, ...]:
         except FileNotFoundError:
             state.append(None)
     return tuple(state)
+
+
+class _WalIndex:
+    """The header of a SQLite database's wal-index, mapped read-only from its ``-shm`` file.
+
+    The header's first 96 bytes are two copies of the 48-byte ``WalIndexHdr`` (change counter,
+    last valid frame, salts, checksum). A writer rewrites both as the last step of every commit
+    (copy 2, then copy 1); a reader's transaction sees exactly the commits the header holds when
+    it begins. So if the bytes equal those taken before a read began, no commit has become visible
+    since. Checkpoints do not touch them; resetting the log (the first commit after a complete
+    checkpoint) rewrites them (one needless read). The ``-shm`` file keeps its identity only while
+    a connection is open (the last one to close removes it), so this holds one open for its life;
+    holding it open does not hold back checkpoints (it has no transaction).
+    """
+
+    SIZE = 96
+
+    def __init__(self, connection: Any, header: mmap.mmap) -> None:
+        self._connection, self._map = connection, header
+
+    @classmethod
+    def open(cls, engine: Engine, database: str) -> _WalIndex | None:
+        """The wal-index of ``database`` (a file in WAL mode), or None: then the files are stat'ed."""
+        connection = None
+        try:
+            connection = engine.raw_connection()  # with the engine's own SQLite library and pragmas
+            connection.detach()  # out of the pool: open for as long as the map is used
+            cursor = connection.cursor()
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise OSError("the database is not in WAL mode")
+            cursor.execute("SELECT count(*) FROM sqlite_master")  # maps the wal-index for this connection
+            cursor.fetchall()
+            cursor.close()
+            with open(database + "-shm", "rb") as file:
+                header = mmap.mmap(file.fileno(), cls.SIZE, access=mmap.ACCESS_READ)
+        except Exception as error:
+            log.info("Layer changes on %s are checked by stat, not the wal-index: %s", database, error)
+            if connection is not None:
+                connection.close()
+            return None
+        return cls(connection, header)
+
+    def header(self) -> bytes | None:
+        try:
+            return self._map[: self.SIZE]
+        except ValueError:  # closed meanwhile: never equal to a header taken before
+            return None
+
+    def close(self) -> None:
+        self._map.close()
+        self._connection.close()
 
 
 class _Listener:
