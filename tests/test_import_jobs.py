@@ -48,7 +48,7 @@ def test_a_confirmed_import_runs_as_a_job_and_its_page_shows_the_stages(client, 
     assert session.get(Layer, "pavement") is None  # nothing written until a worker runs it
     assert run_import_jobs(session, settings) == 1
     done = client.get(queued.headers["location"])
-    assert "Imported 3 features into Pavement condition (revision 1)." in done.text
+    assert "Imported 3 features into Pavement condition (revision 1). Rows: 3 added." in done.text
     assert "every 1s" not in done.text and "http-equiv" not in done.text  # finished: no more polling
     assert "Reading — done" in done.text and "Checking — done" in done.text and "Writing — done" in done.text
     assert session.exec(select(func.count()).select_from(PavementSegment)).one() == 3
@@ -113,15 +113,16 @@ from app.layers import store
 from app.settings import ImportSettings
 
 url, work_dir, marker = sys.argv[1:4]
-real_copy, real_insert = store._copy, store._insert
+real_write = store.write_changes
 
-def slow_insert(*args, **kwargs):  # stop halfway through writing, rows already inserted, nothing committed
-    real_insert(*args, **kwargs)
+def slow_write(*args, **kwargs):  # stop halfway through writing, rows already changed, nothing committed
+    written = real_write(*args, **kwargs)
+    assert written.changes, written
     open(marker, "w").write("writing")
     import time
     time.sleep(600)
 
-store._insert = slow_insert
+store.write_changes = slow_write
 engine = make_engine(url)
 jobs.run_next(sessions=lambda: new_session(engine), settings=ImportSettings(work_dir=work_dir), worker="doomed")
 """

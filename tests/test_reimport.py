@@ -94,6 +94,9 @@ def test_reimporting_every_asset_layer_from_its_own_export_loses_nothing_on_the_
             assert "no proposal loses an asset" in dry.output
             again = _run("import", kind.value, str(path))
             assert again.exit_code == 0, again.output
+            said = " ".join(again.output.split())  # as one line (the console wraps it)
+            written = said.split("Rows:")[1] if "Rows:" in said else said.split("No row changed")[1]
+            assert "added" not in written and "removed" not in written, said  # every row kept in place
         links_after, assets_after = _snapshot(demo_url)
         assert links_after == links_before, f"links changed through {export_format}"
         for kind in ASSETS:

@@ -148,6 +148,8 @@ def register(cli: typer.Typer) -> None:
         console.print(f"[bold green]Imported[/] {outcome.report.valid:,} features into {kind.title} "
                       f"(revision {outcome.layer.revision}, {outcome.layer.feature_count:,} features in the layer).",
                       highlight=False)
+        if outcome.rows_note:
+            console.print(outcome.rows_note, highlight=False)
         if outcome.links_note:
             console.print(f"[bold yellow]Note:[/] {outcome.links_note}", highlight=False)
 

@@ -162,7 +162,7 @@ def run(job: ImportJob, *, session: Session, settings: ImportSettings) -> Import
     report = outcome.report
     skipped = f", skipped {report.rejected_count:,} rows" if report.rejected_count else ""
     message = (f"Imported {report.valid:,} features into {outcome.layer.title}{skipped} "
-               f"(revision {outcome.layer.revision}).")
+               f"(revision {outcome.layer.revision}). {outcome.rows_note or ''}").strip()
     return _finish(session, job, JobState.done, message,
                    {"revision": outcome.layer.revision, "features": outcome.layer.feature_count,
                     "imported": report.valid, "skipped": report.rejected_count, "links_note": outcome.links_note})

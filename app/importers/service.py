@@ -54,6 +54,21 @@ class ImportResult:
     impact: ImportImpact | None = None
 
     @property
+    def rows_note(self) -> str | None:
+        """What the write did to the layer's rows (only changed rows are written)."""
+        rows = (self.layer.report or {}).get("rows")
+        if not rows:
+            return None
+        done = [f"{rows[what]:,} {what}" for what in ("added", "changed", "removed") if rows[what]]
+        unchanged = rows["unchanged"]
+        if not done:
+            return f"No row changed: the layer's {unchanged:,} rows were left as they were."
+        said = ", ".join(done[:-1]) + (" and " if len(done) > 1 else "") + done[-1]
+        if not unchanged:
+            return f"Rows: {said}."
+        return f"Rows: {said}; {unchanged:,} unchanged {'row was' if unchanged == 1 else 'rows were'} not rewritten."
+
+    @property
     def links_note(self) -> str | None:
         """What the import did to proposals' assets: links now missing, links restored."""
         report = self.layer.report or {}

@@ -9,24 +9,23 @@ records who did it, and commits — or raises and leaves the database as it was.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
 import shapely
 from geoalchemy2.shape import to_shape
 from shapely import STRtree
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import bindparam, delete, func, or_, select, text, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlmodel import Session
 
 from app import audit
 from app.geometry import geodesic_area_m2, geodesic_lengths_m, representative_points
 from app.layers.addresses import search_key
 from app.layers.bands import scheme
+from app.layers.changed_rows import WriteMode, copy_into, write_changes
 from models.accounts import User
 from models.base import utcnow
 from models.layers import FEATURE_TABLES, CensusTract, District, Layer, LayerKind
@@ -34,7 +33,6 @@ from models.proposals import ProposalAsset
 
 log = logging.getLogger(__name__)
 
-WriteMode = Literal["replace", "append"]
 LINEAR = (LayerKind.pavement, LayerKind.sidewalk)
 _BATCH = 2000
 
@@ -55,7 +53,7 @@ class FeatureRecord:
 
 def _rows(kind: LayerKind, records: list[FeatureRecord], band_scheme: str | None) -> list[dict[str, Any]]:
     """Each record's columns, with what is computed from them (lengths and areas, bands, search keys);
-    the geometry is written apart (``_insert``)."""
+    the geometry is written apart (``changed_rows``)."""
     lengths = geodesic_lengths_m([r.geometry for r in records]) if kind in LINEAR else None
     bands = scheme(band_scheme) if kind is LayerKind.pavement else None
     rows = []
@@ -77,54 +75,6 @@ def _rows(kind: LayerKind, records: list[FeatureRecord], band_scheme: str | None
         row["source_id"] = record.source_id
         rows.append(row)
     return rows
-
-
-def _insert(session: Session, kind: LayerKind, rows: list[dict[str, Any]], geometries: list[BaseGeometry]) -> None:
-    """Insert the rows in bulk: COPY on PostGIS, one prepared statement over every row on SpatiaLite.
-    Rows that keep their id (``_keep_row_ids``) go in with it; the others take new ones."""
-    model = FEATURE_TABLES[kind]
-    table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect
-    defaults = {name: info.get_default(call_default_factory=True) for name, info in model.model_fields.items()}
-    with_default = [name for name, value in defaults.items() if value is not None and name in table.c]
-    wkb = shapely.to_wkb(shapely.set_srid(np.asarray(geometries, dtype=object), 4326), hex=True, include_srid=True) \
-        if dialect.name == "postgresql" else shapely.to_wkb(np.asarray(geometries, dtype=object))
-    for keeps_id in (True, False):
-        chosen = [i for i, row in enumerate(rows) if ("id" in row) is keeps_id]
-        if not chosen:
-            continue
-        columns = sorted(({key for i in chosen for key in rows[i]} | set(with_default)) - {"geom"})
-        if dialect.name == "postgresql":
-            _copy(session, table, columns, ([_copy_value(rows[i].get(c, defaults.get(c))) for c in columns] + [wkb[i]]
-                                            for i in chosen))
-        else:
-            process = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-            values = [(*(p(v) if p else v for p, v in zip(process, (rows[i].get(c, defaults.get(c)) for c in columns),
-                                                            strict=True)), wkb[i]) for i in chosen]
-            marks = ", ".join("?" for _ in columns)
-            session.connection().exec_driver_sql(
-                f"INSERT INTO {table.name} ({', '.join(columns)}, geom) VALUES ({marks}, GeomFromWKB(?, 4326))",
-                values)
-
-
-def _copy_value(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, dict | list) else value
-
-
-def _copy(session: Session, table: Any, columns: list[str], rows: Iterable[list[Any]]) -> None:
-    """COPY rows (their columns, then the geometry) into ``table`` on the session's own connection (inside
-    its transaction)."""
-    _copy_into(session, table.name, [*columns, "geom"], rows)
-
-
-def _copy_into(session: Session, name: str, columns: list[str], rows: Iterable[list[Any]]) -> None:
-    connection = session.connection().connection.driver_connection
-    if connection is None:  # only after the pool invalidated it, never inside a live transaction
-        raise RuntimeError("the session's database connection is closed")
-    names = ", ".join(f'"{c}"' for c in columns)
-    with connection.cursor() as cursor, cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def write_layer(
@@ -157,19 +107,15 @@ def write_layer(
             _keep_row_ids(session, kind, rows)
             if kind is LayerKind.district:
                 _keep_spanish_names(session, rows)
-            if mode == "replace":
-                session.execute(delete(table))
-            else:
-                incoming = [r["source_id"] for r in rows if r["source_id"] is not None]
-                for start in range(0, len(incoming), _BATCH):
-                    session.execute(delete(table).where(table.c.source_id.in_(incoming[start:start + _BATCH])))
-            _insert(session, kind, rows, [r.geometry for r in records])
+            written = write_changes(session, kind, rows, [r.geometry for r in records], mode)
+            log.info("%s: %s", kind.value, written)
+            report = {**(report or {}), "rows": written.as_dict()}
             if kind.is_asset:
                 missing, restored = _refresh_links(session, kind)
                 if missing or restored:
                     report = {**(report or {}), "proposal_links_missing": missing,
                               "proposal_links_restored": restored}
-            if not kind.in_areas:  # new boundaries: every asset's and address's district or tract may change
+            if not kind.in_areas and written.changes:  # new boundaries: any asset's district or tract may change
                 located = [k for k in LayerKind if k.in_areas]
                 _assign_areas(session, located)
                 bump_revision(session=session, kinds=located)
@@ -182,7 +128,8 @@ def write_layer(
     except Exception:
         session.rollback()
         raise
-    _refresh_statistics(session, table)
+    if written.changes:
+        _refresh_statistics(session, table)
     return layer
 
 
@@ -354,7 +301,7 @@ def _assign_areas(session: Session, kinds: Sequence[LayerKind]) -> None:
             last = assets[-1][0]
             located = _locate(session, list(shapely.from_wkb([bytes(wkb) for _, wkb in assets])), areas)
             if postgres:
-                _copy_into(session, "located_areas", ["id", "district_id", "tract_id"],
+                copy_into(session, "located_areas", ["id", "district_id", "tract_id"],
                            ([asset_id, district_id, tract_id]
                             for (asset_id, _), (district_id, tract_id) in zip(assets, located, strict=True)))
                 continue
