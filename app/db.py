@@ -2,7 +2,13 @@
 
 SpatiaLite: a file opened through ``sqlean`` (a sqlite3 build that can load extensions),
 ``mod_spatialite`` loaded on every connection, WAL, foreign keys and a busy timeout.
-Transactions are begun explicitly so SAVEPOINTs work (atomic imports, test isolation).
+Transactions are begun explicitly so SAVEPOINTs work (atomic imports, test isolation). A unit of work
+that will write begins with ``BEGIN IMMEDIATE`` (``new_session(write=True)``, ``writing``, and every
+request with an unsafe method): it takes the one write lock up front, waiting up to the busy timeout,
+so what it reads stays current until it commits. A deferred ``BEGIN`` that has read cannot write once
+another connection has committed meanwhile (SQLITE_BUSY_SNAPSHOT, "database is locked" at once,
+whatever the busy timeout). Read-only work keeps the deferred ``BEGIN``: in WAL mode readers never
+wait, and they do not hold off writers.
 
 PostGIS: psycopg 3 with SQLAlchemy's connection pool.
 """
@@ -10,6 +16,7 @@ PostGIS: psycopg 3 with SQLAlchemy's connection pool.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +28,9 @@ from sqlmodel import Session, create_engine
 from starlette.requests import Request  # what fastapi.Request is, without loading FastAPI for commands
 
 from app.settings import get_settings
+
+WRITE = "groundwork_write"  # a connection execution option: on SQLite, begin its transactions with BEGIN IMMEDIATE
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class SpatiaLiteMissing(RuntimeError):
@@ -75,7 +85,7 @@ def _sqlite_engine(url: str, spatialite_path: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE) else "BEGIN")
 
     return engine
 
@@ -90,12 +100,31 @@ def get_engine() -> Engine:
     return make_engine()
 
 
-def new_session(engine: Engine | None = None) -> Session:
-    """A session for a command or a job; objects stay readable after commit."""
-    return Session(engine or get_engine(), expire_on_commit=False)
+def new_session(engine: Engine | None = None, *, write: bool = False) -> Session:
+    """A session for a command or a job; objects stay readable after commit. ``write``: every
+    transaction of the session will write, so on SQLite each begins with BEGIN IMMEDIATE (holding the
+    write lock until it ends: keep such a session for units of work that write, not for polling)."""
+    engine = engine or get_engine()
+    if write and engine.dialect.name == "sqlite":
+        return Session(engine.execution_options(**{WRITE: True}), expire_on_commit=False)
+    return Session(engine, expire_on_commit=False)
+
+
+@contextmanager
+def writing(session: Session) -> Iterator[Session]:
+    """One unit of work that writes, begun here and committed at the end (rolled back on an error).
+    On SQLite it begins with BEGIN IMMEDIATE, so nothing another connection commits can make what it
+    reads stale; elsewhere it is a plain transaction. The session must have no transaction in progress:
+    end what it read first (commit or rollback)."""
+    with session.begin():
+        if is_sqlite(session):
+            session.connection(execution_options={WRITE: True})
+        yield session
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's session, on the app's engine. Services commit their own unit of work."""
-    with new_session(request.app.state.engine) as session:
+    """The request's session, on the app's engine. Services commit their own unit of work. A request
+    with an unsafe method writes, so on SQLite each of its transactions begins with BEGIN IMMEDIATE;
+    a GET's stay deferred (a GET that writes uses ``writing``)."""
+    with new_session(request.app.state.engine, write=request.method in UNSAFE_METHODS) as session:
         yield session

@@ -60,6 +60,10 @@ def load_viewer(request: Request, session: SessionDep) -> User | None:
             if isinstance(token, str) else None)
     if user is None and token is not None:
         request.session.pop(sessions.COOKIE_KEY, None)
+    if session.in_transaction():
+        # the viewer's read ends here: on SQLite a request with an unsafe method holds the write lock
+        # from its transaction's BEGIN (app.db), which must not stretch over reading the request's body
+        session.commit()
     request.state.user = user
     return user
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, or_
 from sqlmodel import Session, col, select
 
+from app.db import writing
 from app.settings import Settings
 from models.accounts import LoginAttempt, MailRequest, PasswordReset, PendingRegistration, UserSession
 from models.base import utcnow
@@ -53,10 +54,11 @@ def tidy(*, session: Session, settings: Settings) -> Tidied:
     }
     found = {kind: int(session.exec(select(func.count()).select_from(table).where(where)).one())
              for kind, (table, where) in expired.items()}
-    session.rollback()  # the deletes start a transaction of their own (a read's snapshot cannot write on SQLite)
+    session.rollback()  # the read ends; the deletes are a unit of work of their own (app.db.writing)
     removed = {kind: 0 for kind in expired}
-    for kind, (table, where) in expired.items():
-        if found[kind]:
-            removed[kind] = int(session.exec(delete(table).where(where)).rowcount or 0)
-    session.commit()
+    if any(found.values()):
+        with writing(session):
+            for kind, (table, where) in expired.items():
+                if found[kind]:
+                    removed[kind] = int(session.exec(delete(table).where(where)).rowcount or 0)
     return Tidied(**removed)

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import Session, col, select
 
+from app.db import writing
 from app.settings import MailSettings, Settings
 from models.base import utcnow
 from models.outbox import OutboxMessage
@@ -95,15 +96,18 @@ def give_up(*, session: Session, settings: Settings) -> int:
                  & (col(OutboxMessage.claimed_at) < now - timedelta(seconds=mail.claim_timeout_s)))
     found = session.exec(select(OutboxMessage.id, OutboxMessage.attempts).where(too_old | abandoned)
                          .limit(1000)).all()
-    session.rollback()  # the updates below start from the latest data (SQLite)
+    session.rollback()  # the read ends; the updates are a unit of work of their own
+    if not found:
+        return 0
     given_up = 0
-    for message_id, attempts in found:
-        error = (TOO_OLD.format(hours=mail.max_age_s // 3600) if attempts < mail.max_attempts
-                 else STOPPED.format(attempts=attempts))
-        result = session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == message_id, too_old | abandoned)
-                              .values(failed_at=now, claimed_at=None, claimed_by=None, error=error))
-        given_up += int(result.rowcount or 0)
-    session.commit()
+    with writing(session):
+        for message_id, attempts in found:
+            error = (TOO_OLD.format(hours=mail.max_age_s // 3600) if attempts < mail.max_attempts
+                     else STOPPED.format(attempts=attempts))
+            result = session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == message_id,
+                                                              too_old | abandoned)
+                                  .values(failed_at=now, claimed_at=None, claimed_by=None, error=error))
+            given_up += int(result.rowcount or 0)
     return given_up
 
 
@@ -112,11 +116,11 @@ def claim(*, session: Session, settings: Settings, sender: str) -> OutboxMessage
     now = utcnow()
     due = _due(now, settings.mail)
     candidates = list(session.exec(select(OutboxMessage.id).where(due).order_by(col(OutboxMessage.id)).limit(10)))
-    session.rollback()  # the claim must not run in the read's snapshot
+    session.rollback()  # the read ends; each claim is a unit of work of its own (app.db.writing)
     for message_id in candidates:
-        won = session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == message_id, due)
-                           .values(claimed_at=now, claimed_by=sender, attempts=col(OutboxMessage.attempts) + 1))
-        session.commit()
+        with writing(session):
+            won = session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == message_id, due)
+                               .values(claimed_at=now, claimed_by=sender, attempts=col(OutboxMessage.attempts) + 1))
         if won.rowcount == 1:
             return session.get(OutboxMessage, message_id, populate_existing=True)
     return None
@@ -145,11 +149,11 @@ def _connect(mail: MailSettings) -> smtplib.SMTP:
 
 
 def _record(session: Session, message_id: int | None, sender: str, values: dict[str, Any]) -> None:
-    session.rollback()  # the update must not run in an older read's snapshot (SQLite)
-    session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == message_id,
-                                             col(OutboxMessage.claimed_by) == sender, _unsent())
-                 .values(claimed_at=None, claimed_by=None, **values))
-    session.commit()
+    session.rollback()  # whatever was read ends; the record is a unit of work of its own (app.db.writing)
+    with writing(session):
+        session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == message_id,
+                                                 col(OutboxMessage.claimed_by) == sender, _unsent())
+                     .values(claimed_at=None, claimed_by=None, **values))
 
 
 def _failed(session: Session, message: OutboxMessage, sender: str, mail: MailSettings, error: Exception,

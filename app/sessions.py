@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app.db import writing
 from app.security import new_token, token_digest
 from app.settings import Settings
 from models.accounts import User, UserSession
@@ -48,12 +49,10 @@ def user_of(*, session: Session, settings: Settings, token: str) -> User | None:
     if user is None or not user.is_active:
         return None
     if utcnow() - row.last_seen_at >= _TOUCH_EVERY:
-        # the reads end first: on SQLite a write inside a transaction that has read fails at once ("database is
-        # locked") if another connection wrote meanwhile, while a write that starts its transaction waits its turn
         row_id = row.id
-        session.commit()
-        session.execute(update(UserSession).where(col(UserSession.id) == row_id).values(last_seen_at=utcnow()))
-        session.commit()
+        session.commit()  # the reads end; the touch is a unit of work of its own, even on a GET (app.db.writing)
+        with writing(session):
+            session.execute(update(UserSession).where(col(UserSession.id) == row_id).values(last_seen_at=utcnow()))
     return user
 
 

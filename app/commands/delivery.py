@@ -29,7 +29,7 @@ def import_(
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise fail(f"Cannot read {file}: {error}") from error
-    with new_session() as session:
+    with new_session(write=True) as session:  # SQLite: BEGIN IMMEDIATE, so no other writer makes its reads stale
         try:
             outcome = bulk.run(session=session, settings=get_settings(), text=text, source=file.name,
                                dry_run=dry_run)

@@ -270,7 +270,7 @@ def run(*, session: Session, settings: Settings, text: str, source: str, actor: 
         session.commit()
         outcome.written = True
         return outcome
-    except OperationalError as error:
+    except OperationalError as error:  # SQLite, a session begun deferred (the command's begins immediate)
         session.rollback()
         if not is_sqlite(session) or "locked" not in str(error):
             raise
