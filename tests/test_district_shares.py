@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
-from shapely.geometry import LineString, MultiLineString, Point
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, box
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from app import groups, migrate
 from app import program as programs
 from app.db import make_engine
+from app.importers.report import ImportReport
+from app.importers.service import ImportResult
 from app.layers.store import FeatureRecord, write_layer
 from app.optimizer import Candidate, DistrictMinimum, Rules, greedy, optimize
 from app.optimizer.check import check
@@ -212,3 +214,39 @@ def test_the_migration_puts_proposals_back_in_their_assets_district(kind, tmp_pa
     finally:
         engine.dispose()
         remove()  # type: ignore[operator]
+
+
+def test_new_boundaries_move_proposals_to_the_district_their_assets_are_in_now(session, settings, city):
+    owner = make_user(session, settings, "owner@example.org")
+    group = groups.create_group(session=session, creator=owner, name="Friends of Main Street")
+    on_main = editor.create_proposal(session=session, group_id=group.id, actor=owner, data=ProposalInput(
+        title="Main Street, first block", assets=[AssetKey("pavement", city.segments[0])]))
+    drawn = editor.create_proposal(session=session, group_id=group.id, actor=owner, data=ProposalInput(
+        title="A path in the park", geometry={"type": "LineString",
+                                              "coordinates": [[-83.409, 33.9415], [-83.407, 33.9415]]}))
+    assert on_main.district_id == drawn.district_id == city.wards["West Ward"]
+    versions = (on_main.version, drawn.version)
+
+    def wards(west: tuple[float, float, float, float], east: tuple[float, float, float, float], source: str):
+        return write_layer(session=session, kind=LayerKind.district, source=source, actor=None, records=[
+            FeatureRecord(MultiPolygon([box(*west)]), {"name": "West Ward", "code": "1"}, source_id="1"),
+            FeatureRecord(MultiPolygon([box(*east)]), {"name": "East Ward", "code": "2"}, source_id="2")])
+
+    # the same boundaries again: every ward keeps its id, every proposal its district
+    layer = wards((-83.41, 33.94, -83.395, 33.96), (-83.395, 33.94, -83.38, 33.96), "districts")
+    assert layer.report["rows"]["unchanged"] == 2 and "proposal_districts_changed" not in layer.report
+    session.expire_all()
+    assert {d.name: d.id for d in session.exec(select(District))} == city.wards
+    assert session.get(Proposal, on_main.id).district_id == city.wards["West Ward"]
+
+    # redistricting: the East Ward takes everything east of -83.4095: the park and Main Street's first block
+    layer = wards((-83.41, 33.94, -83.4095, 33.96), (-83.4095, 33.94, -83.38, 33.96), "districts 2027")
+    assert layer.report["proposal_districts_changed"] == 2
+    session.expire_all()
+    assert {d.name: d.id for d in session.exec(select(District))} == city.wards  # changed in place
+    moved = session.get(Proposal, on_main.id), session.get(Proposal, drawn.id)
+    assert [p.district_id for p in moved] == [city.wards["East Ward"]] * 2
+    assert (moved[0].version, moved[1].version) == versions  # not an edit: an open editor can still save
+    assert ImportResult(layer, ImportReport(source="districts 2027", kind="district")).links_note == \
+        "2 proposals are now in another district (found from their assets, as a save would); nothing else about " \
+        "them changed."

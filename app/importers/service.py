@@ -81,6 +81,10 @@ class ImportResult:
         if restored:
             notes.append(f"{restored:,} {'asset' if restored == 1 else 'assets'} that an earlier import had "
                          "removed from proposals came back and cover those proposals again.")
+        moved = int(report.get("proposal_districts_changed", 0))
+        if moved:
+            notes.append(f"{moved:,} {'proposal is' if moved == 1 else 'proposals are'} now in another district "
+                         "(found from their assets, as a save would); nothing else about them changed.")
         return " ".join(notes) or None
 
 

@@ -119,6 +119,10 @@ def write_layer(
                 located = [k for k in LayerKind if k.in_areas]
                 _assign_areas(session, located)
                 bump_revision(session=session, kinds=located)
+                if kind is LayerKind.district:
+                    from app.proposals.selection import refresh_districts  # proposals build on layers, not back
+
+                    report = {**(report or {}), "proposal_districts_changed": refresh_districts(session=session)}
             layer = _touch_layer(session, kind, source=source, actor=actor, source_crs=source_crs,
                                  field_map=field_map, band_scheme=band_scheme, report=report, title=title)
             audit.record(session=session, actor=actor, action="layer.import", object_type="layer",

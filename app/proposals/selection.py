@@ -19,7 +19,7 @@ import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import box, mapping, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
 from app.geometry import GeometryError, buffer_m, covered_by, share_inside, to_storable
@@ -372,6 +372,31 @@ def main_district(shares: tuple[DistrictShare, ...]) -> int | None:
     """The district holding the largest share (the lower id on a tie)."""
     inside = [s for s in shares if s.district_id is not None]
     return min(inside, key=lambda s: (-s.share_bps, s.district_id)).district_id if inside else None
+
+
+def refresh_districts(*, session: Session) -> int:
+    """After new boundaries: every proposal's district found again as a save would find it (``district_for``
+    over its assets as they are now, or its drawn location when it has none). Not an edit: the version, the
+    revisions and the snapshots of submitted proposals and ballot items stay. Returns how many changed."""
+    proposals = session.exec(select(Proposal.id, Proposal.geom, Proposal.district_id)).all()
+    live = district_shares(session=session, proposal_ids=[saved_id(p) for p, _, _ in proposals])
+    linked = set(session.exec(select(ProposalAsset.proposal_id).where(col(ProposalAsset.missing).is_(False))
+                              .distinct()))
+    moved = []
+    for proposal_id, geom, was in proposals:
+        if proposal_id in live:
+            found = main_district(live[proposal_id])
+        elif proposal_id in linked or geom is None:  # its assets lie outside every district, or it has nothing
+            found = None
+        else:
+            found = main_district(shares_of(session=session, geometry=to_shape(geom), keys=[]))
+        if found != was:
+            moved.append({"proposal": proposal_id, "district": found})
+    if moved:
+        table = Proposal.__table__  # type: ignore[attr-defined]
+        session.connection().execute(update(table).where(table.c.id == bindparam("proposal"))
+                                     .values(district_id=bindparam("district")), moved)
+    return len(moved)
 
 
 def district_for(*, session: Session, geometry: BaseGeometry | None, keys: list[AssetKey]) -> int | None:
