@@ -17,7 +17,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from app.db import make_engine, new_session
-from app.importers import jobs, uploads
+from app.importers import jobs, service, uploads
 from app.settings import ImportSettings
 from models.base import utcnow
 from models.imports import ImportJob, JobState
@@ -186,3 +186,40 @@ def test_a_job_taken_for_stopped_while_still_writing_ends_as_it_really_ended(ses
     jobs._finish(session, job, JobState.done, "Imported 3 features.", {"features": 3})
     session.refresh(job)
     assert (job.state, job.message) == (JobState.done.value, "Imported 3 features.")
+
+
+def test_a_heartbeat_committed_while_the_job_reads_never_fails_its_import(committed, tmp_path: Path, monkeypatch):
+    """The heartbeat commits from its own connection whenever it is due, even between the import's reads and
+    its writes; on SpatiaLite that used to fail the import ("database is locked")."""
+    url, engine = committed
+    settings = ImportSettings(work_dir=str(tmp_path / "imports"))
+    job_id = _queue(engine, settings, _streets(40, pci=80))
+    heartbeat_engine = make_engine(url)
+    beats: list[threading.Thread] = []
+    real_assess = service.assess
+
+    def assess_then_beat(**kwargs):  # type: ignore[no-untyped-def]
+        impact = real_assess(**kwargs)  # the job has read the layer and the proposals; its writes are next
+
+        def beat() -> None:
+            with heartbeat_engine.begin() as connection:
+                connection.execute(update(ImportJob).where(ImportJob.id == job_id).values(heartbeat_at=utcnow()))
+
+        thread = threading.Thread(target=beat)
+        thread.start()
+        thread.join(timeout=1)  # PostGIS: it has committed; SpatiaLite: it waits for the job's unit of work
+        beats.append(thread)
+        return impact
+
+    monkeypatch.setattr(service, "assess", assess_then_beat)
+    try:
+        job = jobs.run_next(sessions=lambda: new_session(engine), settings=settings, worker="w",
+                            job_sessions=lambda: new_session(engine, write=True))
+        for thread in beats:
+            thread.join(timeout=30)
+    finally:
+        heartbeat_engine.dispose()
+    assert job is not None and job.state == JobState.done.value, job.message if job else None
+    assert beats and not any(thread.is_alive() for thread in beats)
+    with new_session(engine) as session:
+        assert session.exec(select(func.count()).select_from(PavementSegment)).one() == 40

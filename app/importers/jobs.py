@@ -186,18 +186,33 @@ def _finish(session: Session, job: ImportJob, state: JobState, message: str,
 
 
 def run_next(*, sessions: Sessions, settings: ImportSettings, worker: str,
-             beat: Callable[[int], AbstractContextManager[None]] | None = None) -> ImportJob | None:
-    """Fail stale jobs, claim the next one and run it; None when nothing is queued."""
+             beat: Callable[[int], AbstractContextManager[None]] | None = None,
+             job_sessions: Sessions | None = None) -> ImportJob | None:
+    """Fail stale jobs, claim the next one and run it; None when nothing is queued. ``job_sessions``: the
+    session to run a claimed job in (a writing one: on SQLite each of its units of work then holds the write
+    lock from its first read, so the heartbeat committing meanwhile cannot make it fail), else the one
+    ``sessions`` gave."""
     with sessions() as session:
         fail_stale(session=session, stale_s=settings.job_stale_s)
         job = claim(session=session, worker=worker)
         if job is None:
             return None
         assert job.id is not None
-        if beat is None:
-            return run(job, session=session, settings=settings)
-        with beat(job.id):
-            return run(job, session=session, settings=settings)
+        if job_sessions is None:
+            return _run_beating(job, session, settings, beat)
+    with job_sessions() as writer:
+        claimed = writer.get(ImportJob, job.id)
+        assert claimed is not None
+        return _run_beating(claimed, writer, settings, beat)
+
+
+def _run_beating(job: ImportJob, session: Session, settings: ImportSettings,
+                 beat: Callable[[int], AbstractContextManager[None]] | None) -> ImportJob:
+    assert job.id is not None
+    if beat is None:
+        return run(job, session=session, settings=settings)
+    with beat(job.id):
+        return run(job, session=session, settings=settings)
 
 
 def view(*, session: Session, job_id: int) -> JobView | None:
@@ -268,7 +283,8 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 ran = run_next(sessions=lambda: new_session(self.engine), settings=self.settings, worker=self.name,
-                               beat=lambda job_id: _Heartbeat(self.engine, job_id, self.settings.job_heartbeat_s))
+                               beat=lambda job_id: _Heartbeat(self.engine, job_id, self.settings.job_heartbeat_s),
+                               job_sessions=lambda: new_session(self.engine, write=True))
             except Exception:  # the database away for a moment: try again after the pause
                 log.warning("import worker %s: could not look for jobs", self.name, exc_info=True)
                 ran = None
