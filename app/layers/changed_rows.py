@@ -58,7 +58,9 @@ def write_changes(session: Session, kind: LayerKind, rows: list[dict[str, Any]],
     postgres = session.get_bind().dialect.name == "postgresql"
     _stage(session, kind, rows, geometries, columns, postgres)
     connection = session.connection()
-    name, kept = table.name, f"EXISTS (SELECT 1 FROM {_STAGED} AS s WHERE s.id = {table.name}.id)"
+    quote = session.get_bind().dialect.identifier_preparer.quote  # the model's own names, quoted all the same
+    name, listed = quote(table.name), [quote(c) for c in columns]
+    kept = f"EXISTS (SELECT 1 FROM {_STAGED} AS s WHERE s.id = {name}.id)"
     if mode == "replace":
         gone = connection.exec_driver_sql(f"DELETE FROM {name} WHERE NOT {kept}")
     else:  # the layer's other rows with an incoming key give way to the incoming ones
@@ -66,15 +68,15 @@ def write_changes(session: Session, kind: LayerKind, rows: list[dict[str, Any]],
             f"DELETE FROM {name} WHERE source_id IN (SELECT source_id FROM {_STAGED} WHERE source_id IS NOT NULL) "
             f"AND NOT {kept}")
     same_place = "ST_AsEWKB(l.geom) = ST_AsEWKB(s.geom)" if postgres else "l.geom IS s.geom"
-    ours, theirs = ", ".join(f"l.{c}" for c in columns), ", ".join(f"s.{c}" for c in columns)
+    ours, theirs = ", ".join(f"l.{c}" for c in listed), ", ".join(f"s.{c}" for c in listed)
     distinct = "IS DISTINCT FROM" if postgres else "IS NOT"  # equal when both are NULL
-    assign = ", ".join(f"{c} = s.{c}" for c in [*columns, "geom"])
+    assign = ", ".join(f"{c} = s.{c}" for c in [*listed, "geom"])
     changed = connection.exec_driver_sql(
         f"UPDATE {name} AS l SET {assign} FROM {_STAGED} AS s "
         f"WHERE l.id = s.id AND (({ours}) {distinct} ({theirs}) OR NOT {same_place})")
     added = connection.exec_driver_sql(
-        f"INSERT INTO {name} ({', '.join(columns)}, geom) "
-        f"SELECT {', '.join(columns)}, geom FROM {_STAGED} WHERE id IS NULL ORDER BY ord")
+        f"INSERT INTO {name} ({', '.join(listed)}, geom) "
+        f"SELECT {', '.join(listed)}, geom FROM {_STAGED} WHERE id IS NULL ORDER BY ord")
     connection.exec_driver_sql(f"DROP TABLE {_STAGED}")
     kept_rows = sum(1 for row in rows if row.get("id") is not None)
     return Written(added=int(added.rowcount or 0), changed=int(changed.rowcount or 0),
@@ -88,11 +90,12 @@ def _stage(session: Session, kind: LayerKind, rows: list[dict[str, Any]], geomet
     table = model.__table__  # type: ignore[attr-defined]
     defaults = {name: info.get_default(call_default_factory=True) for name, info in model.model_fields.items()}
     connection = session.connection()
-    names = ", ".join(columns)
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
     shaped = np.asarray(geometries, dtype=object)
     if postgres:
         connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {_STAGED} ON COMMIT DROP AS "
-                                   f"SELECT id, {names}, geom, 0::bigint AS ord FROM {table.name} LIMIT 0")
+                                   f"SELECT id, {names}, geom, 0::bigint AS ord FROM {quote(table.name)} LIMIT 0")
         wkb = shapely.to_wkb(shapely.set_srid(shaped, 4326), hex=True, include_srid=True)
         copy_into(session, _STAGED, ["id", *columns, "geom", "ord"],
                   ([row.get("id"), *(_copy_value(row.get(c, defaults.get(c))) for c in columns), wkb[i], i]
@@ -101,7 +104,7 @@ def _stage(session: Session, kind: LayerKind, rows: list[dict[str, Any]], geomet
         return
     dialect = session.get_bind().dialect
     connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {_STAGED} AS "
-                               f"SELECT id, {names}, geom, 0 AS ord FROM main.{table.name} LIMIT 0")
+                               f"SELECT id, {names}, geom, 0 AS ord FROM main.{quote(table.name)} LIMIT 0")
     process = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
     wkb = shapely.to_wkb(shaped)
     values = [(row.get("id"), *(p(v) if p else v
