@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if check_schema:
             ensure_current(engine)
+        tiles.prerender_current()  # low zooms missing from the disk cache are drawn in the background
         workers: list[jobs.Worker | MailSender] = [
             jobs.Worker(engine, settings.imports, n + 1) for n in range(settings.imports.job_workers)]
         if settings.mail.background_sender:

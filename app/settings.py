@@ -104,6 +104,10 @@ class TileSettings(BaseModel):
                                   "revisions without reading them (changes are also pushed at once).")
     memory_mb: int = Field(default=64, description="Each worker keeps its most asked-for tiles in memory, "
                            "up to this size (0: none); keyed by the layers' versions like the disk cache.")
+    prerender_max_zoom: int = Field(default=13, description="When a worker sees a layer at a new version "
+                                    "(an import), one worker draws its tiles from the layer's min zoom up to "
+                                    "this zoom over its extent into the disk cache, before residents ask "
+                                    "(at most 1000 per layer). 0: off; needs cache_dir.")
 
 
 class ImportSettings(BaseModel):

@@ -211,7 +211,9 @@ def peers_venv() -> Path:
 def groundwork_env(database_url: str, work: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "GROUNDWORK_DATABASE_URL": database_url, "GROUNDWORK_ENVIRONMENT": "production",
             "GROUNDWORK_SECRET_KEY": "bench-" + "x" * 40, "GROUNDWORK_LOG_LEVEL": "warning",
-            "GROUNDWORK_TILES__CACHE_DIR": str(work / "tile-cache"), **extra}
+            "GROUNDWORK_TILES__CACHE_DIR": str(work / "tile-cache"),
+            "GROUNDWORK_TILES__PRERENDER_MAX_ZOOM": "0",  # "cold" means drawn on request, as tipg's are
+            **extra}
 
 
 def build_city(base_url: str, scale: float, work: Path) -> str:

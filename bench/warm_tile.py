@@ -61,6 +61,7 @@ def bench(kind: str, *, requests: int, checks: int, repeats: int, postgres_url: 
             )
             settings.tiles.cache_dir = str(Path(directory) / "tiles")
             settings.tiles.revision_ttl_s = 3600  # only changes make the versions be read again
+            settings.tiles.prerender_max_zoom = 0  # no drawing in the background while measuring
             app = create_app(settings, engine=engine, check_schema=False)
             z, x, y = tile_of(*CENTRE, 14)
             path = f"/tiles/pavement/{z}/{x}/{y}.mvt"

@@ -11,25 +11,29 @@ answers cached tiles and revalidations without the rest of the application.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from app.db import is_sqlite
-from app.layers.specs import LayerSpec, spec_for
+from app.layers.specs import LayerSpec, UnknownLayer, spec_for
 from app.settings import TileSettings
 from app.tiles import postgis, spatialite
 from app.tiles.cache import TileCache
 from app.tiles.grid import TileAddress
 from app.tiles.memory import HotTile, Key, TileMemory
+from app.tiles.prerender import Bounds, Prerender
 from app.tiles.versions import NO_LAYER, LayerVersion, LayerVersions
 from models.layers import Layer
 
 ENCODER_VERSION = "1"
+log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 TILEJSON_VERSION = "3.0.0"
 WORLD_BOUNDS = [-180.0, -85.0511287798066, 180.0, 85.0511287798066]
@@ -100,8 +104,9 @@ def render_tile(*, session: Session, tiles: TileSettings, plan: TilePlan) -> byt
 
 
 class TileServer:
-    """One app's tiles: the layers' versions (app/tiles/versions.py), the shared disk cache and each
-    worker's hottest tiles in memory (app/tiles/memory.py)."""
+    """One app's tiles: the layers' versions (app/tiles/versions.py), the shared disk cache, each
+    worker's hottest tiles in memory (app/tiles/memory.py) and the low zooms of a layer's new version
+    drawn ahead of requests (app/tiles/prerender.py)."""
 
     def __init__(self, engine: Engine, tiles: TileSettings) -> None:
         self.dialect = engine.dialect.name
@@ -109,7 +114,14 @@ class TileServer:
         self.cache = TileCache(tiles.cache_dir, engine) if tiles.cache_dir else None
         self.memory = TileMemory(tiles.memory_mb * 2**20) if tiles.memory_mb > 0 else None
         self._engine = engine
+        self._tiles = tiles
         self._seen: dict[str, str] = {}
+        self.prerender: Prerender | None = None
+        if self.cache is not None and tiles.prerender_max_zoom > 0:
+            self.prerender = Prerender(
+                root=self.cache.root, encoder=encoder_key(tiles=tiles, dialect=self.dialect),
+                max_zoom=min(tiles.prerender_max_zoom, tiles.max_zoom), min_zoom=_min_zoom, extent=self._extent,
+                draw=self.prerender_tile, tile_path=self._prerender_path)
 
     @property
     def draws_alone(self) -> bool:
@@ -130,6 +142,8 @@ class TileServer:
                     if self.memory is not None:
                         self.memory.forget(layer_id=layer_id, keep=version.tag)
                 self._seen[layer_id] = version.tag
+                if self.prerender is not None and version.revision > 0:
+                    self.prerender.queue(layer_id, version)
         return versions
 
     def plan(self, *, session: Session, tiles: TileSettings, layer_id: str, z: int, x: int, y: int,
@@ -182,16 +196,77 @@ class TileServer:
         with self._engine.connect() as connection:
             return self._draw(connection, tiles, plan)
 
+    def prerender_current(self) -> None:
+        """At start: pre-render the layers' current versions if the cache lacks them (a worker that finds
+        them done skips at once). Read on a connection of its own and not kept: requests read as before."""
+        if self.prerender is None:
+            return
+        layer = Layer.__table__  # type: ignore[attr-defined]
+        try:
+            with self._engine.connect() as connection:
+                rows = connection.execute(select(layer.c.kind, layer.c.revision, layer.c.tile_key)).all()
+        except Exception as error:  # the first request reads them and queues them then
+            log.warning("Could not read the layers' versions at start: %s", error)
+            return
+        for kind, revision, key in rows:
+            if revision:
+                self.prerender.queue(kind, LayerVersion(int(revision), key))
+
+    def prerender_tile(self, layer_id: str, version: LayerVersion, address: TileAddress) -> bool:
+        """Draw one tile of the layer at ``version`` into the disk cache (not into memory: these tiles
+        are not asked for yet); False, with nothing filed under ``version``, when the layer is no longer
+        at it."""
+        tiles = self._tiles
+        plan = plan_tile(versions={layer_id: version}, tiles=tiles, dialect=self.dialect, layer_id=layer_id,
+                         z=address.z, x=address.x, y=address.y)
+        if self.draws_alone:
+            with self._engine.connect() as connection:
+                plan, content = self._drawn(connection, tiles, plan)  # the plan of the version it drew from
+        else:
+            with Session(self._engine) as session:  # one read transaction: the version and the tile, one snapshot
+                if _version_of(session, layer_id) != version:
+                    return False
+                content = render_tile(session=session, tiles=tiles, plan=plan)
+                if _version_of(session, layer_id) != version:  # as tile() does (one snapshot: never differs)
+                    return False
+        if (path := self.cache_path(plan)) is not None:
+            TileCache.put(path, content)
+        return plan.version == version
+
+    def _prerender_path(self, layer_id: str, version: LayerVersion, address: TileAddress) -> Path:
+        assert self.cache is not None
+        return self.cache.path(layer_id=layer_id, tag=version.tag, encoder=encoder_key(tiles=self._tiles,
+                               dialect=self.dialect), address=address)
+
+    def _extent(self, layer_id: str, version: LayerVersion) -> Bounds | None:
+        """The layer's bounds while it is at ``version`` and has features, else None."""
+        layer = Layer.__table__  # type: ignore[attr-defined]
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(layer.c.revision, layer.c.tile_key, layer.c.min_lon, layer.c.min_lat, layer.c.max_lon,
+                       layer.c.max_lat).where(layer.c.kind == layer_id)).one_or_none()
+        if row is None or LayerVersion(int(row.revision or 0), row.tile_key) != version:
+            return None
+        bounds = (row.min_lon, row.min_lat, row.max_lon, row.max_lat)
+        if any(value is None for value in bounds):
+            return None
+        return _padded([float(value) for value in bounds])  # type: ignore[return-value]
+
     def _draw(self, connection: Connection, tiles: TileSettings, plan: TilePlan) -> tuple[TilePlan, HotTile]:
+        plan, content = self._drawn(connection, tiles, plan)
+        return plan, self._store(plan, content, tiles)
+
+    def _drawn(self, connection: Connection, tiles: TileSettings, plan: TilePlan) -> tuple[TilePlan, bytes]:
+        """The tile drawn in one statement, and the plan of the version it was drawn from."""
         if plan.below_min_zoom:
-            return plan, self._store(plan, b"", tiles)
+            return plan, b""
         version, content = postgis.encode(connection=connection, spec=plan.spec, address=plan.address, tiles=tiles)
         if version != plan.version:  # drawn from a newer version than planned: file it there
             self.versions.changed()
             plan = plan_tile(versions={plan.spec.id: version}, tiles=tiles, dialect=self.dialect,
                              layer_id=plan.spec.id, z=plan.address.z, x=plan.address.x, y=plan.address.y,
                              requested=plan.requested)
-        return plan, self._store(plan, content, tiles)
+        return plan, content
 
     def _store(self, plan: TilePlan, content: bytes, tiles: TileSettings) -> HotTile:
         path = self.cache_path(plan)
@@ -208,7 +283,22 @@ class TileServer:
         return hot
 
     def close(self) -> None:
+        if self.prerender is not None:
+            self.prerender.close()
         self.versions.close()
+
+
+def _min_zoom(layer_id: str) -> int | None:
+    try:
+        return spec_for(layer_id).min_zoom
+    except UnknownLayer:
+        return None
+
+
+def _version_of(session: Session, layer_id: str) -> LayerVersion:
+    row = session.execute(select(Layer.revision, Layer.tile_key)  # type: ignore[call-overload]
+                          .where(Layer.kind == layer_id)).one_or_none()
+    return NO_LAYER if row is None else LayerVersion(int(row.revision or 0), row.tile_key)
 
 
 _MIN_SPAN_DEG = 0.001  # ~100 m: a map client asks for no tiles inside a zero-width or zero-height box
