@@ -15,6 +15,7 @@ PostGIS: psycopg 3 with SQLAlchemy's connection pool.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -124,7 +125,12 @@ def writing(session: Session) -> Iterator[Session]:
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's session, on the app's engine. Services commit their own unit of work. A request
-    with an unsafe method writes, so on SQLite each of its transactions begins with BEGIN IMMEDIATE;
-    a GET's stay deferred (a GET that writes uses ``writing``)."""
-    with new_session(request.app.state.engine, write=request.method in UNSAFE_METHODS) as session:
+    with an unsafe method writes, so on SQLite each of its transactions begins with BEGIN IMMEDIATE —
+    when its endpoint runs in the thread pool, where waiting for the lock holds up only that request.
+    An ``async`` endpoint's queries run on the event loop: waiting there would hold up every request of
+    the worker, so its transactions stay deferred (a conflict is then the clear "busy, try again" answer,
+    app.main). A GET's stay deferred (a GET that writes uses ``writing``)."""
+    endpoint = request.scope.get("endpoint")
+    write = request.method in UNSAFE_METHODS and not inspect.iscoroutinefunction(endpoint)
+    with new_session(request.app.state.engine, write=write) as session:
         yield session

@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from app import sessions
-from app.db import get_session
+from app.db import WRITE, get_session
 from app.settings import Settings
 from models.accounts import Role, User
 
@@ -56,13 +56,16 @@ def reject_numbers_out_of_range(request: Request) -> None:
 def load_viewer(request: Request, session: SessionDep) -> User | None:
     """The signed-in user, if the cookie's session is still live on the server (``app.sessions``)."""
     token = request.session.get(sessions.COOKIE_KEY)
+    if isinstance(token, str) and not session.in_transaction():
+        # reading who is signed in takes no write lock, even in a writing request's session (app.db)
+        session.connection(execution_options={WRITE: False})
     user = (sessions.user_of(session=session, settings=request.app.state.settings, token=token)
             if isinstance(token, str) else None)
     if user is None and token is not None:
         request.session.pop(sessions.COOKIE_KEY, None)
     if session.in_transaction():
-        # the viewer's read ends here: on SQLite a request with an unsafe method holds the write lock
-        # from its transaction's BEGIN (app.db), which must not stretch over reading the request's body
+        # the viewer's read ends here: the request's own unit of work begins afresh (on SQLite, for a
+        # request with an unsafe method, with BEGIN IMMEDIATE: app.db)
         session.commit()
     request.state.user = user
     return user

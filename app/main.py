@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,6 +32,8 @@ from app.settings import PROJECT_ROOT, Settings, TileSettings, get_settings
 from app.tiles.fastpath import TileFastPath
 from app.tiles.service import TileServer
 from app.web import CSRFError, render, verify_csrf, viewer_language, wants_html
+
+log = logging.getLogger(__name__)
 
 
 class SecurityHeaders:
@@ -131,6 +135,19 @@ def _install_error_handlers(app: FastAPI) -> None:
         """A number in the request beyond what the database stores (SQLite: 64 bits) names nothing."""
         return _error_page(request, 422, N_("Some fields are not valid"),
                            N_("A number in the request is too large; nothing was changed."))
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, error: OperationalError) -> Response:
+        """SQLite's one writer was busy past the wait (or what this request read went stale as another
+        writer committed): the request's transaction is rolled back, so nothing was changed."""
+        if "database is locked" not in str(error.orig):
+            raise error
+        log.warning("%s %s: the database was busy; answered 503", request.method, request.url.path)
+        response = _error_page(request, 503, N_("Busy for a moment"),
+                               N_("Someone else was saving at the same moment, so nothing was changed. "
+                                  "Try again in a few seconds."))
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -23,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app import accounts, mail, migrate
-from app.db import make_engine, new_session, writing
+from app.db import WRITE, get_session, make_engine, new_session, writing
 from app.mail_sender import MailSender
 from app.main import create_app
 from app.settings import MailSettings, Settings
@@ -240,3 +241,51 @@ def test_a_delivery_import_in_a_write_session_is_not_refused_when_another_connec
     assert not seen.committed_meanwhile
     with new_session(engine) as check:
         assert projects.spent_cents(session=check, project_id=project_id) == 50_00
+
+
+def _session_for(app, method: str, endpoint) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+    request = Request({"type": "http", "method": method, "path": "/", "headers": [], "app": app,
+                       "endpoint": endpoint})
+    return get_session(request)
+
+
+def test_only_a_thread_pool_endpoint_of_an_unsafe_request_begins_immediate(spatialite) -> None:
+    """An ``async`` endpoint's queries run on the event loop: waiting there for the write lock would hold up
+    every request of the worker, so its transactions stay deferred."""
+    engine, _, settings = spatialite
+    app = create_app(settings, engine=engine, check_schema=False)
+
+    def in_the_thread_pool() -> None: ...
+
+    async def on_the_loop() -> None: ...
+
+    for method, endpoint, immediate in (("POST", in_the_thread_pool, True), ("POST", on_the_loop, False),
+                                        ("GET", in_the_thread_pool, False)):
+        sessions = _session_for(app, method, endpoint)
+        session = next(sessions)
+        assert bool(session.connection().get_execution_options().get(WRITE)) is immediate, (method, endpoint)
+        sessions.close()
+
+
+def test_a_busy_database_is_a_clear_answer_that_changed_nothing(spatialite) -> None:
+    engine, other, settings = spatialite
+    app = create_app(settings, engine=engine, check_schema=False)
+    impatient = make_engine(str(engine.url), connect_args={"timeout": 0})
+
+    def rename_everyone() -> None:
+        with impatient.begin() as connection:
+            connection.execute(text("UPDATE user_account SET display_name = 'x'"))
+
+    app.add_api_route("/rename-everyone", rename_everyone)
+    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    try:
+        with new_session(other, write=True) as holder:
+            holder.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: another writer holds the lock
+            response = client.get("/rename-everyone", headers={"Accept": "text/html"})
+            holder.rollback()
+    finally:
+        impatient.dispose()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    assert "Someone else was saving at the same moment, so nothing was changed." in response.text
+    with new_session(engine) as session:
+        assert "x" not in {user.display_name for user in session.exec(select(User))}

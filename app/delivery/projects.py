@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, func, select, update
 
 from app import audit, mail
@@ -87,13 +87,18 @@ def locked(session: Session, proposal_id: int) -> DeliveryProject:
     """The project, held for the rest of this transaction. Every writer takes it before reading what
     it checks (spending and awards to date, the phase), so two writers at once — two overlapping
     imports, an import and a staff page — run one after the other: the second reads the first's
-    result. PostgreSQL: a row lock. SQLite: the database's one write lock, which the staff pages
-    (requests with an unsafe method) and ``groundwork delivery import`` hold from their transaction's
-    BEGIN IMMEDIATE (app.db); writing the row takes it for a caller that began deferred — whose reads
-    before it, if another writer committed meanwhile, make that write fail ("database is locked")."""
+    result. PostgreSQL: a row lock. SQLite: the database's one write lock, taken by writing the row
+    first; a writer whose earlier reads went stale meanwhile fails ("database is locked") and writes
+    nothing."""
     if is_sqlite(session):
-        session.execute(update(DeliveryProject).where(col(DeliveryProject.proposal_id) == proposal_id)
-                        .values(version=DeliveryProject.version))
+        try:
+            session.execute(update(DeliveryProject).where(col(DeliveryProject.proposal_id) == proposal_id)
+                            .values(version=DeliveryProject.version))
+        except OperationalError as error:  # what this transaction read is stale: another writer committed
+            if "locked" not in str(error):
+                raise
+            raise DeliveryError(_("Someone else changed this project at the same moment (another import or a "
+                                  "staff entry); nothing was recorded. Look at it again and try once more.")) from error
         query = select(DeliveryProject).where(DeliveryProject.proposal_id == proposal_id)
     else:
         query = select(DeliveryProject).where(DeliveryProject.proposal_id == proposal_id).with_for_update()
