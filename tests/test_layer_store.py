@@ -272,3 +272,24 @@ def test_reimporting_the_same_boundaries_keeps_every_district_and_relocates_noth
     assert {s.pole_id: names[s.district_id] for s in session.exec(select(Streetlight)).all()} == \
         {"P0": "1", "P1": "1", "P2": "1", "P3": "1"}
     assert session.get(Layer, "streetlight").revision == revision + 1
+
+
+def test_reimporting_the_same_boundaries_repairs_a_stale_district_and_bumps_only_that_layer(session: Session):
+    """An asset import racing a boundary import can commit a district the boundaries no longer give;
+    importing the boundaries again finds every feature's district again and writes only what differs."""
+    lights = [FeatureRecord(Point(-83.405 + i * 0.004, 33.95), {"pole_id": f"P{i}"}, source_id=f"P{i}")
+              for i in range(4)]
+    write_layer(session=session, kind=LayerKind.streetlight, records=lights, source="lights", actor=None)
+    write_layer(session=session, kind=LayerKind.pavement, records=[_segment(0, 50)], source="a", actor=None)
+    write_layer(session=session, kind=LayerKind.district, records=_districts(), source="districts", actor=None)
+    east = session.exec(select(District).where(District.code == "2")).one().id
+    session.execute(text("UPDATE streetlight SET district_id = :east WHERE source_id = 'P0'"), {"east": east})
+    session.commit()
+    revisions = {kind: session.get(Layer, kind).revision for kind in ("streetlight", "pavement")}
+
+    write_layer(session=session, kind=LayerKind.district, records=_districts(), source="districts", actor=None)
+    session.expire_all()
+    west = session.exec(select(District).where(District.code == "1")).one().id
+    assert session.exec(select(Streetlight).where(Streetlight.source_id == "P0")).one().district_id == west
+    assert session.get(Layer, "streetlight").revision == revisions["streetlight"] + 1
+    assert session.get(Layer, "pavement").revision == revisions["pavement"]  # nothing of it moved

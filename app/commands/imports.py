@@ -131,7 +131,7 @@ def register(cli: typer.Typer) -> None:
                     console.print(f"[bold red]Refused:[/] {result.place_problem}", highlight=False)
                 console.print("Dry run: nothing was written.")
                 return
-            with _progress() as (progress, tasks), new_session() as session:
+            with _progress() as (progress, tasks), new_session(write=True) as session:  # SQLite: BEGIN IMMEDIATE
                 def stage(name: str, done: int, total: int) -> None:
                     progress.update(tasks[name], completed=done, total=total)
 

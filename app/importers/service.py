@@ -165,6 +165,7 @@ def import_layer(*, session: Session, source: str, options: ImportOptions, actor
     ``allow_unlinking``; ``expected_unlinking`` (the count the user saw and agreed to) must then
     still be the count. Data mostly outside the city is refused unless ``new_area``."""
     _band_scheme(session, options)
+    session.commit()  # the reads end here: no transaction (on SQLite, no write lock) spans reading the file
     with tempfile.TemporaryDirectory(prefix="groundwork-import-") as scratch:
         _, checked = _read_and_check(source, options, settings=settings, work_dir=work_dir or Path(scratch),
                                      transport=transport, stage=stage, name=name)

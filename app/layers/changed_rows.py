@@ -67,13 +67,13 @@ def write_changes(session: Session, kind: LayerKind, rows: list[dict[str, Any]],
         gone = connection.exec_driver_sql(
             f"DELETE FROM {name} WHERE source_id IN (SELECT source_id FROM {_STAGED} WHERE source_id IS NOT NULL) "
             f"AND NOT {kept}")
-    same_place = "ST_AsEWKB(l.geom) = ST_AsEWKB(s.geom)" if postgres else "l.geom IS s.geom"
+    moved = "ST_AsEWKB(l.geom) IS DISTINCT FROM ST_AsEWKB(s.geom)" if postgres else "l.geom IS NOT s.geom"
     ours, theirs = ", ".join(f"l.{c}" for c in listed), ", ".join(f"s.{c}" for c in listed)
     distinct = "IS DISTINCT FROM" if postgres else "IS NOT"  # equal when both are NULL
     assign = ", ".join(f"{c} = s.{c}" for c in [*listed, "geom"])
     changed = connection.exec_driver_sql(
         f"UPDATE {name} AS l SET {assign} FROM {_STAGED} AS s "
-        f"WHERE l.id = s.id AND (({ours}) {distinct} ({theirs}) OR NOT {same_place})")
+        f"WHERE l.id = s.id AND (({ours}) {distinct} ({theirs}) OR {moved})")
     added = connection.exec_driver_sql(
         f"INSERT INTO {name} ({', '.join(listed)}, geom) "
         f"SELECT {', '.join(listed)}, geom FROM {_STAGED} WHERE id IS NULL ORDER BY ord")

@@ -115,11 +115,10 @@ def write_layer(
                 if missing or restored:
                     report = {**(report or {}), "proposal_links_missing": missing,
                               "proposal_links_restored": restored}
-            if not kind.in_areas and written.changes:  # new boundaries: any asset's district or tract may change
-                located = [k for k in LayerKind if k.in_areas]
-                _assign_areas(session, located)
-                bump_revision(session=session, kinds=located)
-                if kind is LayerKind.district:
+            if not kind.in_areas:  # boundaries: every asset's and address's district or tract is found again
+                moved = _assign_areas(session, [k for k in LayerKind if k.in_areas])
+                bump_revision(session=session, kinds=moved)  # only layers where some feature moved: tiles
+                if kind is LayerKind.district and (written.changes or moved):
                     from app.proposals.selection import refresh_districts  # proposals build on layers, not back
 
                     report = {**(report or {}), "proposal_districts_changed": refresh_districts(session=session)}
@@ -283,12 +282,15 @@ def _locate(session: Session, geometries: Sequence[BaseGeometry],
     return list(zip(_containing(points, *districts), _containing(points, *tracts), strict=True))
 
 
-def _assign_areas(session: Session, kinds: Sequence[LayerKind]) -> None:
-    """Set each stored feature's district_id and tract_id anew (after the boundaries changed). Features are
-    located ``_LOCATE_ROWS`` at a time; on PostGIS the ids found are copied into a scratch table and each
-    layer is updated in one joined statement (not one statement per feature)."""
+def _assign_areas(session: Session, kinds: Sequence[LayerKind]) -> list[LayerKind]:
+    """Find each stored feature's district_id and tract_id again (after a boundary import: even the same
+    boundaries repair ids a concurrent import may have left stale) and write those that differ. Features
+    are located ``_LOCATE_ROWS`` at a time; on PostGIS the ids found are copied into a scratch table and each
+    layer is updated in one joined statement (not one statement per feature). Returns the layers in which
+    some feature's district or tract changed."""
     areas = _areas(session)
     postgres = session.get_bind().dialect.name == "postgresql"
+    moved = []
     for kind in kinds:
         table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
         if postgres:
@@ -296,28 +298,35 @@ def _assign_areas(session: Session, kinds: Sequence[LayerKind]) -> None:
                                  "tract_id bigint) ON COMMIT DROP"))
         statement = (update(table).where(table.c.id == bindparam("asset_id"))
                      .values(district_id=bindparam("in_district"), tract_id=bindparam("in_tract")))
-        last = None
+        changed, last = 0, None
         while True:
-            query = select(table.c.id, func.ST_AsBinary(table.c.geom)).order_by(table.c.id).limit(_LOCATE_ROWS)
+            query = (select(table.c.id, func.ST_AsBinary(table.c.geom), table.c.district_id, table.c.tract_id)
+                     .order_by(table.c.id).limit(_LOCATE_ROWS))
             assets = session.connection().execute(query if last is None else query.where(table.c.id > last)).all()
             if not assets:
                 break
             last = assets[-1][0]
-            located = _locate(session, list(shapely.from_wkb([bytes(wkb) for _, wkb in assets])), areas)
+            located = _locate(session, list(shapely.from_wkb([bytes(wkb) for _, wkb, _, _ in assets])), areas)
+            differ = [(asset_id, district_id, tract_id)
+                      for (asset_id, _, was_district, was_tract), (district_id, tract_id) in zip(assets, located,
+                                                                                                strict=True)
+                      if (district_id, tract_id) != (was_district, was_tract)]
             if postgres:
-                copy_into(session, "located_areas", ["id", "district_id", "tract_id"],
-                           ([asset_id, district_id, tract_id]
-                            for (asset_id, _), (district_id, tract_id) in zip(assets, located, strict=True)))
+                copy_into(session, "located_areas", ["id", "district_id", "tract_id"], (list(d) for d in differ))
                 continue
             updates = [{"asset_id": asset_id, "in_district": district_id, "in_tract": tract_id}
-                       for (asset_id, _), (district_id, tract_id) in zip(assets, located, strict=True)]
+                       for asset_id, district_id, tract_id in differ]
             for start in range(0, len(updates), _BATCH):
-                session.connection().execute(statement, updates[start:start + _BATCH])
+                changed += int(session.connection().execute(statement, updates[start:start + _BATCH]).rowcount or 0)
         if postgres:
-            session.execute(text(f"UPDATE {table.name} AS feature SET district_id = located.district_id, "
-                                 "tract_id = located.tract_id FROM located_areas AS located "
-                                 "WHERE feature.id = located.id"))
+            result = session.execute(text(f"UPDATE {table.name} AS feature SET district_id = located.district_id, "
+                                          "tract_id = located.tract_id FROM located_areas AS located "
+                                          "WHERE feature.id = located.id"))
+            changed = int(result.rowcount or 0)  # type: ignore[attr-defined]
             session.execute(text("DROP TABLE located_areas"))
+        if changed:
+            moved.append(kind)
+    return moved
 
 
 def _polygons(session: Session, model: type[District] | type[CensusTract]) -> tuple[list[int], STRtree | None]:

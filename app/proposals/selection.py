@@ -396,6 +396,8 @@ def refresh_districts(*, session: Session) -> int:
         table = Proposal.__table__  # type: ignore[attr-defined]
         session.connection().execute(update(table).where(table.c.id == bindparam("proposal"))
                                      .values(district_id=bindparam("district")), moved)
+        for loaded in [o for o in session.identity_map.values() if isinstance(o, Proposal)]:
+            session.expire(loaded, ["district_id"])  # read again when next used, not the old district
     return len(moved)
 
 
