@@ -123,7 +123,8 @@ def write_layer(
 
                     report = {**(report or {}), "proposal_districts_changed": refresh_districts(session=session)}
             layer = _touch_layer(session, kind, source=source, actor=actor, source_crs=source_crs,
-                                 field_map=field_map, band_scheme=band_scheme, report=report, title=title)
+                                 field_map=field_map, band_scheme=band_scheme, report=report, title=title,
+                                 changed=bool(written.changes))
             audit.record(session=session, actor=actor, action="layer.import", object_type="layer",
                          object_id=kind.value, after={"source": source, "mode": mode, "features": len(rows),
                                                       "revision": layer.revision})
@@ -151,7 +152,7 @@ def _refresh_statistics(session: Session, table: Any) -> None:
 
 def _touch_layer(session: Session, kind: LayerKind, *, source: str, actor: User | None, source_crs: str | None,
                  field_map: dict[str, str] | None, band_scheme: str | None, report: dict[str, Any] | None,
-                 title: str | None) -> Layer:
+                 title: str | None, changed: bool = True) -> Layer:
     layer = session.get(Layer, kind.value) or Layer(kind=kind.value, title=kind.title)
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
     layer.title = title or layer.title
@@ -159,7 +160,8 @@ def _touch_layer(session: Session, kind: LayerKind, *, source: str, actor: User 
     layer.source_crs = source_crs
     layer.imported_at = utcnow()
     layer.imported_by_id = actor.id if actor else None
-    layer.revision = (layer.revision or 0) + 1
+    if changed or not layer.revision:  # the data changed: tiles and ETags move on (the same data: they stay)
+        layer.revision = (layer.revision or 0) + 1
     layer.feature_count = int(session.execute(select(func.count()).select_from(table)).scalar_one())
     layer.min_lon, layer.min_lat, layer.max_lon, layer.max_lat = _extent(session, table)
     layer.field_map = field_map
