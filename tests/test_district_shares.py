@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
+from geoalchemy2.shape import to_shape
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, box
 from sqlalchemy import text
 from sqlmodel import Session, col, select
@@ -250,3 +251,20 @@ def test_new_boundaries_move_proposals_to_the_district_their_assets_are_in_now(s
     assert ImportResult(layer, ImportReport(source="districts 2027", kind="district")).links_note == \
         "2 proposals are now in another district (found from their assets, as a save would); nothing else about " \
         "them changed."
+
+
+def test_a_reimport_that_moves_a_proposals_asset_moves_the_proposal_to_its_district(session, settings, city):
+    owner = make_user(session, settings, "owner@example.org")
+    group = groups.create_group(session=session, creator=owner, name="Friends of Main Street")
+    proposal = editor.create_proposal(session=session, group_id=group.id, actor=owner, data=ProposalInput(
+        title="Main Street, first block", assets=[AssetKey("pavement", city.segments[0])]))
+    assert proposal.district_id == city.wards["West Ward"]
+    segments = session.exec(select(PavementSegment).order_by(col(PavementSegment.source_id))).all()
+    records = [FeatureRecord(MultiLineString([LineString(to_shape(s.geom).geoms[0].coords)]),
+                             {"street_name": s.street_name, "pci": s.pci, "width_m": s.width_m}, source_id=s.source_id)
+               for s in segments]
+    records[0].geometry = MultiLineString([LineString([(-83.392, 33.951), (-83.390, 33.951)])])  # resurveyed east
+    layer = write_layer(session=session, kind=LayerKind.pavement, source="pavement 2027", actor=None,
+                        records=records)
+    assert layer.report["proposal_districts_changed"] == 1
+    assert session.get(Proposal, proposal.id).district_id == city.wards["East Ward"]

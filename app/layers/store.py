@@ -119,9 +119,9 @@ def write_layer(
                 moved = _assign_areas(session, [k for k in LayerKind if k.in_areas])
                 bump_revision(session=session, kinds=moved)  # only layers where some feature moved: tiles
                 if kind is LayerKind.district and (written.changes or moved):
-                    from app.proposals.selection import refresh_districts  # proposals build on layers, not back
-
-                    report = {**(report or {}), "proposal_districts_changed": refresh_districts(session=session)}
+                    report = {**(report or {}), "proposal_districts_changed": _refresh_proposal_districts(session)}
+            elif kind.is_asset and written.changes and (districts_changed := _refresh_proposal_districts(session)):
+                report = {**(report or {}), "proposal_districts_changed": districts_changed}  # assets moved with it
             layer = _touch_layer(session, kind, source=source, actor=actor, source_crs=source_crs,
                                  field_map=field_map, band_scheme=band_scheme, report=report, title=title,
                                  changed=bool(written.changes))
@@ -135,6 +135,12 @@ def write_layer(
     if written.changes:
         _refresh_statistics(session, table)
     return layer
+
+
+def _refresh_proposal_districts(session: Session) -> int:
+    from app.proposals.selection import refresh_districts  # proposals build on layers, not the other way
+
+    return refresh_districts(session=session)
 
 
 def _refresh_statistics(session: Session, table: Any) -> None:

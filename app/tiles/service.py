@@ -129,7 +129,8 @@ class TileServer:
         return self.dialect == "postgresql"
 
     def current(self, session: Session) -> dict[str, LayerVersion]:
-        return self.versions.fresh() or self.read(session)
+        fresh = self.versions.fresh()
+        return fresh if fresh is not None else self.read(session)  # no layers yet is an answer too
 
     def read(self, session: Session) -> dict[str, LayerVersion]:
         """Read the versions now; a layer seen at a new version has its older cached tiles removed."""

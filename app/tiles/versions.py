@@ -121,7 +121,8 @@ class LayerVersions:
         return self._versions
 
     def current(self, session: Session) -> dict[str, LayerVersion]:
-        return self.fresh() or self.read(session)
+        fresh = self.fresh()
+        return fresh if fresh is not None else self.read(session)  # no layers yet is an answer too
 
     def read(self, session: Session) -> dict[str, LayerVersion]:
         """Read the versions from the database (through ``session``: it sees what the request sees)."""
