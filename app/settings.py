@@ -128,6 +128,9 @@ class ImportSettings(BaseModel):
     job_poll_s: float = 1.0
     job_heartbeat_s: float = 5.0
     job_stale_s: float = 60.0
+    job_process: bool = Field(default=True, description="Run each job in a Python process of its own (its CPU "
+                              "apart from the server's requests, its memory given back when it ends); off: in "
+                              "the worker thread.")
     max_features: int = 1_000_000
     max_json_depth: int = 40
     private_hosts_allowed: list[str] = Field(

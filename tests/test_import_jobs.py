@@ -223,3 +223,44 @@ def test_a_heartbeat_committed_while_the_job_reads_never_fails_its_import(commit
     assert beats and not any(thread.is_alive() for thread in beats)
     with new_session(engine) as session:
         assert session.exec(select(func.count()).select_from(PavementSegment)).one() == 40
+
+
+def _until(engine, job_id: int, states: tuple[str, ...], within_s: float = 90) -> ImportJob:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        with new_session(engine) as session:
+            job = session.get(ImportJob, job_id)
+            if job is not None and job.state in states:
+                return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not reach {states}")
+
+
+def test_a_server_worker_runs_each_job_in_a_process_of_its_own_and_says_so_when_that_process_dies(
+        committed, tmp_path: Path):
+    url, engine = committed
+    settings = ImportSettings(work_dir=str(tmp_path / "imports"), job_poll_s=0.05, job_heartbeat_s=0.5)
+    assert settings.job_process  # the default
+    worker = jobs.Worker(engine, settings)
+    worker.start()
+    try:
+        first = _queue(engine, settings, _streets(40, pci=80))
+        done = _until(engine, first, ("done", "failed"))
+        assert done.state == "done", done.message
+        ran_first = worker.process
+        assert ran_first is not None and ran_first.pid != os.getpid() and ran_first.wait(timeout=30) == 0
+
+        doomed = _queue(engine, settings, _streets(40, pci=20), "resurvey.geojson")
+        deadline = time.monotonic() + 60
+        while worker.process is ran_first and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert worker.process is not ran_first and worker.process is not None
+        worker.process.kill()  # e.g. the machine ran out of memory
+        failed = _until(engine, doomed, ("done", "failed"))
+    finally:
+        worker.stop()
+    assert failed.state == "failed" and "The import stopped unexpectedly" in (failed.message or "")
+    assert "Nothing was written to the layer" in (failed.message or "")
+    with new_session(engine) as session:  # the layer is as the first import left it
+        assert session.exec(select(func.count()).select_from(PavementSegment)).one() == 40
+        assert session.exec(select(func.sum(PavementSegment.pci))).one() == 40 * 80

@@ -7,14 +7,20 @@ SKIP LOCKED`` on PostGIS, an ``UPDATE … WHERE state = 'queued'`` that only one
 SpatiaLite, so two workers never run one job. A running job's worker writes a heartbeat every
 ``job_heartbeat_s``; a job whose heartbeat is older than ``job_stale_s`` lost its worker (the server
 stopped or was killed) and is marked failed by whoever finds it. Its layer is as it was: the write
-is one transaction (``app/layers/store.write_layer``).
+is one transaction (``app/layers/store.write_layer``). The worker thread runs each claimed job in a
+Python process of its own (``settings.imports.job_process``, on by default) and beats for it: the
+import's CPU stays apart from the server's requests and its memory is given back when it ends; a
+process that dies (out of memory, killed) fails its job with a clear message.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -27,10 +33,10 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from app.db import new_session
+from app.db import make_engine, new_session
 from app.importers import service, uploads
 from app.importers.report import ImportFailed
-from app.settings import ImportSettings
+from app.settings import PROJECT_ROOT, ImportSettings
 from models.accounts import User
 from models.base import utcnow
 from models.imports import ImportJob, JobState
@@ -268,6 +274,7 @@ class Worker:
 
     def __init__(self, engine: Engine, settings: ImportSettings, number: int = 1) -> None:
         self.engine, self.settings = engine, settings
+        self.process: subprocess.Popen[bytes] | None = None  # the running job's own process
         self.name = f"{socket.gethostname()}:{os.getpid()}:{number}"
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, name=f"import-worker-{number}", daemon=True)
@@ -282,11 +289,65 @@ class Worker:
     def _loop(self) -> None:
         while not self.stopping.is_set():
             try:
-                ran = run_next(sessions=lambda: new_session(self.engine), settings=self.settings, worker=self.name,
-                               beat=lambda job_id: _Heartbeat(self.engine, job_id, self.settings.job_heartbeat_s),
-                               job_sessions=lambda: new_session(self.engine, write=True))
+                if self.settings.job_process:
+                    ran = self._next_in_a_process()
+                else:
+                    ran = run_next(sessions=lambda: new_session(self.engine), settings=self.settings,
+                                   worker=self.name,
+                                   beat=lambda job_id: _Heartbeat(self.engine, job_id, self.settings.job_heartbeat_s),
+                                   job_sessions=lambda: new_session(self.engine, write=True))
             except Exception:  # the database away for a moment: try again after the pause
                 log.warning("import worker %s: could not look for jobs", self.name, exc_info=True)
                 ran = None
             if ran is None:
                 self.stopping.wait(self.settings.job_poll_s)
+
+    def _next_in_a_process(self) -> ImportJob | None:
+        """Claim the next job and run it in a Python process of its own, beating for it meanwhile: the
+        import's CPU never competes with the server's requests for the interpreter, and the memory a large
+        file takes is given back when the process ends. A process that ends without finishing its job
+        (killed, out of memory) fails the job with a clear message; the layer is as it was."""
+        with new_session(self.engine) as session:
+            fail_stale(session=session, stale_s=self.settings.job_stale_s)
+            job = claim(session=session, worker=self.name)
+        if job is None or job.id is None:
+            return None
+        with _Heartbeat(self.engine, job.id, self.settings.job_heartbeat_s):
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from app.importers.jobs import run_in_this_process; run_in_this_process()"],
+                stdin=subprocess.PIPE, cwd=PROJECT_ROOT)
+            assert self.process.stdin is not None
+            self.process.stdin.write(json.dumps({  # on stdin, not the command line: the URL may hold a password
+                "url": self.engine.url.render_as_string(hide_password=False), "job": job.id,
+                "settings": self.settings.model_dump(mode="json")}).encode())
+            self.process.stdin.close()
+            while True:
+                try:
+                    code = self.process.wait(timeout=0.5)
+                    break
+                except subprocess.TimeoutExpired:
+                    if self.stopping.is_set():  # the server is stopping: so does its import
+                        self.process.terminate()
+        with new_session(self.engine) as session:
+            ended = session.get(ImportJob, job.id, populate_existing=True) or job
+            if ended.state == JobState.running.value:
+                log.error("import job %s: its process ended (exit code %s) before the job did", job.id, code)
+                message = STOPPED if self.stopping.is_set() else (
+                    f"The import stopped unexpectedly: the process running it ended (exit code {code}), for "
+                    "example out of memory. Nothing was written to the layer. Start the import again; if it "
+                    "happens again, the server's log has more.")
+                ended = _finish(session, ended, JobState.failed, message, None)
+            return ended
+
+
+def run_in_this_process() -> None:
+    """A job's own process (``Worker._next_in_a_process``): its database, settings and job id come on stdin."""
+    asked = json.loads(sys.stdin.read())
+    engine = make_engine(asked["url"])
+    try:
+        with new_session(engine, write=True) as session:
+            job = session.get(ImportJob, asked["job"])
+            if job is not None and job.state == JobState.running.value:
+                run(job, session=session, settings=ImportSettings.model_validate(asked["settings"]))
+    finally:
+        engine.dispose()
