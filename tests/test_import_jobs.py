@@ -264,3 +264,54 @@ def test_a_server_worker_runs_each_job_in_a_process_of_its_own_and_says_so_when_
     with new_session(engine) as session:  # the layer is as the first import left it
         assert session.exec(select(func.count()).select_from(PavementSegment)).one() == 40
         assert session.exec(select(func.sum(PavementSegment.pci))).one() == 40 * 80
+
+
+_SERVER = """
+import sys, time
+from app.db import make_engine
+from app.importers import jobs
+from app.settings import ImportSettings
+
+url, work_dir = sys.argv[1:3]
+worker = jobs.Worker(make_engine(url), ImportSettings(work_dir=work_dir, job_poll_s=0.05))
+worker.start()
+time.sleep(600)
+"""
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_jobs_process_stops_when_the_server_that_started_it_is_killed(committed, tmp_path: Path):
+    url, engine = committed
+    settings = ImportSettings(work_dir=str(tmp_path / "imports"))
+    job_id = _queue(engine, settings, _streets(30_000, pci=20))
+    server = subprocess.Popen([sys.executable, "-c", _SERVER, url, settings.work_dir],
+                              cwd=Path(__file__).resolve().parents[1], env=os.environ.copy())
+    try:
+        deadline = time.monotonic() + 60
+        while not (children := _children_of(server.pid)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert children, "the server started no process for the job"
+        server.send_signal(signal.SIGKILL)
+        server.wait(30)
+        deadline = time.monotonic() + 20
+        while Path(f"/proc/{children[0]}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not Path(f"/proc/{children[0]}").exists(), "the job's process outlived its server"
+    finally:
+        if server.poll() is None:
+            server.kill()
+    with new_session(engine) as session:
+        assert session.exec(select(func.count()).select_from(PavementSegment)).one() == 0  # nothing written
+        assert session.get(ImportJob, job_id).state == JobState.running.value  # failed as stale by the next worker

@@ -318,7 +318,7 @@ class Worker:
                 stdin=subprocess.PIPE, cwd=PROJECT_ROOT)
             assert self.process.stdin is not None
             self.process.stdin.write(json.dumps({  # on stdin, not the command line: the URL may hold a password
-                "url": self.engine.url.render_as_string(hide_password=False), "job": job.id,
+                "url": self.engine.url.render_as_string(hide_password=False), "job": job.id, "server": os.getpid(),
                 "settings": self.settings.model_dump(mode="json")}).encode())
             self.process.stdin.close()
             while True:
@@ -343,6 +343,15 @@ class Worker:
 def run_in_this_process() -> None:
     """A job's own process (``Worker._next_in_a_process``): its database, settings and job id come on stdin."""
     asked = json.loads(sys.stdin.read())
+    parent = int(asked["server"])  # not os.getppid() now: the server may be gone already
+
+    def orphaned() -> None:  # the server was killed: stop too (the transaction rolls back), as a thread would
+        while os.getppid() == parent:
+            time.sleep(1)
+        log.error("import job %s: the server that started it is gone; stopping", asked["job"])
+        os._exit(1)
+
+    threading.Thread(target=orphaned, name="import-job-parent-watch", daemon=True).start()
     engine = make_engine(asked["url"])
     try:
         with new_session(engine, write=True) as session:
