@@ -305,7 +305,7 @@ def test_a_jobs_process_stops_when_the_server_that_started_it_is_killed(committe
         assert children, "the server started no process for the job"
         server.send_signal(signal.SIGKILL)
         server.wait(30)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 45
         while Path(f"/proc/{children[0]}").exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not Path(f"/proc/{children[0]}").exists(), "the job's process outlived its server"
@@ -315,3 +315,22 @@ def test_a_jobs_process_stops_when_the_server_that_started_it_is_killed(committe
     with new_session(engine) as session:
         assert session.exec(select(func.count()).select_from(PavementSegment)).one() == 0  # nothing written
         assert session.get(ImportJob, job_id).state == JobState.running.value  # failed as stale by the next worker
+
+
+def test_a_job_whose_process_cannot_start_fails_at_once_and_says_why(committed, tmp_path: Path, monkeypatch):
+    url, engine = committed
+    settings = ImportSettings(work_dir=str(tmp_path / "imports"), job_poll_s=0.05)
+
+    def no_memory(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(jobs.subprocess, "Popen", no_memory)
+    job_id = _queue(engine, settings, _streets(10))
+    worker = jobs.Worker(engine, settings)
+    worker.start()
+    try:
+        failed = _until(engine, job_id, ("done", "failed"), within_s=30)
+    finally:
+        worker.stop()
+    assert failed.message == ("The import could not start: the server could not start a process for it (Cannot "
+                              "allocate memory). Nothing was written to the layer. Start the import again.")

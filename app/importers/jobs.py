@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -36,7 +37,7 @@ from sqlmodel import Session, col, select
 from app.db import make_engine, new_session
 from app.importers import service, uploads
 from app.importers.report import ImportFailed
-from app.settings import PROJECT_ROOT, ImportSettings
+from app.settings import PROJECT_ROOT, ImportSettings, get_settings
 from models.accounts import User
 from models.base import utcnow
 from models.imports import ImportJob, JobState
@@ -313,35 +314,52 @@ class Worker:
         if job is None or job.id is None:
             return None
         with _Heartbeat(self.engine, job.id, self.settings.job_heartbeat_s):
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", "from app.importers.jobs import run_in_this_process; run_in_this_process()"],
-                stdin=subprocess.PIPE, cwd=PROJECT_ROOT)
-            assert self.process.stdin is not None
-            self.process.stdin.write(json.dumps({  # on stdin, not the command line: the URL may hold a password
-                "url": self.engine.url.render_as_string(hide_password=False), "job": job.id, "server": os.getpid(),
-                "settings": self.settings.model_dump(mode="json")}).encode())
-            self.process.stdin.close()
-            while True:
-                try:
-                    code = self.process.wait(timeout=0.5)
-                    break
-                except subprocess.TimeoutExpired:
-                    if self.stopping.is_set():  # the server is stopping: so does its import
-                        self.process.terminate()
+            code = self._run_process(job.id)
         with new_session(self.engine) as session:
             ended = session.get(ImportJob, job.id, populate_existing=True) or job
             if ended.state == JobState.running.value:
                 log.error("import job %s: its process ended (exit code %s) before the job did", job.id, code)
                 message = STOPPED if self.stopping.is_set() else (
+                    "The import could not start: the server could not start a process for it (" + code + "). "
+                    "Nothing was written to the layer. Start the import again." if isinstance(code, str) else
                     f"The import stopped unexpectedly: the process running it ended (exit code {code}), for "
                     "example out of memory. Nothing was written to the layer. Start the import again; if it "
                     "happens again, the server's log has more.")
                 ended = _finish(session, ended, JobState.failed, message, None)
             return ended
 
+    def _run_process(self, job_id: int) -> int | str:
+        """Run the job in its own process until it ends: its exit code, or why it could not start. The
+        process inherits the server's working directory and environment (the same database and settings)."""
+        path = os.environ.get("PYTHONPATH")
+        environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT) + (os.pathsep + path if path else "")}
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from app.importers.jobs import run_in_this_process; run_in_this_process()"],
+                stdin=subprocess.PIPE, env=environment)
+            assert self.process.stdin is not None
+            with self.process.stdin:  # on stdin, not the command line: the URL may hold a password
+                self.process.stdin.write(json.dumps({
+                    "url": self.engine.url.render_as_string(hide_password=False), "job": job_id,
+                    "server": os.getpid(), "settings": self.settings.model_dump(mode="json")}).encode())
+        except OSError as error:  # no memory to start it, or it died at once
+            log.exception("import job %s: could not start its process", job_id)
+            if self.process is not None and self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            return error.strerror or type(error).__name__
+        while True:
+            try:
+                return self.process.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                if self.stopping.is_set():  # the server is stopping: so does its import
+                    self.process.terminate()
+
 
 def run_in_this_process() -> None:
     """A job's own process (``Worker._next_in_a_process``): its database, settings and job id come on stdin."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops this process itself
+    logging.basicConfig(level=get_settings().log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
     asked = json.loads(sys.stdin.read())
     parent = int(asked["server"])  # not os.getppid() now: the server may be gone already
 
