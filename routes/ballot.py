@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from app.costing.arithmetic import parse_dollars
 from app.delivery import vote
-from app.deps import SessionDep, SettingsDep, StaffUser
+from app.deps import PostedForm, SessionDep, SettingsDep, StaffUser
 from app.navigation import NavEntry
 from app.scenarios import ScenarioError, amend, ballot_page, publish, verify
 from app.web import flash, render, use_viewer_language
@@ -119,9 +119,9 @@ def amend_form(request: Request, session: SessionDep, viewer: StaffUser) -> Resp
 
 
 @router.post("/staff/ballot/amend", response_model=None)
-async def amend_submit(request: Request, session: SessionDep, settings: SettingsDep, viewer: StaffUser) -> Response:
+def amend_submit(request: Request, form: PostedForm, session: SessionDep, settings: SettingsDep,
+                 viewer: StaffUser) -> Response:
     """First post: what the amendment will do (nothing written). With ``confirm=yes``: publish it."""
-    form = await request.form()
     base = str(form.get("base_version", "")).strip()
     reason = str(form.get("reason", ""))
     try:

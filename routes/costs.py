@@ -15,7 +15,7 @@ from app.costing.arithmetic import parse_percent, percent
 from app.costing.catalog import CSV_COLUMNS, FUNCTIONAL_CLASSES, LAYER_KINDS, CatalogDraft, CatalogError
 from app.costing.estimate import CostingError, Override
 from app.costing.service import AssetRef, estimate_public, price_assets
-from app.deps import CurrentUser, SessionDep, StaffUser
+from app.deps import CurrentUser, PostedForm, SessionDep, StaffUser
 from app.navigation import NavEntry
 from app.web import flash, render
 from models.costs import CatalogPublic, CatalogVersion, CatalogVersionSummary, EstimatePublic, EstimateRequest, Unit
@@ -87,15 +87,14 @@ def export(session: SessionDep, _: StaffUser, version: int | None = None) -> Res
 
 
 @pages.post("/staff/costs/import", response_model=None)
-async def import_csv(request: Request, session: SessionDep, staff: StaffUser) -> Response:
-    form = await request.form()
+def import_csv(request: Request, form: PostedForm, session: SessionDep, staff: StaffUser) -> Response:
     upload, note = form.get("file"), str(form.get("note") or "")[:2000]
     problems: list[str] = []
     text = ""
     if not isinstance(upload, UploadFile) or not upload.filename:
         problems.append("Choose a CSV file to import.")
     else:
-        data = await upload.read(MAX_CSV_BYTES + 1)
+        data = upload.file.read(MAX_CSV_BYTES + 1)
         if len(data) > MAX_CSV_BYTES:
             problems.append("That file is too large for a cost catalog (2 MB at most).")
         try:
@@ -138,8 +137,7 @@ def edit_form(request: Request, session: SessionDep, _: StaffUser) -> HTMLRespon
 
 
 @pages.post("/staff/costs/edit", response_model=None)
-async def save_edit(request: Request, session: SessionDep, staff: StaffUser) -> Response:
-    submitted = await request.form()
+def save_edit(request: Request, submitted: PostedForm, session: SessionDep, staff: StaffUser) -> Response:
     one = {k: str(submitted.get(k) or "").strip() for k in submitted}
     columns = {c: [str(v).strip() for v in submitted.getlist(c)] for c in CSV_COLUMNS}
     count = max(len(v) for v in columns.values())

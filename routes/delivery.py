@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from app.costing.arithmetic import parse_dollars
 from app.delivery import DeliveryError, conditions, overview, phases, photos, projects, revenue, vote
-from app.deps import CurrentUser, SessionDep, SettingsDep, StaffUser, ViewerDep
+from app.deps import CurrentUser, PostedForm, SessionDep, SettingsDep, StaffUser, ViewerDep
 from app.i18n import gettext as _
 from app.navigation import NavEntry
 from app.web import flash, render, use_viewer_language
@@ -86,8 +86,7 @@ def project_page(request: Request, session: SessionDep, viewer: ViewerDep, propo
 
 
 @router.post("/projects/{proposal_id}/follow", response_model=None)
-async def follow(request: Request, session: SessionDep, viewer: CurrentUser, proposal_id: int) -> Response:
-    form = await request.form()
+def follow(request: Request, form: PostedForm, session: SessionDep, viewer: CurrentUser, proposal_id: int) -> Response:
     try:
         if form.get("stop"):
             projects.unfollow(session=session, user=viewer, proposal_id=proposal_id)
@@ -117,8 +116,7 @@ def staff_delivery(request: Request, session: SessionDep, viewer: StaffUser) -> 
 
 
 @router.post("/staff/delivery/vote", response_model=None)
-async def record_vote(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
-    form = await request.form()
+def record_vote(request: Request, form: PostedForm, session: SessionDep, viewer: StaffUser) -> Response:
     try:
         vote.record(session=session, actor=viewer, held_on=_date(form, "held_on"),
                     yes_votes=_count(form, "yes_votes"), no_votes=_count(form, "no_votes"),
@@ -130,8 +128,7 @@ async def record_vote(request: Request, session: SessionDep, viewer: StaffUser) 
 
 
 @router.post("/staff/delivery/revenue", response_model=None)
-async def record_revenue(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
-    form = await request.form()
+def record_revenue(request: Request, form: PostedForm, session: SessionDep, viewer: StaffUser) -> Response:
     try:
         year = _count(form, "year")
         revenue.record(session=session, actor=viewer, year=year,
@@ -157,8 +154,8 @@ def staff_phases(request: Request, session: SessionDep, viewer: StaffUser) -> HT
 
 
 @router.post("/staff/delivery/phases/{action}", response_model=None)
-async def staff_phases_action(request: Request, session: SessionDep, viewer: StaffUser, action: str) -> Response:
-    form = await request.form()
+def staff_phases_action(request: Request, form: PostedForm, session: SessionDep, viewer: StaffUser,
+                        action: str) -> Response:
     key = str(form.get("key", ""))[:20] or None
     try:
         if action == "save":
@@ -199,9 +196,8 @@ def staff_project(request: Request, session: SessionDep, viewer: StaffUser, prop
 
 
 @router.post("/staff/delivery/{proposal_id}/{action}", response_model=None)
-async def staff_action(request: Request, session: SessionDep, settings: SettingsDep, viewer: StaffUser,
+def staff_action(request: Request, form: PostedForm, session: SessionDep, settings: SettingsDep, viewer: StaffUser,
                        proposal_id: int, action: str) -> Response:
-    form = await request.form()
     try:
         message = _act(session, settings, viewer, proposal_id, action, form)
     except DeliveryError as error:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from app.deps import SessionDep, SettingsDep, StaffUser
+from app.deps import PostedForm, SessionDep, SettingsDep, StaffUser
 from app.importers import fields, jobs, service, uploads
 from app.importers.preview_map import preview_map
 from app.importers.report import ImportFailed
@@ -38,8 +38,8 @@ def index(request: Request, session: SessionDep, settings: SettingsDep, _: Staff
 
 
 @router.post("/staff/import")
-async def upload(request: Request, session: SessionDep, settings: SettingsDep, staff: StaffUser) -> Response:
-    form = await request.form()
+def upload(request: Request, form: PostedForm, session: SessionDep, settings: SettingsDep,
+           staff: StaffUser) -> Response:
     values = {key: str(form.get(key) or "").strip() for key in
               ("kind", "url", "crs", "units", "layer", "bands", "mapping", "constants")}
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
@@ -102,12 +102,12 @@ def preview(request: Request, session: SessionDep, settings: SettingsDep, _: Sta
 
 
 @router.post("/staff/import/confirm")
-async def confirm(request: Request, session: SessionDep, settings: SettingsDep, staff: StaffUser) -> Response:
+def confirm(request: Request, form: PostedForm, session: SessionDep, settings: SettingsDep,
+            staff: StaffUser) -> Response:
     pending = _pending(request, settings)
     if pending is None:
         flash(request, "There is no import waiting; upload a file or give a URL.", "warning")
         return _redirect(request, "/staff/import")
-    form = await request.form()
     mapping = {name[len("map_"):]: str(value) for name, value in form.multi_items() if name.startswith("map_")}
     if mapping:
         pending.mapping = mapping

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from app.costing.arithmetic import parse_dollars
-from app.deps import SessionDep, StaffUser
+from app.deps import PostedForm, SessionDep, StaffUser
 from app.i18n import gettext as _
 from app.impact.deterioration import Curve
 from app.navigation import NavEntry
@@ -171,8 +171,7 @@ def curves_page(request: Request, session: SessionDep, _staff: StaffUser) -> HTM
 
 
 @pages.post("/staff/plan/curves", response_class=HTMLResponse)
-async def curves_save(request: Request, session: SessionDep, staff: StaffUser) -> Any:
-    data = await request.form()
+def curves_save(request: Request, data: PostedForm, session: SessionDep, staff: StaffUser) -> Any:
     fields = {k: str(v) for k, v in data.items() if k != "csrf_token"}
     problems: list[str] = []
     parsed: dict[str, Curve] = {}

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app import program as programs
 from app.costing.arithmetic import dollars, parse_dollars, parse_percent, percent
-from app.deps import SessionDep, StaffUser
+from app.deps import PostedForm, SessionDep, StaffUser
 from app.layers import district_names
 from app.layers.bands import SCHEMES
 from app.layers.district_names import DistrictNameError
@@ -184,8 +184,7 @@ def edit_program(request: Request, session: SessionDep, _: StaffUser) -> HTMLRes
 
 
 @pages.post("/staff/program", response_model=None)
-async def save_program(request: Request, session: SessionDep, staff: StaffUser) -> Response:
-    submitted = await request.form()
+def save_program(request: Request, submitted: PostedForm, session: SessionDep, staff: StaffUser) -> Response:
     raw = {key: [str(v) for v in submitted.getlist(key)] for key in submitted}
     form, draft, problems = _parse(raw)
     typed = _typed_names(raw)

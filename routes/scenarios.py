@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.costing.arithmetic import parse_dollars, parse_percent
-from app.deps import SessionDep, SettingsDep, StaffUser
+from app.deps import PostedForm, SessionDep, SettingsDep, StaffUser
 from app.i18n import gettext as _
 from app.navigation import NavEntry
 from app.optimizer import OptimizerInputError
@@ -45,8 +45,7 @@ def scenario_list(request: Request, session: SessionDep, viewer: StaffUser) -> R
 
 
 @router.post("/staff/scenarios", response_model=None)
-async def scenario_create(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
-    form = await request.form()
+def scenario_create(request: Request, form: PostedForm, session: SessionDep, viewer: StaffUser) -> Response:
     try:
         share = parse_percent(str(form.get("target_share", "100")), label="The target share")
         scenario = scenarios.create_scenario(session=session, actor=viewer, name=str(form.get("name", "")),
@@ -110,8 +109,8 @@ def scenario_optimize(request: Request, scenario_id: int, session: SessionDep, v
 
 
 @router.post("/staff/scenarios/{scenario_id}/items", response_model=None)
-async def scenario_item(request: Request, scenario_id: int, session: SessionDep, viewer: StaffUser) -> Response:
-    form = await request.form()
+def scenario_item(request: Request, form: PostedForm, scenario_id: int, session: SessionDep,
+                  viewer: StaffUser) -> Response:
     proposal_id = _int(form.get("proposal_id"), "The proposal") or 0
     try:
         if "year" in form:
@@ -132,9 +131,9 @@ async def scenario_item(request: Request, scenario_id: int, session: SessionDep,
 
 
 @router.post("/staff/scenarios/{scenario_id}/cash-flow", response_model=None)
-async def scenario_cash_flow(request: Request, scenario_id: int, session: SessionDep, viewer: StaffUser) -> Response:
+def scenario_cash_flow(request: Request, form: PostedForm, scenario_id: int, session: SessionDep,
+                       viewer: StaffUser) -> Response:
     """Whether the optimizer respects annual cash flow, and the borrowing limit."""
-    form = await request.form()
     try:
         limit = parse_dollars(str(form.get("borrowing_limit") or ""), label=_("The borrowing limit")) or 0
         scenarios.set_cash_flow(session=session, actor=viewer, scenario_id=scenario_id,
@@ -176,10 +175,9 @@ def scenario_publish_confirm(request: Request, scenario_id: int, session: Sessio
 
 
 @router.post("/staff/scenarios/{scenario_id}/publish", response_model=None)
-async def scenario_publish(request: Request, scenario_id: int, session: SessionDep, settings: SettingsDep,
+def scenario_publish(request: Request, form: PostedForm, scenario_id: int, session: SessionDep, settings: SettingsDep,
                            viewer: StaffUser) -> Response:
     _pool(session, scenario_id)
-    form = await request.form()
     try:
         if form.get("confirm") != "yes":
             ready = publish.readiness(session=session, scenario_id=scenario_id)

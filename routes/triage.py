@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.costing.arithmetic import parse_dollars
-from app.deps import SessionDep, StaffUser
+from app.deps import PostedForm, SessionDep, StaffUser
 from app.navigation import NavEntry
 from app.proposals import ProposalError, ProposalNotFound, snapshots
 from app.triage import ReviewConflict, TriageError, board, overlaps, review, scoring
@@ -61,8 +61,7 @@ def triage_board(request: Request, session: SessionDep, viewer: StaffUser) -> Re
 
 
 @router.post("/staff/triage/bulk", response_model=None)
-async def triage_bulk(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
-    form = await request.form()
+def triage_bulk(request: Request, form: PostedForm, session: SessionDep, viewer: StaffUser) -> Response:
     ids = [_int(v) or 0 for v in form.getlist("ids")]
     action = str(form.get("action", ""))
     back = str(form.get("back", "/staff/triage"))
@@ -113,8 +112,7 @@ def rubric_page(request: Request, session: SessionDep, viewer: StaffUser) -> Res
 
 
 @router.post("/staff/triage/rubric", response_model=None)
-async def rubric_save(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
-    form = await request.form()
+def rubric_save(request: Request, form: PostedForm, session: SessionDep, viewer: StaffUser) -> Response:
     drafts = []
     for key, name, kind, weight, scale in zip(form.getlist("key"), form.getlist("name"), form.getlist("kind"),
                                               form.getlist("weight"), form.getlist("scale_max"), strict=False):
@@ -137,8 +135,7 @@ def overlaps_page(request: Request, session: SessionDep, viewer: StaffUser) -> R
 
 
 @router.post("/staff/triage/overlaps/merge", response_model=None)
-async def overlaps_merge(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
-    form = await request.form()
+def overlaps_merge(request: Request, form: PostedForm, session: SessionDep, viewer: StaffUser) -> Response:
     try:
         keep = overlaps.merge(session=session, actor=viewer, keep_id=_int(form.get("keep_id")) or 0,
                               merged_id=_int(form.get("merged_id")) or 0, public_note=str(form.get("public_note", "")))
@@ -150,8 +147,7 @@ async def overlaps_merge(request: Request, session: SessionDep, viewer: StaffUse
 
 
 @router.post("/staff/triage/overlaps/alternates", response_model=None)
-async def overlaps_alternates(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
-    form = await request.form()
+def overlaps_alternates(request: Request, form: PostedForm, session: SessionDep, viewer: StaffUser) -> Response:
     try:
         ids = [_int(v) or 0 for v in form.getlist("ids")]
         overlaps.mark_alternates(session=session, actor=viewer, proposal_ids=ids)
@@ -168,8 +164,8 @@ def review_view(request: Request, proposal_id: int, session: SessionDep, viewer:
 
 
 @router.post("/staff/triage/{proposal_id}/notes", response_model=None)
-async def review_notes(request: Request, proposal_id: int, session: SessionDep, viewer: StaffUser) -> Response:
-    form = await request.form()
+def review_notes(request: Request, form: PostedForm, proposal_id: int, session: SessionDep,
+                 viewer: StaffUser) -> Response:
     internal, public = str(form.get("internal_notes", "")), str(form.get("public_notes", ""))
     try:
         review.save_review(session=session, actor=viewer, proposal_id=proposal_id,
@@ -190,8 +186,8 @@ async def review_notes(request: Request, proposal_id: int, session: SessionDep, 
 
 
 @router.post("/staff/triage/{proposal_id}/decision", response_model=None)
-async def review_decision(request: Request, proposal_id: int, session: SessionDep, viewer: StaffUser) -> Response:
-    form = await request.form()
+def review_decision(request: Request, form: PostedForm, proposal_id: int, session: SessionDep,
+                    viewer: StaffUser) -> Response:
     to = str(form.get("to", ""))
     if to not in {s.value for s in ProposalState}:
         raise HTTPException(400, "Choose a decision.")
@@ -209,8 +205,8 @@ async def review_decision(request: Request, proposal_id: int, session: SessionDe
 
 
 @router.post("/staff/triage/{proposal_id}/estimate", response_model=None)
-async def review_estimate(request: Request, proposal_id: int, session: SessionDep, viewer: StaffUser) -> Response:
-    form = await request.form()
+def review_estimate(request: Request, form: PostedForm, proposal_id: int, session: SessionDep,
+                    viewer: StaffUser) -> Response:
     revisions = []
     try:
         for index, quantity, unit in zip(form.getlist("line"), form.getlist("quantity"), form.getlist("unit_cost"),
@@ -229,8 +225,8 @@ async def review_estimate(request: Request, proposal_id: int, session: SessionDe
 
 
 @router.post("/staff/triage/{proposal_id}/score", response_model=None)
-async def review_score(request: Request, proposal_id: int, session: SessionDep, viewer: StaffUser) -> Response:
-    form = await request.form()
+def review_score(request: Request, form: PostedForm, proposal_id: int, session: SessionDep,
+                 viewer: StaffUser) -> Response:
     try:
         scoring.score_manual(session=session, actor=viewer, proposal_id=proposal_id,
                              criterion_key=str(form.get("criterion", "")), value=_int(form.get("value")) or 0)

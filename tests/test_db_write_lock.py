@@ -8,6 +8,7 @@ are not exposed to it."""
 
 from __future__ import annotations
 
+import inspect
 import smtplib
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import Request
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -294,3 +296,19 @@ def test_a_busy_database_is_a_clear_answer_that_changed_nothing(spatialite) -> N
     assert "Someone else was saving at the same moment, so nothing was changed." in response.text
     with new_session(engine) as session:
         assert "x" not in {user.display_name for user in session.exec(select(User))}
+
+
+def test_no_endpoint_that_writes_runs_its_database_work_on_the_event_loop(spatialite) -> None:
+    """An ``async`` endpoint's queries block the event loop (every request of the worker waits with them) and on
+    SQLite it cannot begin with BEGIN IMMEDIATE: an endpoint of an unsafe method with a database session is a
+    plain function (its form comes from ``app.deps.PostedForm``)."""
+    engine, _, settings = spatialite
+    app = create_app(settings, engine=engine, check_schema=False)
+
+    def uses_the_database(dependant) -> bool:  # type: ignore[no-untyped-def]
+        return any(d.call is get_session or uses_the_database(d) for d in dependant.dependencies)
+
+    offenders = [f"{sorted(route.methods)} {route.path}" for route in app.routes
+                 if isinstance(route, APIRoute) and route.methods & {"POST", "PUT", "PATCH", "DELETE"}
+                 and inspect.iscoroutinefunction(route.endpoint) and uses_the_database(route.dependant)]
+    assert offenders == []

@@ -135,6 +135,7 @@ def preview(source: str, options: ImportOptions, *, settings: ImportSettings, wo
     to the layer and its proposals, and whether the data lies where the city is."""
     if session is not None:
         _band_scheme(session, options)
+        session.commit()  # the reads end here: no transaction (on SQLite, no write lock) spans reading the file
     table, checked = _read_and_check(source, options, settings=settings, work_dir=work_dir, transport=transport,
                                      stage=None, name=name)
     result = Preview(checked.report, table.columns, list(table.rows[:PREVIEW_ROWS]), checked.mapping,

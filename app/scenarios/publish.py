@@ -147,7 +147,9 @@ def write_list(*, session: Session, actor: User, document: dict[str, Any], scena
     """Write the list's row first, before any proposal moves: the version is unique, so of two
     publishes (or amendments) at the same moment one writes it and the other is refused here —
     PostgreSQL holds the second insert until the first commits, SQLite refuses a write from a
-    transaction that read before the other's commit. The caller's unit of work continues."""
+    transaction begun deferred that read before the other's commit (a request's begins immediate,
+    app.db, so the second publish there waits and then finds the list published). The caller's unit
+    of work continues."""
     text = canonical_json(document)
     published = PublishedList(version=document["version"], scenario_id=scenario_id, published_by_id=actor.id,
                               content_hash=content_hash(text), export=text, total_cents=document["total_cents"])
