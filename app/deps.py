@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -97,11 +97,16 @@ StaffUser = Annotated[User, Depends(require_role(Role.staff, Role.admin))]
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 
 
-async def posted_form(request: Request) -> FormData:
-    """The request's form, read on the event loop (Starlette keeps it; the CSRF check has read it already), so
-    that an endpoint taking it is a plain function run in the thread pool: its database work never blocks
-    the event loop, and on SQLite its unit of work begins with BEGIN IMMEDIATE (app.db.get_session)."""
-    return await request.form()
+async def posted_form(request: Request) -> AsyncIterator[FormData]:
+    """The request's form, read on the event loop (Starlette keeps it on the request: the CSRF check has
+    usually read it already), so that an endpoint taking it is a plain function run in the thread pool: its
+    database work never blocks the event loop, and on SQLite its unit of work begins with BEGIN IMMEDIATE
+    (app.db.get_session). Uploaded files' temporary copies are closed when the request is done."""
+    form = await request.form()
+    try:
+        yield form
+    finally:
+        await form.close()
 
 
 PostedForm = Annotated[FormData, Depends(posted_form)]

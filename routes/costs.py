@@ -97,10 +97,11 @@ def import_csv(request: Request, form: PostedForm, session: SessionDep, staff: S
         data = upload.file.read(MAX_CSV_BYTES + 1)
         if len(data) > MAX_CSV_BYTES:
             problems.append("That file is too large for a cost catalog (2 MB at most).")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            problems.append("Save the CSV as UTF-8 text and try again.")
+        else:  # cut at the limit, a character may be split: only a whole file is decoded
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                problems.append("Save the CSV as UTF-8 text and try again.")
     if not problems:
         try:
             version = catalog.import_csv(session=session, actor=staff, text=text, note=note)

@@ -197,7 +197,7 @@ def staff_project(request: Request, session: SessionDep, viewer: StaffUser, prop
 
 @router.post("/staff/delivery/{proposal_id}/{action}", response_model=None)
 def staff_action(request: Request, form: PostedForm, session: SessionDep, settings: SettingsDep, viewer: StaffUser,
-                       proposal_id: int, action: str) -> Response:
+                 proposal_id: int, action: str) -> Response:
     try:
         message = _act(session, settings, viewer, proposal_id, action, form)
     except DeliveryError as error:

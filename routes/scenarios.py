@@ -176,7 +176,7 @@ def scenario_publish_confirm(request: Request, scenario_id: int, session: Sessio
 
 @router.post("/staff/scenarios/{scenario_id}/publish", response_model=None)
 def scenario_publish(request: Request, form: PostedForm, scenario_id: int, session: SessionDep, settings: SettingsDep,
-                           viewer: StaffUser) -> Response:
+                     viewer: StaffUser) -> Response:
     _pool(session, scenario_id)
     try:
         if form.get("confirm") != "yes":
