@@ -9,7 +9,7 @@ from __future__ import annotations
 import fcntl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,12 @@ from app.main import create_app
 from app.tiles import postgis, spatialite
 from app.tiles.grid import TileAddress
 from app.tiles.service import TileServer, encoder_key, plan_tile, render_tile
-from tests.conftest import fresh_database, make_settings
-from tests.layer_data import load_city, tile_of
+from tests import test_tile_cache
+from tests.conftest import make_settings
+from tests.layer_data import tile_of
 
 BBOX = (-71.10, 42.32, -71.01, 42.39)  # load_city's layer extent
+committed = test_tile_cache.committed  # the same committed city fixture, on both databases
 
 
 def _expected(min_zoom: int, max_zoom: int) -> set[str]:
@@ -37,18 +39,6 @@ def _expected(min_zoom: int, max_zoom: int) -> set[str]:
         _, east, south = tile_of(BBOX[2], BBOX[1], z)
         tiles |= {f"{z}/{x}/{y}" for x in range(west, east + 1) for y in range(north, south + 1)}
     return tiles
-
-
-@pytest.fixture(params=["spatialite", "postgis"])
-def committed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    url, remove = fresh_database(request.param, tmp_path)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        load_city(session)
-        session.commit()
-    engine.dispose()
-    yield url
-    remove()  # type: ignore[operator]
 
 
 def _worker(url: str, cache_dir: Path, **tiles: Any) -> TestClient:

@@ -122,10 +122,12 @@ def _read_and_check(source: str, options: ImportOptions, *, settings: ImportSett
 
 
 def _band_scheme(session: Session, options: ImportOptions) -> None:
-    """A re-import keeps the layer's band scheme unless another one is asked for."""
+    """A re-import keeps the layer's band scheme unless another one is asked for. The session's reads end
+    here: no transaction (on SQLite, no write lock) spans reading the file that comes next."""
     if options.band_scheme is None:
         layer = session.get(Layer, options.kind.value)
         options.band_scheme = layer.band_scheme if layer is not None else None
+    session.commit()
 
 
 def preview(source: str, options: ImportOptions, *, settings: ImportSettings, work_dir: Path,
@@ -135,7 +137,6 @@ def preview(source: str, options: ImportOptions, *, settings: ImportSettings, wo
     to the layer and its proposals, and whether the data lies where the city is."""
     if session is not None:
         _band_scheme(session, options)
-        session.commit()  # the reads end here: no transaction (on SQLite, no write lock) spans reading the file
     table, checked = _read_and_check(source, options, settings=settings, work_dir=work_dir, transport=transport,
                                      stage=None, name=name)
     result = Preview(checked.report, table.columns, list(table.rows[:PREVIEW_ROWS]), checked.mapping,
@@ -166,7 +167,6 @@ def import_layer(*, session: Session, source: str, options: ImportOptions, actor
     ``allow_unlinking``; ``expected_unlinking`` (the count the user saw and agreed to) must then
     still be the count. Data mostly outside the city is refused unless ``new_area``."""
     _band_scheme(session, options)
-    session.commit()  # the reads end here: no transaction (on SQLite, no write lock) spans reading the file
     with tempfile.TemporaryDirectory(prefix="groundwork-import-") as scratch:
         _, checked = _read_and_check(source, options, settings=settings, work_dir=work_dir or Path(scratch),
                                      transport=transport, stage=stage, name=name)
