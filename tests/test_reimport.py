@@ -204,6 +204,47 @@ def test_an_import_that_takes_assets_from_submitted_proposals_needs_agreement(se
     assert not session.exec(select(ProposalAsset).where(col(ProposalAsset.missing).is_(True))).all()
 
 
+def test_a_large_import_worked_out_a_few_features_at_a_time_says_and_writes_the_same(session, settings, city,
+                                                                                     tmp_path, monkeypatch):
+    """The impact compares the stored layer as it streams in and the rows are staged in batches (so a large
+    import does not hold it all): with batches of two the preview says, and the import writes, what one
+    batch does."""
+    from app.importers import impact
+    from app.layers import store
+
+    data = _export_geojson(session, LayerKind.streetlight, tmp_path / "lights.geojson")
+    covered = set(_protected_lights(session))
+    features = [f for f in data["features"] if f["properties"]["id"] not in covered]
+    for feature in features[:3]:
+        feature["properties"]["status"] = "out"
+    features[3]["geometry"]["coordinates"][0] += 0.0001
+    data["features"] = features[1:] + [{**features[0], "properties": {**features[0]["properties"], "id": None,
+                                                                      "source_id": "NEW-1"}}]
+    survey = tmp_path / "next-year.geojson"
+    survey.write_text(json.dumps(data))
+
+    def assessed() -> dict[str, object]:
+        result = preview(str(survey), _options(LayerKind.streetlight), session=session, settings=settings.imports,
+                         work_dir=tmp_path / "work")
+        assert result.impact is not None
+        return result.impact.as_dict()
+
+    whole = assessed()
+    monkeypatch.setattr(impact, "_BATCH", 2)
+    monkeypatch.setattr(store, "_ROW_BATCH", 2)
+    assert assessed() == whole
+    assert (whole["added"], whole["changed"]) == (1, 3) and whole["removed"] == 1 + len(covered)
+    assert whole["condition"] == ["Status changes: 2 now out."]
+    ids = {key: row_id for key, (row_id, _) in _assets(session, LayerKind.streetlight).items()}
+    done = import_layer(session=session, source=str(survey), options=_options(LayerKind.streetlight), actor=None,
+                        settings=settings.imports, allow_unlinking=True)
+    assert done.layer.report["rows"] == {"added": 1, "changed": 3, "removed": 1 + len(covered),
+                                         "unchanged": len(features) - 4}
+    after = _assets(session, LayerKind.streetlight)
+    assert all(after[key][0] == row_id for key, row_id in ids.items() if key in after)  # kept rows keep their ids
+    assert session.exec(select(Streetlight).where(Streetlight.source_id == "NEW-1")).one().district_id is not None
+
+
 def test_a_file_without_ids_is_matched_by_geometry(session, settings, city, tmp_path):
     data = _export_geojson(session, LayerKind.pavement, tmp_path / "pavement.geojson")
     before = _links(session)["pavement"]

@@ -9,6 +9,7 @@ further along (up to the ballot) needs the importer's explicit agreement.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -20,6 +21,7 @@ from sqlmodel import Session, col
 
 from app.importers.checks import Checked
 from app.importers.matching import CurrentAsset, match_by_geometry
+from app.layers.store import FeatureRecord
 from models.base import saved_id
 from models.layers import FEATURE_TABLES, LayerKind
 from models.proposals import Proposal, ProposalAsset, ProposalState
@@ -76,59 +78,98 @@ class ImportImpact:
         return asdict(self)
 
 
-def _current(session: Session, kind: LayerKind, names: set[str]) -> list[dict[str, Any]]:
-    """The layer's features as stored: their id, key, the columns among ``names`` (those the import compares)
-    and geometry (WKB)."""
+def _current(session: Session, kind: LayerKind, names: set[str]) -> Iterator[dict[str, Any]]:
+    """The layer's features as stored, one at a time: their id, key, the columns among ``names`` (those the
+    import compares) and geometry (WKB)."""
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
     wanted = {"id", "source_id", *names} - {"geom", "attributes", "district_id", "tract_id"}
     columns = [c for c in table.columns if c.name in wanted]
     keys = [c.name for c in columns] + ["wkb"]
     query = select(*columns, func.ST_AsBinary(table.c.geom).label("wkb")).execution_options(yield_per=5_000)
     rows = session.connection().execute(query)  # streamed: the driver does not hold the whole layer as well
-    return [dict(zip(keys, row, strict=True)) for row in rows]
+    for row in rows:
+        yield dict(zip(keys, row, strict=True))
 
 
 def assess(*, session: Session, kind: LayerKind, checked: Checked, append: bool) -> ImportImpact:
     """What importing ``checked`` would do. Gives records without ids of their own the keys of the
-    assets they match (so call it before writing, once)."""
+    assets they match (so call it before writing, once).
+
+    The stored layer is compared as it streams in, a batch at a time (a re-import of a large layer does
+    not hold it in memory beside the file), except when features are matched by geometry, which needs
+    every stored one at once."""
     records = checked.records
     compared = {name for record in records for name in record.fields}
-    rows = _current(session, kind, compared | {"street_name"})
-    impact = ImportImpact(kind=kind.value, current=len(rows))
+    stored: Iterable[dict[str, Any]] = _current(session, kind, compared | {"street_name"})
+    impact = ImportImpact(kind=kind.value)
     if kind.is_asset and not checked.keyed:  # appended features without ids are new ones, never matches
-        geometries = shapely.from_wkb([bytes(r["wkb"]) for r in rows]) if rows and not append else []
+        stored = list(stored)
+        geometries = shapely.from_wkb([bytes(r["wkb"]) for r in stored]) if stored and not append else []
         current = [CurrentAsset(r["source_id"], g, r.get("street_name"))
-                   for r, g in zip(rows, geometries, strict=False)]
+                   for r, g in zip(stored, geometries, strict=False)]
         impact.matched_by_geometry = match_by_geometry(records, current)
-    by_key = {r["source_id"]: r for r in rows if r["source_id"] is not None}
-    incoming = {r.source_id for r in records}
-    before_after: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    new_wkb = shapely.to_wkb(np.asarray([r.geometry for r in records], dtype=object)) if by_key else []
-    for index, record in enumerate(records):
-        old = by_key.get(record.source_id)
-        if old is None:
-            impact.added += 1
+    # every record has a key of its own by now (from the source, a match, or made), each key once
+    position = {record.source_id: index for index, record in enumerate(records)}
+    matched: set[str] = set()  # keys of records that have a stored feature (a key stored twice counts once)
+    removed_keys: set[str] = set()
+    removed_ids: set[int] = set()
+    moves: list[tuple[Any, Any]] = []  # the condition before and after, for each record that was stored
+    batch: list[tuple[dict[str, Any], FeatureRecord]] = []
+    for row in stored:
+        impact.current += 1
+        key = row["source_id"]
+        index = position.get(key) if key is not None else None
+        if index is None:
+            if not append:
+                removed_ids.add(row["id"])
+                if key is None:
+                    impact.removed += 1
+                else:
+                    removed_keys.add(key)
             continue
-        before_after.append((old, record.fields))
+        if key in matched:
+            continue
+        matched.add(key)
+        batch.append((row, records[index]))
+        if len(batch) == _BATCH:
+            _compare(kind, batch, impact, moves)
+            batch = []
+    _compare(kind, batch, impact, moves)
+    impact.added = len(records) - len(matched)
+    impact.removed += len(removed_keys)
+    impact.condition = _condition_moves(kind, moves)
+    if kind.is_asset:
+        _proposals(session, kind, impact, removed_ids=removed_ids, incoming=set(position))
+    return impact
+
+
+_BATCH = 5_000
+_CONDITION = {LayerKind.pavement: "pci", LayerKind.sidewalk: "condition", LayerKind.ramp: "condition",
+              LayerKind.streetlight: "status"}
+
+
+def _compare(kind: LayerKind, batch: list[tuple[dict[str, Any], FeatureRecord]], impact: ImportImpact,
+             moves: list[tuple[Any, Any]]) -> None:
+    """Count each stored feature of ``batch`` as changed or unchanged by its record (every field the
+    record has, and the geometry), and keep how its condition moved."""
+    if not batch:
+        return
+    new_wkb = shapely.to_wkb(np.asarray([record.geometry for _, record in batch], dtype=object))
+    condition = _CONDITION.get(kind)
+    for (old, record), wkb in zip(batch, new_wkb, strict=True):
+        if condition is not None:
+            moves.append((old.get(condition), record.fields.get(condition)))
         same_fields = True
         for name, value in record.fields.items():
             if name in old and not _same(old[name], value):
                 same_fields = False
                 break
-        same_place = bytes(old["wkb"]) == new_wkb[index] or shapely.equals_exact(
+        same_place = bytes(old["wkb"]) == wkb or shapely.equals_exact(
             shapely.from_wkb(bytes(old["wkb"])), record.geometry, tolerance=1e-7)
         if same_fields and same_place:
             impact.unchanged += 1
         else:
             impact.changed += 1
-    removed_keys = set() if append else {key for key in by_key if key not in incoming}
-    impact.removed = len(removed_keys) + (0 if append else sum(1 for r in rows if r["source_id"] is None))
-    impact.condition = _condition_moves(kind, before_after)
-    if kind.is_asset:
-        _proposals(session, kind, impact, removed_ids={r["id"] for r in rows if r["source_id"] in removed_keys
-                                                       or (not append and r["source_id"] is None)},
-                   incoming=incoming)
-    return impact
 
 
 _EXACT = frozenset({str, int, bool, type(None)})
@@ -172,14 +213,14 @@ def _proposals(session: Session, kind: LayerKind, impact: ImportImpact, *, remov
     impact.losing = sorted(losses, key=lambda loss: (not loss.protected, -order.get(loss.state, 0), loss.title))
 
 
-def _condition_moves(kind: LayerKind, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:
+def _condition_moves(kind: LayerKind, moves: list[tuple[Any, Any]]) -> list[str]:
+    """How condition moved, from each stored feature's condition before and after (PCI, condition or status)."""
     noun = _NOUN.get(kind, "features")
     if kind is LayerKind.pavement:
-        changes = [float(new["pci"]) - float(old["pci"]) for old, new in pairs
-                   if old.get("pci") is not None and new.get("pci") is not None
-                   and abs(float(new["pci"]) - float(old["pci"])) >= 0.05]
+        changes = [float(new) - float(old) for old, new in moves
+                   if old is not None and new is not None and abs(float(new) - float(old)) >= 0.05]
         if not changes:
-            return ["No segment's PCI changes."] if pairs else []
+            return ["No segment's PCI changes."] if moves else []
         fell = [c for c in changes if c < 0]
         rose = [c for c in changes if c > 0]
         parts = []
@@ -191,21 +232,21 @@ def _condition_moves(kind: LayerKind, pairs: list[tuple[dict[str, Any], dict[str
         return ["; ".join(parts) + "."]
     if kind in (LayerKind.sidewalk, LayerKind.ramp):
         worse = better = 0
-        for old, new in pairs:
-            a, b = _CONDITION_RANK.get(old.get("condition") or ""), _CONDITION_RANK.get(new.get("condition") or "")
+        for old, new in moves:
+            a, b = _CONDITION_RANK.get(old or ""), _CONDITION_RANK.get(new or "")
             if a and b and b < a:
                 worse += 1
             elif a and b and b > a:
                 better += 1
         if not worse and not better:
-            return [f"No {noun[:-1]}'s condition changes."] if pairs else []
+            return [f"No {noun[:-1]}'s condition changes."] if moves else []
         return [f"Condition is worse on {worse:,} {noun} and better on {better:,}."]
     if kind is LayerKind.streetlight:
         moved: dict[str, int] = {}
-        for old, new in pairs:
-            if old.get("status") != new.get("status") and new.get("status"):
-                moved[new["status"]] = moved.get(new["status"], 0) + 1
+        for old, new in moves:
+            if old != new and new:
+                moved[new] = moved.get(new, 0) + 1
         if not moved:
-            return ["No light's status changes."] if pairs else []
+            return ["No light's status changes."] if moves else []
         return ["Status changes: " + ", ".join(f"{n:,} now {status}" for status, n in sorted(moved.items())) + "."]
     return []

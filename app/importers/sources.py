@@ -303,13 +303,16 @@ def _crs(value: str | None, name: str) -> CRS | None:
 
 
 def _plain(array: np.ndarray) -> list[Any]:
-    """Python values for JSON: NaN becomes None, numpy scalars become numbers, bytes become text."""
+    """Python values for JSON: NaN becomes None, numpy scalars become numbers, bytes become text. Equal
+    texts of a column become one object (a street name, a ZIP code, a status repeats on thousands of rows:
+    GDAL hands each row its own copy, which is most of a large file's memory)."""
     values = array.tolist()
     if array.dtype.kind == "f":
         return [None if v is None or math.isnan(v) else v for v in values]
     if array.dtype.kind == "O":
-        return [v.decode("utf-8", "replace") if isinstance(v, bytes) else
-                (None if isinstance(v, float) and math.isnan(v) else v) for v in values]
+        shared: dict[str, str] = {}
+        return [shared.setdefault(v, v) if type(v) is str else v.decode("utf-8", "replace") if isinstance(v, bytes)
+                else (None if isinstance(v, float) and math.isnan(v) else v) for v in values]
     return values
 
 

@@ -10,7 +10,7 @@ records who did it, and commits — or raises and leaves the database as it was.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,13 +35,14 @@ log = logging.getLogger(__name__)
 
 LINEAR = (LayerKind.pavement, LayerKind.sidewalk)
 _BATCH = 2000
+_ROW_BATCH = 20_000  # rows made and staged at a time
 
 
 class LayerWriteError(ValueError):
     pass
 
 
-@dataclass
+@dataclass(slots=True)  # a large import holds hundreds of thousands: no __dict__ each
 class FeatureRecord:
     """One feature ready to store: geometry in WGS84 of the layer's storage type."""
 
@@ -49,6 +50,26 @@ class FeatureRecord:
     fields: dict[str, Any] = field(default_factory=dict)  # normalized columns of the kind's table
     attributes: dict[str, Any] = field(default_factory=dict)  # the source's own columns, as read
     source_id: str | None = None
+
+
+def _row_batches(session: Session, kind: LayerKind, records: list[FeatureRecord], ids: list[int | None],
+                 band_scheme: str | None) -> Iterator[tuple[list[dict[str, Any]], list[BaseGeometry]]]:
+    """The records' rows (``_rows``) with their kept ids and, for assets and addresses, their district
+    and tract, ``_ROW_BATCH`` at a time with their geometries: a large import never holds every row."""
+    areas = _areas(session) if kind.in_areas else None
+    for start in range(0, len(records), _ROW_BATCH):
+        part = records[start:start + _ROW_BATCH]
+        geometries = [record.geometry for record in part]
+        rows = _rows(kind, part, band_scheme)
+        for row, row_id in zip(rows, ids[start:start + _ROW_BATCH], strict=True):
+            if row_id is not None:
+                row["id"] = row_id
+        if areas is not None:  # found before the rows are staged: no second pass to update them
+            for row, (district_id, tract_id) in zip(rows, _locate(session, geometries, areas), strict=True):
+                row["district_id"], row["tract_id"] = district_id, tract_id
+        if kind is LayerKind.district:
+            _keep_spanish_names(session, rows)
+        yield rows, geometries
 
 
 def _rows(kind: LayerKind, records: list[FeatureRecord], band_scheme: str | None) -> list[dict[str, Any]]:
@@ -96,18 +117,12 @@ def write_layer(
     if kind is LayerKind.pavement:
         scheme(band_scheme)  # unknown scheme: fail before writing
     records = list(records)
-    rows = _rows(kind, records, band_scheme)
-    if not rows:
+    if not records:
         raise LayerWriteError(f"No features to import into {kind.title}; nothing was changed.")
-    if kind.in_areas:  # found before the rows are inserted: no second pass to update them
-        for row, (district_id, tract_id) in zip(rows, _locate(session, [r.geometry for r in records]), strict=True):
-            row["district_id"], row["tract_id"] = district_id, tract_id
     try:
         with session.begin_nested():
-            _keep_row_ids(session, kind, rows)
-            if kind is LayerKind.district:
-                _keep_spanish_names(session, rows)
-            written = write_changes(session, kind, rows, [r.geometry for r in records], mode)
+            ids = _kept_row_ids(session, kind, records)
+            written = write_changes(session, kind, _row_batches(session, kind, records, ids, band_scheme), mode)
             log.info("%s: %s", kind.value, written)
             report = {**(report or {}), "rows": written.as_dict()}
             if kind.is_asset:
@@ -126,7 +141,7 @@ def write_layer(
                                  field_map=field_map, band_scheme=band_scheme, report=report, title=title,
                                  changed=bool(written.changes))
             audit.record(session=session, actor=actor, action="layer.import", object_type="layer",
-                         object_id=kind.value, after={"source": source, "mode": mode, "features": len(rows),
+                         object_id=kind.value, after={"source": source, "mode": mode, "features": len(records),
                                                       "revision": layer.revision})
         session.commit()
     except Exception:
@@ -178,11 +193,12 @@ def _touch_layer(session: Session, kind: LayerKind, *, source: str, actor: User 
     return layer
 
 
-def _keep_row_ids(session: Session, kind: LayerKind, rows: list[dict[str, Any]]) -> None:
-    """An asset keeps its row id across imports: rows whose key the layer already has take that id,
-    so proposals' links, shared links and cached references still point at the same asset."""
+def _kept_row_ids(session: Session, kind: LayerKind, records: list[FeatureRecord]) -> list[int | None]:
+    """Each record's row id: an asset keeps its row id across imports, so records whose key the layer
+    already has take that id (proposals' links, shared links and cached references still point at the same
+    asset); None for a new one."""
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
-    keys = [r["source_id"] for r in rows if r.get("source_id") is not None]
+    keys = [r.source_id for r in records if r.source_id is not None]
     known: dict[str, int] = {}
     connection = session.connection()
     if len(keys) > _BATCH and len(keys) * 4 >= connection.execute(select(func.count()).select_from(table)).scalar_one():
@@ -198,11 +214,15 @@ def _keep_row_ids(session: Session, kind: LayerKind, rows: list[dict[str, Any]])
                                 .where(table.c.source_id.in_(keys[start:start + _BATCH])))
         known.update({key: int(row_id) for key, row_id in found})
     taken: set[int] = set()
-    for row in rows:
-        row_id = known.get(row.get("source_id"))  # type: ignore[arg-type]
+    ids: list[int | None] = []
+    for record in records:
+        row_id = known.get(record.source_id) if record.source_id is not None else None
         if row_id is not None and row_id not in taken:  # a key given twice: the first keeps the id
-            row["id"] = row_id
             taken.add(row_id)
+            ids.append(row_id)
+        else:
+            ids.append(None)
+    return ids
 
 
 def _keep_spanish_names(session: Session, rows: list[dict[str, Any]]) -> None:
