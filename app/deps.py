@@ -9,9 +9,10 @@ from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from app import sessions
+from app import i18n, sessions
 from app.db import WRITE, get_session
 from app.settings import Settings
+from app.web import error_language
 from models.accounts import Role, User
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -51,7 +52,10 @@ def reject_numbers_out_of_range(request: Request) -> None:
                 continue
             text = str(values.get(field.alias) or "").strip()
             if text.lstrip("-").isdigit() and int(text) not in _ROW_ID_RANGE:
-                raise HTTPException(status, f"{field.alias}: {text} is out of range; there is no such record.")
+                # before any router's language dependency has run, so the language is asked here
+                words = i18n.translations(error_language(request)).gettext(
+                    "{name}: {number} is out of range; there is no such record.")
+                raise HTTPException(status, words.format(name=field.alias, number=text))
 
 
 def load_viewer(request: Request, session: SessionDep) -> User | None:

@@ -31,7 +31,7 @@ from app.security import signing_secret
 from app.settings import PROJECT_ROOT, Settings, TileSettings, get_settings
 from app.tiles.fastpath import TileFastPath
 from app.tiles.service import TileServer
-from app.web import CSRFError, render, verify_csrf, viewer_language, wants_html
+from app.web import CSRFError, error_language, render, speaks_viewer_language, verify_csrf, wants_html
 
 log = logging.getLogger(__name__)
 
@@ -89,18 +89,36 @@ class Groundwork(FastAPI):
         await self.tile_fast_path(scope, receive, send)
 
 
-def _problem(status: int, title: str, detail: str) -> JSONResponse:
+# pydantic's own words (word for word) for what a query string or form most often gets wrong: they are
+# in the catalogue, so such a 422 reads in the viewer's language; any other message stays pydantic's
+TRANSLATED_VALIDATION = frozenset((N_("Field required"),
+                                   N_("Input should be a valid integer, unable to parse string as an integer"),
+                                   N_("Input should be a valid number, unable to parse string as a number"),
+                                   N_("Input should be a valid boolean, unable to interpret input")))
+
+
+def _validation_message(message: str) -> str:
+    return i18n.gettext(message) if message in TRANSLATED_VALIDATION else message
+
+
+def _problem(status: int, title: str, detail: str, *, localized: bool) -> JSONResponse:
+    """RFC 9457 problem details; ``localized``: in the asker's language (RFC 9457 allows it for an
+    about:blank title), so a cache keeps the languages apart."""
     return JSONResponse({"type": "about:blank", "title": title, "status": status, "detail": detail},
-                        status_code=status, media_type="application/problem+json")
+                        status_code=status, media_type="application/problem+json",
+                        headers={"Content-Language": i18n.current(), "Vary": "Accept-Language, Cookie"}
+                        if localized else None)
 
 
 def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    """The error as a page or as problem details, in ``error_language``: fixed titles and details are
+    in the catalogue; a detail an endpoint already translated is not, and is kept as it is."""
+    i18n.activate(error_language(request))
+    title, detail = i18n.gettext(title), i18n.gettext(detail) if detail else ""
     if wants_html(request):
-        i18n.activate(viewer_language(request))  # fixed titles and details are in the catalogue
-        return render(request, "error.html", {"status": status, "title": i18n.gettext(title),
-                                              "detail": i18n.gettext(detail) if detail else ""},
+        return render(request, "error.html", {"status": status, "title": title, "detail": detail},
                       status_code=status)
-    return _problem(status, title, detail)
+    return _problem(status, title, detail, localized=speaks_viewer_language(request))
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -151,8 +169,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        i18n.activate(error_language(request))
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in error.errors())
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {_validation_message(e['msg'])}"
+            for e in error.errors())
         return _error_page(request, 422, N_("Some fields are not valid"), problems)
 
 

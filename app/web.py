@@ -134,6 +134,21 @@ async def use_viewer_language(request: Request) -> None:
     i18n.activate(viewer_language(request))
 
 
+def speaks_viewer_language(request: Request) -> bool:
+    """Whether the request's route speaks the viewer's language (its router depends on ``use_viewer_language``)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    return dependant is not None and any(d.call is use_viewer_language for d in dependant.dependencies)
+
+
+def error_language(request: Request) -> str:
+    """The language an error is told in: the viewer's on a page, or from a route that speaks the viewer's
+    language (the public delivery API); English from an API that keeps English for its clients
+    (/api/v1 groups and proposals)."""
+    if wants_html(request) or speaks_viewer_language(request):
+        return viewer_language(request)
+    return i18n.DEFAULT_LANGUAGE
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
            status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     """Render a page. Templates get plain values: the page's own context plus the viewer."""

@@ -1,18 +1,21 @@
 """Delivery of the ballot projects, read-only and public (/api/v1/delivery): every project's status,
-and one project with its public timeline. The same records as the ``delivery`` dataset in /data."""
+and one project with its public timeline. The same records as the ``delivery`` dataset in /data.
+Words (the timeline, phases in words, errors) are in the asker's language, as on the pages."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from app.delivery import projects, records
 from app.deps import SessionDep
+from app.i18n import gettext as _
+from app.web import use_viewer_language, viewer_language
 
-router = APIRouter(prefix="/api/v1/delivery", tags=["delivery"])
+router = APIRouter(prefix="/api/v1/delivery", tags=["delivery"], dependencies=[Depends(use_viewer_language)])
 PHASE = ("The delivery phase's key: design, procurement, construction or complete as first set up; staff may "
          "rename, reorder and add phases (an added one has a key of its own); complete is always the last.")
 NOT_DELIVERED: dict[int | str, dict[str, Any]] = {
@@ -86,14 +89,14 @@ class PhotoOut(BaseModel):
 class UpdateOut(BaseModel):
     id: int
     at: datetime
-    phase: str = Field(description="The phase the project was in, in words.")
+    phase: str = Field(description="The phase the project was in, in words (in the language asked for).")
     body: str = Field(description="Raw text as staff typed it; escape it when you show it.")
     photos: list[PhotoOut]
 
 
 class TimelineEntry(BaseModel):
     on: date
-    text: str
+    text: str = Field(description="What happened, in words (in the language asked for: Accept-Language).")
 
 
 class DeliveryProjectDetail(DeliveryProjectOut):
@@ -121,12 +124,15 @@ def delivery_projects(session: SessionDep) -> list[DeliveryProjectOut]:
 
 @router.get("/projects/{proposal_id}", response_model=DeliveryProjectDetail, responses=NOT_DELIVERED,
             summary="One ballot project's delivery, with its public timeline")
-def delivery_project(proposal_id: int, session: SessionDep) -> DeliveryProjectDetail:
+def delivery_project(proposal_id: int, session: SessionDep, request: Request,
+                     response: Response) -> DeliveryProjectDetail:
     try:
         record = records.record(session=session, proposal_id=proposal_id)
         d = projects.project_delivery(session=session, proposal_id=proposal_id)
     except LookupError:
-        raise HTTPException(404, "This project is not being delivered.") from None
+        raise HTTPException(404, _("This project is not being delivered.")) from None
+    response.headers["Content-Language"] = viewer_language(request)
+    response.headers["Vary"] = "Accept-Language, Cookie"  # the words follow the cookie and account too
     applied = [a for a in (d.completed or {}).get("assets", []) if a.get("applied")]
     return DeliveryProjectDetail(
         **_out(record),

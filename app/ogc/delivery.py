@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from sqlmodel import Session
 
 from app.delivery import records
+from app.i18n import gettext as _
 from app.ogc.features import DEFAULT_LIMIT, MAX_LIMIT, BadQuery
 
 ID = "delivery"
@@ -49,7 +50,8 @@ def _number(params: Mapping[str, str], name: str, default: int, maximum: int) ->
     if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit()) or not 0 <= int(raw) <= maximum:
-        raise BadQuery(f"{name} must be a whole number from 0 to {maximum}, not {raw[:40]!r}.")
+        raise BadQuery(_("{name} must be a whole number from 0 to {maximum}, not {value}.").format(
+            name=name, maximum=maximum, value=repr(raw[:40])))
     return int(raw)
 
 
@@ -59,9 +61,10 @@ def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     try:
         west, south, east, north = (float(v) for v in raw.split(","))
     except ValueError:
-        raise BadQuery("bbox must be four numbers: min longitude, min latitude, max longitude, max latitude.") from None
+        raise BadQuery(_("bbox must be four numbers: min longitude, min latitude, max longitude, max latitude.")) \
+            from None
     if not (west <= east and south <= north):
-        raise BadQuery("bbox must list the minimum longitude and latitude before the maximum ones.")
+        raise BadQuery(_("bbox must list the minimum longitude and latitude before the maximum ones."))
     return west, south, east, north
 
 
@@ -69,7 +72,8 @@ def items(*, session: Session, base: str, params: Mapping[str, str], time_stamp:
     """A page of the collection (BadQuery for a parameter it does not understand)."""
     unknown = sorted(set(params) - PARAMETERS)
     if unknown:
-        raise BadQuery(f"Unknown parameter {unknown[0]!r}; this collection filters by bbox and phase.")
+        raise BadQuery(_("Unknown parameter {name}; this collection filters by bbox and phase.").format(
+            name=repr(unknown[0])))
     limit = max(1, _number(params, "limit", DEFAULT_LIMIT, MAX_LIMIT))
     offset = _number(params, "offset", 0, 1_000_000_000)
     box = _bbox(params.get("bbox"))
