@@ -4,7 +4,9 @@ Staff enter what the tax brought in each year (integer cents); saving a year aga
 and the audit log (``revenue.collection``) keeps what it said before. The forecast is the one the
 pavement plan's cash flow uses: the program's expected revenue in equal shares over its collection
 years (``pavement_plan.service.plan_years``), from the year after the vote — the vote as recorded
-once it is, else the program's vote phase.
+once it is, else the program's vote phase. Once a list is published, the expected revenue, the
+collection years, the program-management share and the later tiers are the program's as that
+version was published (app.scenarios.budget): editing the program does not move them.
 
 The program's rule for Tier 2 (PRODUCT.md: "Tier 1 funded from expected revenue, Tier 2 only if
 revenue exceeds forecast"; a tier marked *funded only if revenue exceeds the forecast*): the money
@@ -27,7 +29,8 @@ from app import program as programs
 from app.delivery import DeliveryError
 from app.i18n import gettext as _
 from app.pavement_plan.cashflow import revenue_by_year
-from app.scenarios import publish
+from app.pavement_plan.years import PlanYears, plan_years
+from app.scenarios import budget, publish
 from models.accounts import User
 from models.delivery import RevenueCollection
 
@@ -122,25 +125,27 @@ def record(*, session: Session, actor: User | None, year: int | None, amount_cen
     return row
 
 
-def _forecast(session: Session) -> tuple[dict[int, int], int]:
-    from app.pavement_plan.service import plan_years  # here: the plan's module is large to import
-
-    years = plan_years(session=session)
-    if years.revenue_cents <= 0:
-        return {}, 0
-    return revenue_by_year(years.revenue_cents, years.first_year, years.years), years.revenue_cents
+def _figures(session: Session) -> tuple[PlanYears, int, list[int]]:
+    """The collection years with the expected revenue, the program-management share and the later
+    tiers: as the current list was published, else the program's."""
+    published = publish.latest(session=session)
+    if published is not None:
+        kept = budget.of(session=session, published=published)
+        return budget.years_of(session=session, published=published), kept.management_bps, kept.later_tiers
+    view = programs.program_view(session=session)
+    return (plan_years(session=session), view.program.program_management_bps if view else 0,
+            sorted(t.number for t in view.tiers if t.funded_only_if_revenue_exceeds) if view else [])
 
 
 def revenue_view(*, session: Session) -> RevenueView:
-    forecast, total = _forecast(session)
+    collection, bps, later = _figures(session)
+    total = max(0, collection.revenue_cents)
+    forecast = revenue_by_year(total, collection.first_year, collection.years) if total else {}
     entered = {c.year: c for c in collections(session=session)}
     years = [RevenueYear(y, forecast.get(y, 0), entered[y].amount_cents if y in entered else None,
                          entered[y].note if y in entered else "") for y in sorted(set(forecast) | set(entered))]
     collected = sum(c.amount_cents for c in entered.values())
     to_date = sum(forecast.get(y, 0) for y in entered)
-    view = programs.program_view(session=session)
-    bps = view.program.program_management_bps if view else 0
-    later = sorted(t.number for t in view.tiers if t.funded_only_if_revenue_exceeds) if view else []
     partial = RevenueView(years, total, collected, to_date, bps, later, [])
     return RevenueView(years, total, collected, to_date, bps, later, _later_projects(session, later,
                                                                                       partial.available_cents))

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from app import audit, groups, optimizer
 from app.i18n import money
 from app.proposals import snapshots, states
-from app.scenarios import ScenarioError, scenarios
+from app.scenarios import ScenarioError, budget, scenarios
 from app.scenarios.chain import Changes, changes
 from app.scenarios.publish import FORMAT, PublishConflict, items_of, latest, mailed, parsed, write_list
 from app.settings import Settings
@@ -177,6 +177,7 @@ def _document(session: Session, base: PublishedList, previous: dict[str, Any], l
         "format": FORMAT, "version": base.version + 1, "program": previous.get("program", ""),
         "scenario": previous.get("scenario", ""), "target_share_bps": previous.get("target_share_bps", 10_000),
         "total_cents": sum(i["cost_cents"] for i in items), "items": items,
+        "budget": budget.to_publish(session=session),  # the program as it is now, as publishing does
         "not_selected": sorted(not_selected, key=lambda n: n["proposal_id"]),
         "previous_hash": base.content_hash, "reason": reason,
     }

@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 from app.pavement_plan import same_money
 from app.pavement_plan import service as plan
 from app.pavement_plan.in_use import current_version
-from app.pavement_plan.years import plan_years
-from app.scenarios import ballot_cash, publish, scenarios
+from app.pavement_plan.years import PlanYears, plan_years
+from app.scenarios import ballot_cash, budget, publish, scenarios
 from models.costs import CatalogVersion
 from models.layers import Layer, PavementSegment
 from models.proposals import ProposalAsset
@@ -35,8 +35,8 @@ class SameMoneyView:
     catalog_version: int | None
 
 
-def _compare(session: Session, name: str, cost_by_id: Mapping[str, int],
-             year_by_id: Mapping[str, int]) -> SameMoneyView:
+def _compare(session: Session, name: str, cost_by_id: Mapping[str, int], year_by_id: Mapping[str, int],
+             years: PlanYears) -> SameMoneyView:
     spending: dict[int, int] = {}
     for proposal_id, cost in cost_by_id.items():
         spending[year_by_id[proposal_id]] = spending.get(year_by_id[proposal_id], 0) + cost
@@ -48,7 +48,6 @@ def _compare(session: Session, name: str, cost_by_id: Mapping[str, int],
         for listed_id, asset_id in links:
             treated.setdefault(year_by_id[str(listed_id)], set()).add(asset_id)
     network = plan.network(session=session)
-    years = plan_years(session=session)
     result = same_money.compare(network, first_year=years.first_year, years=years.years,
                                 spending_by_year=spending, treated_by_year=treated)
     return SameMoneyView(name, result, network.pricer.catalog.version_number)
@@ -65,7 +64,8 @@ def compare(*, session: Session, scenario_id: int) -> SameMoneyView:
             return ballot
     outcome = scenarios.current_outcome(p)
     by_id = {c.id: c for c in p.candidates}
-    return _compare(session, p.scenario.name, {i: by_id[i].cost_cents for i in outcome.ids}, outcome.years)
+    return _compare(session, p.scenario.name, {i: by_id[i].cost_cents for i in outcome.ids}, outcome.years,
+                    plan_years(session=session))
 
 
 def _network_key(session: Session) -> tuple[Any, ...]:
@@ -90,12 +90,13 @@ def compare_ballot(*, session: Session) -> SameMoneyView | None:
     found = ballot_cash.ballot_schedule(session=session, published=published)
     costs = {str(i.proposal_id): i.cost_cents for i in found.items}
     years = {key: s.year for key, s in found.years.items()}
-    key = (published.id, tuple(sorted(years.items())), plan_years(session=session), _network_key(session))
+    collection = budget.years_of(session=session, published=published)  # the collection years as published
+    key = (published.id, tuple(sorted(years.items())), collection, _network_key(session))
     with _BALLOT_LOCK:
         if key in _BALLOT_CACHE:
             _BALLOT_CACHE.move_to_end(key)
             return _BALLOT_CACHE[key]
-    view = _compare(session, f"v{published.version}", costs, years)
+    view = _compare(session, f"v{published.version}", costs, years, collection)
     with _BALLOT_LOCK:
         _BALLOT_CACHE[key] = view
         while len(_BALLOT_CACHE) > _BALLOT_CACHE_SIZE:

@@ -28,7 +28,7 @@ from app import program as programs
 from app.i18n import gettext, localized
 from app.layers import summary
 from app.proposals import snapshots, states
-from app.scenarios import ScenarioError, compare, scenarios
+from app.scenarios import ScenarioError, budget, compare, scenarios
 from app.scenarios.chain import FORMAT, Changes, canonical_json, changes, content_hash
 from app.settings import Settings
 from app.triage import review, scoring
@@ -185,7 +185,7 @@ def _publish(session: Session, settings: Settings, actor: User, scenario_id: int
     document = {
         "format": FORMAT, "version": version, "program": program.name if program else "",
         "scenario": p.scenario.name, "target_share_bps": p.scenario.target_share_bps,
-        "total_cents": outcome.total_cost_cents, "items": items,
+        "total_cents": outcome.total_cost_cents, "items": items, "budget": budget.to_publish(session=session),
         "not_selected": [{"proposal_id": int(k), "title": p.proposals[k].title, "reason": r}
                          for k, r in sorted(reasons.items(), key=lambda kv: int(kv[0]))],
     }
