@@ -33,7 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("accounts", "Accounts and roles: `groundwork user create EMAIL --role admin`, `groundwork user role "
                          "EMAIL ROLE`."),
     "costs": ("costs", "The unit-cost catalog: `groundwork costs show|export|import|import-table|markups|history`."),
-    "delivery": ("delivery", "Bulk delivery updates: `groundwork delivery import FILE.csv [--dry-run]`."),
+    "delivery": ("delivery", "Bulk delivery updates: `groundwork delivery import FILE.csv --by EMAIL [--dry-run]`."),
     "network": ("network", "The pavement network's needs (backlog) and budget scenarios: `groundwork network "
                            "needs|scenario`."),
     "mail": ("mail", "Outgoing mail: `groundwork mail send` delivers what is queued in the outbox once (for cron or "

@@ -243,7 +243,7 @@ def test_a_delivery_import_in_a_write_session_is_not_refused_when_another_connec
         project_id = projects.project_delivery(session=setup, proposal_id=first).project.id or 0
     csv = f"project,spent_to_date,spent_as_of\n#{first},50.00,{(today - timedelta(days=3)).isoformat()}\n"
     with new_session(engine, write=True) as run, another_connection_commits(engine, other) as seen:
-        assert bulk.run(session=run, settings=settings, text=csv, source="works.csv").written
+        assert bulk.run(session=run, settings=settings, actor=staff, text=csv, source="works.csv").written
     assert not seen.committed_meanwhile
     with new_session(engine) as check:
         assert projects.spent_cents(session=check, project_id=project_id) == 50_00

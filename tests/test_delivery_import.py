@@ -73,9 +73,10 @@ def test_a_file_is_applied_once_with_audit_and_mail_and_the_second_run_changes_n
     projects.follow(session=session, user=follower, proposal_id=first)
     text = _file(session, ballot)
     before = _counts(session)
-    dry = bulk.run(session=session, settings=settings, text=text, source="works.csv", dry_run=True)
+    dry = bulk.run(session=session, settings=settings, actor=staff, text=text, source="works.csv", dry_run=True)
     assert dry.changed and not dry.written and _counts(session) == before
-    done = bulk.run(session=session, settings=settings, text=text, source="works.csv")
+    last_event = session.exec(select(func.max(AuditEvent.id))).one()
+    done = bulk.run(session=session, settings=settings, actor=staff, text=text, source="works.csv")
     assert done.written and len(done.changes) == len(dry.changes)
     view = projects.project_delivery(session=session, proposal_id=first)
     assert view.project.phase == "procurement" and view.spent_cents == view.estimate.cost_cents // 4
@@ -89,11 +90,13 @@ def test_a_file_is_applied_once_with_audit_and_mail_and_the_second_run_changes_n
     assert len(mail) == 1 and "Bids are in" in mail[0].body
     other = projects.project_delivery(session=session, proposal_id=second)
     assert other.project.phase == "construction" and other.spent_cents == 100_00
-    actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()[-12:]]
+    events = session.exec(select(AuditEvent).where(AuditEvent.id > last_event)).all()
+    assert {e.actor_id for e in events} == {staff.id}  # each change, with the staff member who applied the file
+    actions = [e.action for e in events]
     assert {"delivery.phase", "delivery.spending", "delivery.award", "delivery.milestone",
             "delivery.milestone_done", "delivery.update", "delivery.import"} <= set(actions)
     after = _counts(session)
-    again = bulk.run(session=session, settings=settings, text=text, source="works.csv")
+    again = bulk.run(session=session, settings=settings, actor=staff, text=text, source="works.csv")
     assert not again.changed and not again.written and _counts(session) == after
 
 
@@ -116,7 +119,7 @@ def test_every_problem_is_named_by_row_and_column_and_nothing_is_written(session
     ]) + "\n"
     before = _counts(session)
     with pytest.raises(bulk.ImportError_) as refused:
-        bulk.run(session=session, settings=settings, text=text, source="bad.csv")
+        bulk.run(session=session, settings=settings, actor=staff, text=text, source="bad.csv")
     found = {(p.row, p.column) for p in refused.value.problems}
     assert {(2, "note"), (3, "phase_on"), (8, "award_date"), (9, "progress")} <= found  # format, found first
     assert _counts(session) == before
@@ -124,7 +127,7 @@ def test_every_problem_is_named_by_row_and_column_and_nothing_is_written(session
     fixed = text.replace('=HYPERLINK("http://evil.example")', "").replace("2026-13-01", DAY)
     fixed = fixed.replace(",5000,Acme,,", f",5000,Acme,{DAY},").replace(",150,", ",").replace(",Paving,", ",")
     with pytest.raises(bulk.ImportError_) as refused:
-        bulk.run(session=session, settings=settings, text=fixed, source="bad.csv")
+        bulk.run(session=session, settings=settings, actor=staff, text=fixed, source="bad.csv")
     messages = {(p.row, p.column): p.message for p in refused.value.problems}
     assert "no project being delivered is ballot item #99999" in messages[(4, "project")]
     assert "staff confirm it on the project's page" in messages[(5, "phase")]
@@ -135,16 +138,17 @@ def test_every_problem_is_named_by_row_and_column_and_nothing_is_written(session
     assert projects.project_delivery(session=session, proposal_id=first).project.phase == "design"
 
 
-def test_unknown_columns_and_a_missing_project_column_are_refused(session, settings, ballot):
+def test_unknown_columns_and_a_missing_project_column_are_refused(session, settings, ballot, staff):
     with pytest.raises(bulk.ImportError_) as refused:
-        bulk.run(session=session, settings=settings, text="title,phse\nRepave,design\n", source="x.csv")
+        bulk.run(session=session, settings=settings, actor=staff, text="title,phse\nRepave,design\n",
+                 source="x.csv")
     assert {(p.row, p.column) for p in refused.value.problems} == {(1, "title"), (1, "phse"), (1, "project")}
 
 
-def test_a_progress_figure_that_disagrees_is_a_warning_not_a_change(session, settings, ballot):
+def test_a_progress_figure_that_disagrees_is_a_warning_not_a_change(session, settings, ballot, staff):
     first = _two(session, ballot)[0]
-    outcome = bulk.run(session=session, settings=settings, text=f"project,progress\n{first},45\n", source="p.csv",
-                       dry_run=True)
+    outcome = bulk.run(session=session, settings=settings, actor=staff, text=f"project,progress\n{first},45\n",
+                       source="p.csv", dry_run=True)
     assert not outcome.changed and "the file says 45 %, Groundwork computes 10 %" in outcome.warnings[0]
 
 
@@ -175,17 +179,30 @@ def test_the_command_dry_run_then_import_then_nothing_to_change(command_database
         csv_file.write_text(_file(session, ballot), encoding="utf-8")
         bad = tmp_path / "bad.csv"
         bad.write_text(f"project,note\n{ballot.on[0]},@SUM(A1)\n", encoding="utf-8")
+        last_event = session.exec(select(func.max(AuditEvent.id))).one()
     engine.dispose()
     runner = CliRunner()
-    refused = runner.invoke(cli, ["delivery", "import", str(bad)])
+    by = ["--by", "Works@City.gov"]
+    refused = runner.invoke(cli, ["delivery", "import", str(bad), *by])
     assert refused.exit_code == 1 and "row 2, column note: looks like a spreadsheet formula" in refused.output
     assert "nothing was written" in refused.output
-    dry = runner.invoke(cli, ["delivery", "import", str(csv_file), "--dry-run"])
+    for who in ("resident@example.org", "nobody@city.gov"):  # only a staff member applies the file
+        not_staff = runner.invoke(cli, ["delivery", "import", str(csv_file), "--by", who])
+        assert not_staff.exit_code == 1 and "not an active staff account" in not_staff.output
+    assert runner.invoke(cli, ["delivery", "import", str(csv_file)]).exit_code != 0  # --by is required
+    dry = runner.invoke(cli, ["delivery", "import", str(csv_file), "--dry-run", *by])
     assert dry.exit_code == 0 and "Dry run:" in dry.output and "moved to Procurement" in dry.output
-    done = runner.invoke(cli, ["delivery", "import", str(csv_file)])
+    done = runner.invoke(cli, ["delivery", "import", str(csv_file), *by])
     assert done.exit_code == 0 and "written" in done.output
-    again = runner.invoke(cli, ["delivery", "import", str(csv_file)])
+    again = runner.invoke(cli, ["delivery", "import", str(csv_file), *by])
     assert again.exit_code == 0 and "nothing to change" in again.output
+    engine = make_engine(command_database)
+    with new_session(engine) as session:  # every change the file made is recorded with who applied it
+        events = session.exec(select(AuditEvent).where(AuditEvent.id > last_event)).all()
+        assert {e.action for e in events} >= {"delivery.phase", "delivery.spending", "delivery.award",
+                                              "delivery.milestone", "delivery.update", "delivery.import"}
+        assert {e.actor_id for e in events} == {staff.id}
+    engine.dispose()
 
 
 @pytest.mark.parametrize("kind", ["spatialite", "postgis"])
@@ -217,7 +234,8 @@ def test_two_overlapping_imports_and_a_staff_entry_record_spending_to_date_once(
                 with new_session(engine) as own:
                     barrier.wait()
                     try:
-                        bulk.run(session=own, settings=settings, text=text.format(figure), source="works.csv")
+                        bulk.run(session=own, settings=settings, actor=staff, text=text.format(figure),
+                                 source="works.csv")
                     except BaseException as error:  # noqa: BLE001 — checked below
                         own.rollback()
                         errors.append(error)
@@ -256,12 +274,12 @@ def test_a_run_that_read_before_another_committed_never_adds_the_difference_agai
         text = f"project,spent_to_date,spent_as_of\n#{first},50.00,{DAY}\n"
         with new_session(engine) as a, new_session(engine) as b:
             assert projects.spent_cents(session=b, project_id=project_id) == 0
-            assert bulk.run(session=a, settings=settings, text=text, source="a.csv").written
+            assert bulk.run(session=a, settings=settings, actor=staff, text=text, source="a.csv").written
             if kind == "postgis":
-                assert bulk.run(session=b, settings=settings, text=text, source="b.csv").changes == []
+                assert bulk.run(session=b, settings=settings, actor=staff, text=text, source="b.csv").changes == []
             else:
                 with pytest.raises(bulk.ImportError_, match="nothing was written") as refused:
-                    bulk.run(session=b, settings=settings, text=text, source="b.csv")
+                    bulk.run(session=b, settings=settings, actor=staff, text=text, source="b.csv")
                 assert "at the same moment" in str(refused.value.problems[0])
         with new_session(engine) as check:
             assert projects.spent_cents(session=check, project_id=project_id) == 50_00

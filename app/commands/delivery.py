@@ -1,4 +1,4 @@
-"""Bulk delivery updates: `groundwork delivery import FILE.csv [--dry-run]`."""
+"""Bulk delivery updates: `groundwork delivery import FILE.csv --by EMAIL [--dry-run]`."""
 
 from __future__ import annotations
 
@@ -16,23 +16,31 @@ app = typer.Typer(no_args_is_help=True, help="Bulk delivery updates from a publi
 def import_(
     file: Path = typer.Argument(..., help="A CSV with the columns in docs/DELIVERY.md (project, phase, "
                                           "spent_to_date, award_*, milestone*, note, …)."),
+    by: str = typer.Option(..., "--by", metavar="EMAIL",
+                           help="The staff member applying the file (their account's e-mail); the audit log "
+                                "records them with every change."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check the file and say what would change; write nothing."),
 ) -> None:
-    """Check the whole file, then apply it in one transaction (audited; followers mailed for notes).
-    Any problem is reported by row and column and nothing is written. Running the same file again
-    changes nothing."""
+    """Check the whole file, then apply it in one transaction (audited as the staff member --by;
+    followers mailed for notes). Any problem is reported by row and column and nothing is written.
+    Running the same file again changes nothing."""
+    from app.accounts import find_by_email
     from app.db import new_session
     from app.delivery import bulk
     from app.settings import get_settings
+    from models.accounts import Role
 
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise fail(f"Cannot read {file}: {error}") from error
     with new_session(write=True) as session:  # SQLite: BEGIN IMMEDIATE, so no other writer makes its reads stale
+        staff = find_by_email(session=session, email=by)
+        if staff is None or not staff.is_active or not Role(staff.role).is_staff:
+            raise fail(f"{by} is not an active staff account; delivery is updated by staff. Nothing was written.")
         try:
             outcome = bulk.run(session=session, settings=get_settings(), text=text, source=file.name,
-                               dry_run=dry_run)
+                               actor=staff, dry_run=dry_run)
         except bulk.ImportError_ as error:
             for problem in error.problems:
                 console.print(f"  {problem}", highlight=False, markup=False)

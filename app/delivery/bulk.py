@@ -14,7 +14,8 @@ The whole file is checked first: every cell's format (dates YYYY-MM-DD, dollars,
 cells refused as in the cost catalog), then every row against the projects in one transaction,
 with the same service functions and rules as the staff pages. Any problem — reported by row and
 column, all of them — and nothing is written. Otherwise the same transaction commits once, with
-the services' audit events, the followers' mail, and a ``delivery.import`` event. Running the same
+the services' audit events, the followers' mail, and a ``delivery.import`` event, every one of them
+recorded with the staff member who applies the file (``actor``). Running the same
 file again changes nothing: a phase the project is in, a spending total it has, an award, milestone
 or note it already has are left alone.
 """
@@ -222,10 +223,11 @@ def _phase_key(text: str, configured: list[phases.Phase]) -> str:
                         f"{', '.join(p.name for p in configured)}", field="phase")
 
 
-def run(*, session: Session, settings: Settings, text: str, source: str, actor: User | None = None,
-        dry_run: bool = False, today: date | None = None) -> Outcome:
-    """Check the whole file, then apply it in one transaction (``dry_run``: check and report only).
-    Raises ImportError_ listing every problem; nothing is written then."""
+def run(*, session: Session, settings: Settings, text: str, source: str, actor: User, dry_run: bool = False,
+        today: date | None = None) -> Outcome:
+    """Check the whole file, then apply it in one transaction (``dry_run``: check and report only) as
+    ``actor``, the staff member the audit log records for every change. Raises ImportError_ listing
+    every problem; nothing is written then."""
     today = today or date.today()
     rows = parse(text, today=today)
     if not vote.delivery_open(session=session):
@@ -288,7 +290,7 @@ def _has_update(session: Session, proposal_id: int, body: str) -> bool:
                                DeliveryUpdate.body == body.strip())).first() is not None
 
 
-def _apply(session: Session, actor: User | None, row: Row, proposal_id: int, configured: list[phases.Phase],
+def _apply(session: Session, actor: User, row: Row, proposal_id: int, configured: list[phases.Phase],
            today: date, outcome: Outcome) -> None:
     """One row, through the same services as the staff pages (not committed)."""
     cells, where = row.cells, f"row {row.number}: #{proposal_id}"
@@ -328,7 +330,7 @@ def _apply(session: Session, actor: User | None, row: Row, proposal_id: int, con
                                     "is the one shown")
 
 
-def _award(session: Session, actor: User | None, row: Row, proposal_id: int, project: DeliveryProject,
+def _award(session: Session, actor: User, row: Row, proposal_id: int, project: DeliveryProject,
            today: date, outcome: Outcome, where: str) -> None:
     amount, on, contractor = row.money["award_amount"], row.dates["award_date"], row.cells["award_contractor"]
     have = session.exec(select(DeliveryAward).where(DeliveryAward.project_id == project.id,
@@ -341,7 +343,7 @@ def _award(session: Session, actor: User | None, row: Row, proposal_id: int, pro
     outcome.changes.append(f"{where} contract awarded to {contractor}: {money(amount)}")
 
 
-def _milestone(session: Session, actor: User | None, row: Row, proposal_id: int, project: DeliveryProject,
+def _milestone(session: Session, actor: User, row: Row, proposal_id: int, project: DeliveryProject,
                today: date, outcome: Outcome, where: str) -> None:
     title = " ".join(row.cells["milestone"].split())
     planned, done = row.dates["milestone_planned"], row.dates["milestone_done"]
