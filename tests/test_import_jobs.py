@@ -171,6 +171,36 @@ def test_an_import_killed_while_writing_leaves_the_layer_as_it_was_and_its_job_f
         assert "stopped before it finished" in (view.message or "") and "Nothing was written" in (view.message or "")
 
 
+class _Killed(BaseException):
+    """The job's process dying, where no handler runs."""
+
+
+def test_a_job_killed_the_moment_its_layer_committed_still_says_it_was_imported(committed, tmp_path: Path,
+                                                                                 monkeypatch):
+    """The job's outcome is written in the layer's own unit of work: a process killed right after the layer
+    committed leaves a job that says what was imported, never "Nothing was written" over a changed layer."""
+    url, engine = committed
+    settings = ImportSettings(work_dir=str(tmp_path / "imports"), job_stale_s=2)
+    job_id = _queue(engine, settings, _streets(40, pci=80))
+
+    def die(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise _Killed
+
+    monkeypatch.setattr(jobs.uploads, "discard", die)  # the first thing the job does after the layer's commit
+    with pytest.raises(_Killed):
+        jobs.run_next(sessions=lambda: new_session(engine), settings=settings, worker="w")
+    with new_session(engine) as session:
+        assert session.exec(select(func.count()).select_from(PavementSegment)).one() == 40
+        session.execute(update(ImportJob).where(ImportJob.id == job_id)  # type: ignore[arg-type]
+                        .values(heartbeat_at=utcnow() - timedelta(seconds=5)))  # its worker gone quiet
+        session.commit()
+    assert jobs.run_next(sessions=lambda: new_session(engine), settings=settings, worker="later") is None
+    with new_session(engine) as session:
+        view = jobs.view(session=session, job_id=job_id)
+        assert view is not None and view.state == "done", view.message if view else None
+        assert "Imported 40 features" in (view.message or "") and "Rows: 40 added." in (view.message or "")
+
+
 def test_a_job_taken_for_stopped_while_still_writing_ends_as_it_really_ended(session, settings):
     """A long SQLite write holds off the heartbeat; if a worker marked the job failed meanwhile, its own
     worker's finish still records the truth — and nobody else's finish does."""

@@ -150,12 +150,24 @@ def run(job: ImportJob, *, session: Session, settings: ImportSettings) -> Import
         session.commit()
         last[0] = now
 
+    def record_done(outcome: service.ImportResult) -> None:
+        """The job is done in the layer's own unit of work: killed a moment later, it still says what it did."""
+        report = outcome.report
+        skipped = f", skipped {report.rejected_count:,} rows" if report.rejected_count else ""
+        message = (f"Imported {report.valid:,} features into {outcome.layer.title}{skipped} "
+                   f"(revision {outcome.layer.revision}). {outcome.rows_note or ''}").strip()
+        result = {"revision": outcome.layer.revision, "features": outcome.layer.feature_count,
+                  "imported": report.valid, "skipped": report.rejected_count, "links_note": outcome.links_note}
+        if not _record(session, job, JobState.done, message, result):
+            raise ImportFailed("This job was taken over while it ran (its worker was thought stopped); "
+                               "nothing was written by it.")
+
     try:
-        outcome = service.import_layer(
+        service.import_layer(
             session=session, source=pending.source, options=pending.options(skip_invalid=bool(request["skip_invalid"])),
             actor=actor, settings=settings, work_dir=Path(pending.directory) / "work", name=pending.name,
             allow_unlinking=bool(request["allow_unlinking"]), expected_unlinking=request.get("expected_unlinking"),
-            new_area=bool(request["new_area"]), stage=stage)
+            new_area=bool(request["new_area"]), stage=stage, on_written=record_done)
     except ImportFailed as problem:
         session.rollback()
         details = problem.report.as_dict() if problem.report is not None else None
@@ -165,31 +177,32 @@ def run(job: ImportJob, *, session: Session, settings: ImportSettings) -> Import
         log.exception("import job %s failed", job.id)
         return _finish(session, job, JobState.failed, "The import failed unexpectedly; nothing was written to the "
                        "layer. The error is in the server's log.", None)
+    session.commit()  # the last stage's progress (the job itself was done with the layer)
     uploads.discard(pending)
-    report = outcome.report
-    skipped = f", skipped {report.rejected_count:,} rows" if report.rejected_count else ""
-    message = (f"Imported {report.valid:,} features into {outcome.layer.title}{skipped} "
-               f"(revision {outcome.layer.revision}). {outcome.rows_note or ''}").strip()
-    return _finish(session, job, JobState.done, message,
-                   {"revision": outcome.layer.revision, "features": outcome.layer.feature_count,
-                    "imported": report.valid, "skipped": report.rejected_count, "links_note": outcome.links_note})
+    return session.get(ImportJob, job.id, populate_existing=True) or job
 
 
 def _finish(session: Session, job: ImportJob, state: JobState, message: str,
             result: dict[str, Any] | None) -> ImportJob:
-    """Record how the job ended — only by its own worker, and only while it is running or was taken
-    for stopped while it was in fact still writing (a long SQLite write holds off its heartbeats)."""
+    """Record how the job ended, in a unit of work of its own (see ``_record``)."""
+    session.rollback()
+    _record(session, job, state, message, result)
+    session.commit()
+    return session.get(ImportJob, job.id, populate_existing=True) or job
+
+
+def _record(session: Session, job: ImportJob, state: JobState, message: str, result: dict[str, Any] | None) -> bool:
+    """Write how the job ended — only by its own worker, and only while it is running or was taken for
+    stopped while it was in fact still writing (a long SQLite write holds off its heartbeats); False
+    when it is not this worker's to end."""
     values: dict[str, Any] = {"state": state.value, "message": message, "result": result,
                               "finished_at": utcnow(), "heartbeat_at": utcnow()}
     if state is JobState.done:
         values.update(stage="writing", done=1, total=1)
-    session.rollback()
     mine = (col(ImportJob.id) == job.id) & (col(ImportJob.worker) == job.worker) & (
         (col(ImportJob.state) == JobState.running.value)
         | ((col(ImportJob.state) == JobState.failed.value) & (col(ImportJob.message) == STOPPED)))
-    session.exec(update(ImportJob).where(mine).values(**values))
-    session.commit()
-    return session.get(ImportJob, job.id, populate_existing=True) or job
+    return bool(session.exec(update(ImportJob).where(mine).values(**values)).rowcount)
 
 
 def run_next(*, sessions: Sessions, settings: ImportSettings, worker: str,

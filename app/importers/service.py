@@ -159,9 +159,10 @@ def import_layer(*, session: Session, source: str, options: ImportOptions, actor
                  settings: ImportSettings, work_dir: Path | None = None,
                  transport: httpx.BaseTransport | None = None, stage: Stage | None = None,
                  name: str | None = None, allow_unlinking: bool = False, expected_unlinking: int | None = None,
-                 new_area: bool = False) -> ImportResult:
+                 new_area: bool = False, on_written: Callable[[ImportResult], None] | None = None) -> ImportResult:
     """Import ``source`` as the ``options.kind`` layer: all of it, or nothing (raises ImportFailed).
-    ``name`` is the source as the layer records it (default: the URL or file name).
+    ``name`` is the source as the layer records it (default: the URL or file name); ``on_written`` runs in
+    the layer's own unit of work, before it commits (a job records its outcome there).
 
     When the import would take assets away from submitted (or later) proposals it is refused unless
     ``allow_unlinking``; ``expected_unlinking`` (the count the user saw and agreed to) must then
@@ -201,7 +202,9 @@ def import_layer(*, session: Session, source: str, options: ImportOptions, actor
         layer = write_layer(session=session, kind=options.kind, records=checked.records, source=report.source,
                             actor=actor, mode="append" if options.append else "replace",
                             source_crs=report.crs, field_map=checked.mapping, band_scheme=options.band_scheme,
-                            report={**report.as_dict(), "impact": _summary(impact)})
+                            report={**report.as_dict(), "impact": _summary(impact)},
+                            before_commit=(lambda stored: on_written(ImportResult(stored, report, impact)))
+                            if on_written else None)
     except (LayerWriteError, ValueError) as error:
         raise ImportFailed(str(error), report) from error
     if stage:

@@ -10,7 +10,7 @@ records who did it, and commits — or raises and leaves the database as it was.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,8 +111,10 @@ def write_layer(
     band_scheme: str | None = None,
     report: dict[str, Any] | None = None,
     title: str | None = None,
+    before_commit: Callable[[Layer], None] | None = None,
 ) -> Layer:
-    """Store a layer atomically and return its updated ``Layer`` row."""
+    """Store a layer atomically and return its updated ``Layer`` row. ``before_commit`` runs in the same
+    unit of work once the layer is written (what it writes lands with the layer, or neither does)."""
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
     if kind is LayerKind.pavement:
         scheme(band_scheme)  # unknown scheme: fail before writing
@@ -143,6 +145,8 @@ def write_layer(
             audit.record(session=session, actor=actor, action="layer.import", object_type="layer",
                          object_id=kind.value, after={"source": source, "mode": mode, "features": len(records),
                                                       "revision": layer.revision})
+        if before_commit is not None:
+            before_commit(layer)
         session.commit()
     except Exception:
         session.rollback()
