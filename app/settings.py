@@ -133,6 +133,9 @@ class ImportSettings(BaseModel):
                               "the worker thread.")
     max_features: int = 1_000_000
     max_json_depth: int = 40
+    preview_in_request_mb: float = Field(default=5.0, description="A file up to this size is checked in the "
+                                         "preview's own request; a larger one by a job in the background, the "
+                                         "page showing its progress (the server's memory stays its own).")
     private_hosts_allowed: list[str] = Field(
         default=[], description="Host names an import by URL may fetch although they resolve to a private, "
                                 "loopback or link-local address (an internal GIS server). Empty: none.")

@@ -15,6 +15,7 @@ process that dies (out of memory, killed) fails its job with a clear message.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -74,6 +75,14 @@ class JobView:
     upload_token: str  # the waiting upload it imports (the staff member's session names it until it is done)
 
     @property
+    def checking_percent(self) -> int:
+        """A preview job's progress: reading is the first fifth, checking the rest."""
+        if self.state == JobState.done.value:
+            return 100
+        start, width = {"reading": (0, 20), "checking": (20, 80)}.get(self.stage or "", (0, 0))
+        return start + (width * self.done // self.total if self.total else 0)
+
+    @property
     def percent(self) -> int:
         """Overall progress: reading is the first tenth, checking up to 60 %, writing the rest."""
         if self.state == JobState.done.value:
@@ -83,15 +92,36 @@ class JobView:
 
 
 def enqueue(*, session: Session, pending: uploads.PendingImport, actor: User | None, skip_invalid: bool,
-            allow_unlinking: bool, expected_unlinking: int | None, new_area: bool) -> ImportJob:
-    """Queue the waiting import; a worker picks it up within ``job_poll_s``."""
+            allow_unlinking: bool, expected_unlinking: int | None, new_area: bool, preview: bool = False) -> ImportJob:
+    """Queue the waiting import (or, with ``preview``, only its check: nothing is written); a worker picks it
+    up within ``job_poll_s``."""
     job = ImportJob(kind=pending.kind, name=pending.name[:2000], created_by_id=actor.id if actor else None,
                     request={"pending": asdict(pending), "skip_invalid": skip_invalid,
                              "allow_unlinking": allow_unlinking, "expected_unlinking": expected_unlinking,
-                             "new_area": new_area})
+                             "new_area": new_area, "preview": preview, "preview_key": _preview_key(pending)})
     session.add(job)
     session.commit()
     return job
+
+
+def preview_job(*, session: Session, pending: uploads.PendingImport, actor: User) -> ImportJob:
+    """The job checking the waiting upload as it stands (its file and the choices made on the preview), queued
+    now if there is none yet — or if the last one was stopped by a restart."""
+    key = _preview_key(pending)
+    recent = session.exec(select(ImportJob).where(col(ImportJob.created_by_id) == actor.id,
+                                                  col(ImportJob.kind) == pending.kind)
+                          .order_by(col(ImportJob.id).desc()).limit(20))
+    for job in recent:
+        if job.request.get("preview") and job.request.get("preview_key") == key:
+            if job.state == JobState.failed.value and job.message == STOPPED:
+                break
+            return job
+    return enqueue(session=session, pending=pending, actor=actor, skip_invalid=False, allow_unlinking=False,
+                   expected_unlinking=None, new_area=False, preview=True)
+
+
+def _preview_key(pending: uploads.PendingImport) -> str:
+    return hashlib.sha256(json.dumps(asdict(pending), sort_keys=True).encode()).hexdigest()
 
 
 def fail_stale(*, session: Session, stale_s: float) -> int:
@@ -150,6 +180,9 @@ def run(job: ImportJob, *, session: Session, settings: ImportSettings) -> Import
         session.commit()
         last[0] = now
 
+    if request.get("preview"):
+        return _check(job, pending, session=session, settings=settings, stage=stage)
+
     def record_done(outcome: service.ImportResult) -> None:
         """The job is done in the layer's own unit of work: killed a moment later, it still says what it did."""
         report = outcome.report
@@ -182,23 +215,48 @@ def run(job: ImportJob, *, session: Session, settings: ImportSettings) -> Import
     return session.get(ImportJob, job.id, populate_existing=True) or job
 
 
+def _check(job: ImportJob, pending: uploads.PendingImport, *, session: Session, settings: ImportSettings,
+           stage: service.Stage) -> ImportJob:
+    """A preview job: check the waiting upload as the preview page would, and keep what it found (and its
+    map) in the job's result for the page to show. Nothing is written."""
+    from app.importers import preview_result
+    from app.importers.preview_map import preview_map
+
+    try:
+        uploads.fetch_if_remote(pending, settings=settings)
+        found = service.preview(pending.source, pending.options(), session=session, settings=settings,
+                                work_dir=Path(pending.directory) / "work", name=pending.name, stage=stage)
+        drawn = preview_map(session=session, kind=LayerKind(pending.kind), records=found.records or [])
+    except ImportFailed as problem:
+        session.rollback()
+        details = problem.report.as_dict() if problem.report is not None else None
+        return _finish(session, job, JobState.failed, str(problem), {"report": details})
+    except Exception:
+        session.rollback()
+        log.exception("preview job %s failed", job.id)
+        return _finish(session, job, JobState.failed, "Checking the file failed unexpectedly; nothing was written. "
+                       "The error is in the server's log.", None)
+    return _finish(session, job, JobState.done, "Checked.", preview_result.as_result(found, drawn), last="checking")
+
+
 def _finish(session: Session, job: ImportJob, state: JobState, message: str,
-            result: dict[str, Any] | None) -> ImportJob:
+            result: dict[str, Any] | None, *, last: str = "writing") -> ImportJob:
     """Record how the job ended, in a unit of work of its own (see ``_record``)."""
     session.rollback()
-    _record(session, job, state, message, result)
+    _record(session, job, state, message, result, last=last)
     session.commit()
     return session.get(ImportJob, job.id, populate_existing=True) or job
 
 
-def _record(session: Session, job: ImportJob, state: JobState, message: str, result: dict[str, Any] | None) -> bool:
+def _record(session: Session, job: ImportJob, state: JobState, message: str, result: dict[str, Any] | None,
+            *, last: str = "writing") -> bool:
     """Write how the job ended — only by its own worker, and only while it is running or was taken for
     stopped while it was in fact still writing (a long SQLite write holds off its heartbeats); False
-    when it is not this worker's to end."""
+    when it is not this worker's to end. ``last``: the job's last stage (a preview's is checking)."""
     values: dict[str, Any] = {"state": state.value, "message": message, "result": result,
                               "finished_at": utcnow(), "heartbeat_at": utcnow()}
     if state is JobState.done:
-        values.update(stage="writing", done=1, total=1)
+        values.update(stage=last, done=1, total=1)
     mine = (col(ImportJob.id) == job.id) & (col(ImportJob.worker) == job.worker) & (
         (col(ImportJob.state) == JobState.running.value)
         | ((col(ImportJob.state) == JobState.failed.value) & (col(ImportJob.message) == STOPPED)))
@@ -218,7 +276,7 @@ def run_next(*, sessions: Sessions, settings: ImportSettings, worker: str,
         if job is None:
             return None
         assert job.id is not None
-        if job_sessions is None:
+        if job_sessions is None or job.request.get("preview"):  # a preview only reads: no write lock
             return _run_beating(job, session, settings, beat)
     with job_sessions() as writer:
         claimed = writer.get(ImportJob, job.id)
@@ -385,7 +443,10 @@ def run_in_this_process() -> None:
     threading.Thread(target=orphaned, name="import-job-parent-watch", daemon=True).start()
     engine = make_engine(asked["url"])
     try:
-        with new_session(engine, write=True) as session:
+        with new_session(engine) as session:
+            job = session.get(ImportJob, asked["job"])
+            checking = bool(job is not None and job.request.get("preview"))
+        with new_session(engine, write=not checking) as session:  # a preview only reads: no write lock
             job = session.get(ImportJob, asked["job"])
             if job is not None and job.state == JobState.running.value:
                 run(job, session=session, settings=ImportSettings.model_validate(asked["settings"]))

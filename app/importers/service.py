@@ -132,13 +132,13 @@ def _band_scheme(session: Session, options: ImportOptions) -> None:
 
 def preview(source: str, options: ImportOptions, *, settings: ImportSettings, work_dir: Path,
             session: Session | None = None, transport: httpx.BaseTransport | None = None, name: str | None = None,
-            new_area: bool = False) -> Preview:
+            new_area: bool = False, stage: Stage | None = None) -> Preview:
     """What an import would do, without writing anything. With a ``session`` it also says what it does
     to the layer and its proposals, and whether the data lies where the city is."""
     if session is not None:
         _band_scheme(session, options)
     table, checked = _read_and_check(source, options, settings=settings, work_dir=work_dir, transport=transport,
-                                     stage=None, name=name)
+                                     stage=stage, name=name)
     result = Preview(checked.report, table.columns, list(table.rows[:PREVIEW_ROWS]), checked.mapping,
                      records=checked.records)
     if session is None:
