@@ -167,9 +167,11 @@ def job_page(request: Request, job_id: int, session: SessionDep, settings: Setti
 
 
 @router.post("/staff/import/cancel")
-def cancel(request: Request, settings: SettingsDep, staff: StaffUser) -> Response:
+def cancel(request: Request, session: SessionDep, settings: SettingsDep, staff: StaffUser) -> Response:
     pending = _pending(request, settings)
     if pending is not None:
+        jobs.forget_previews(session=session, pending=pending, actor=staff)
+        session.commit()
         uploads.discard(pending)
     request.session.pop(SESSION_KEY, None)
     flash(request, _("The import was cancelled; nothing was written."), "info")

@@ -74,6 +74,7 @@ def test_a_large_files_preview_is_checked_in_the_background_and_shows_as_a_small
     assert done.status_code == 303 and done.headers["location"].startswith("/staff/import/jobs/")
     assert run_import_jobs(session, settings) == 1
     assert sorted(session.exec(select(PavementSegment.source_id)).all()) == ["S1", "S3"]
+    assert _jobs(session) == 1  # the check's result served the preview only: the import's job stays
 
 
 def test_changing_the_mapping_checks_again_and_a_broken_file_says_why(client, session: Session, staff,
@@ -98,3 +99,5 @@ def test_changing_the_mapping_checks_again_and_a_broken_file_says_why(client, se
     broken = client.get("/staff/import/preview")
     assert broken.status_code == 200 and "is not valid JSON" in broken.text
     assert session.exec(select(ImportJob.state).order_by(col(ImportJob.id).desc())).first() == "failed"
+    client.post("/staff/import/cancel", data={"csrf_token": csrf_of(client, "/staff/import/preview")})
+    assert _jobs(session) == 2  # the cancelled upload's check is gone; the first upload's were not cancelled

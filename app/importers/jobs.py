@@ -95,6 +95,8 @@ def enqueue(*, session: Session, pending: uploads.PendingImport, actor: User | N
             allow_unlinking: bool, expected_unlinking: int | None, new_area: bool, preview: bool = False) -> ImportJob:
     """Queue the waiting import (or, with ``preview``, only its check: nothing is written); a worker picks it
     up within ``job_poll_s``."""
+    if not preview:
+        forget_previews(session=session, pending=pending, actor=actor)
     job = ImportJob(kind=pending.kind, name=pending.name[:2000], created_by_id=actor.id if actor else None,
                     request={"pending": asdict(pending), "skip_invalid": skip_invalid,
                              "allow_unlinking": allow_unlinking, "expected_unlinking": expected_unlinking,
@@ -118,6 +120,20 @@ def preview_job(*, session: Session, pending: uploads.PendingImport, actor: User
             return job
     return enqueue(session=session, pending=pending, actor=actor, skip_invalid=False, allow_unlinking=False,
                    expected_unlinking=None, new_area=False, preview=True)
+
+
+def forget_previews(*, session: Session, pending: uploads.PendingImport, actor: User | None) -> None:
+    """Delete the ended checks of an upload being imported or cancelled: their results served its preview
+    only (a large file's map and sample). The caller commits."""
+    if actor is None:
+        return
+    ended = session.exec(select(ImportJob).where(col(ImportJob.created_by_id) == actor.id,
+                                                 col(ImportJob.kind) == pending.kind,
+                                                 col(ImportJob.state).in_((JobState.done.value, JobState.failed.value)))
+                         .order_by(col(ImportJob.id).desc()).limit(50))
+    for job in ended:
+        if job.request.get("preview") and (job.request.get("pending") or {}).get("token") == pending.token:
+            session.delete(job)
 
 
 def _preview_key(pending: uploads.PendingImport) -> str:
