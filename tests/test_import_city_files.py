@@ -11,15 +11,18 @@ import pyogrio
 import pytest
 import shapely
 from pyproj import CRS, Geod, Transformer
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
+from app import accounts
+from app.db import make_engine, new_session
 from app.importers.checks import ImportOptions
 from app.importers.report import ImportFailed
 from app.importers.service import import_layer
-from models.accounts import Group
+from models.accounts import Group, Role
+from models.audit import AuditEvent
 from models.layers import CensusTract, CurbRamp, District, Layer, LayerKind, PavementSegment, Streetlight
 from models.proposals import Proposal, ProposalAsset, ProposalState
-from tests.conftest import shared_file
+from tests.conftest import make_settings, shared_file
 
 pytestmark = pytest.mark.filterwarnings("ignore:Measured \\(M\\) geometry types:UserWarning")
 GEOD = Geod(ellps="WGS84")
@@ -165,6 +168,27 @@ def test_cli_refuses_somerville_without_skip_invalid_then_imports_567(tmp_path):
     assert "Imported 567 features" in done.stderr and "revision 1" in done.stderr
     unknown = run("import", "pavement", str(path), "--map", "pci=NOPE")
     assert unknown.returncode == 1 and "no column 'NOPE'" in unknown.stderr and "OCI" in unknown.stderr
+
+    # a staff member importing on the command line is recorded as such (--by); anyone else is refused
+    engine = make_engine(url)
+    with new_session(engine) as session:
+        accounts.create_user(session=session, settings=make_settings(url), email="engineer@city.gov",
+                             password="a-staff-password", role=Role.staff)
+        accounts.create_user(session=session, settings=make_settings(url), email="resident@example.org",
+                             password="a-resident-password", role=Role.resident)
+    refused = run("import", "pavement", str(path), "--skip-invalid", "--map", "pci=OCI", "--by",
+                  "resident@example.org")
+    assert refused.returncode == 1 and "is not an active staff account" in refused.stderr
+    signed = run("import", "pavement", str(path), "--skip-invalid", "--map", "pci=OCI", "--by", "engineer@city.gov")
+    assert signed.returncode == 0, signed.stderr
+    with new_session(engine) as session:
+        engineer = accounts.find_by_email(session=session, email="engineer@city.gov")
+        assert engineer is not None
+        imports = session.exec(select(AuditEvent).where(AuditEvent.action == "layer.import")
+                               .order_by(col(AuditEvent.id))).all()
+        assert [event.actor_id for event in imports] == [None, engineer.id]  # the first without --by
+        assert session.get(Layer, "pavement").imported_by_id == engineer.id  # type: ignore[union-attr]
+    engine.dispose()
 
 
 def test_the_somerville_resurvey_keeps_every_link_and_updates_conditions(session, settings, tmp_path):

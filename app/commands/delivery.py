@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from app.commands import console, fail
+from app.commands import console, fail, staff_account
 
 NAME = "delivery"
 app = typer.Typer(no_args_is_help=True, help="Bulk delivery updates from a public-works CSV.")
@@ -24,20 +24,16 @@ def import_(
     """Check the whole file, then apply it in one transaction (audited as the staff member --by;
     followers mailed for notes). Any problem is reported by row and column and nothing is written.
     Running the same file again changes nothing."""
-    from app.accounts import find_by_email
     from app.db import new_session
     from app.delivery import bulk
     from app.settings import get_settings
-    from models.accounts import Role
 
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise fail(f"Cannot read {file}: {error}") from error
     with new_session(write=True) as session:  # SQLite: BEGIN IMMEDIATE, so no other writer makes its reads stale
-        staff = find_by_email(session=session, email=by)
-        if staff is None or not staff.is_active or not Role(staff.role).is_staff:
-            raise fail(f"{by} is not an active staff account; delivery is updated by staff. Nothing was written.")
+        staff = staff_account(session, by, "delivery is updated by staff")
         try:
             outcome = bulk.run(session=session, settings=get_settings(), text=text, source=file.name,
                                actor=staff, dry_run=dry_run)

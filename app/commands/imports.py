@@ -11,7 +11,7 @@ from typing import Literal
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from app.commands import console, fail
+from app.commands import console, fail, staff_account
 from app.db import new_session
 from app.importers.checks import ImportOptions
 from app.importers.fields import parse_pairs
@@ -106,6 +106,9 @@ def register(cli: typer.Typer) -> None:
                                                   "(they keep what they covered as submitted)."),
         new_area: bool = typer.Option(False, "--new-area", help="Import data that lies outside the city's "
                                                                 "current area (a city replacing the demo city)."),
+        by: str | None = typer.Option(None, "--by", metavar="EMAIL",
+                                      help="The staff member importing (their account's e-mail): the audit log "
+                                           "and the layer record them. Without it: Groundwork (command line)."),
     ) -> None:
         """Import a condition layer from a file or URL: all of it, or nothing."""
         unit = None if units is None else unit_name(units)
@@ -135,7 +138,8 @@ def register(cli: typer.Typer) -> None:
                 def stage(name: str, done: int, total: int) -> None:
                     progress.update(tasks[name], completed=done, total=total)
 
-                outcome = import_layer(session=session, source=source, options=options, actor=None,
+                staff = staff_account(session, by, "layers are imported by staff") if by else None
+                outcome = import_layer(session=session, source=source, options=options, actor=staff,
                                        settings=settings.imports, stage=stage, allow_unlinking=allow_unlinking,
                                        new_area=new_area)
         except ImportFailed as error:
