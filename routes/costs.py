@@ -6,7 +6,7 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -16,23 +16,32 @@ from app.costing.catalog import CSV_COLUMNS, FUNCTIONAL_CLASSES, LAYER_KINDS, Ca
 from app.costing.estimate import CostingError, Override
 from app.costing.service import AssetRef, estimate_public, price_assets
 from app.deps import CurrentUser, PostedForm, SessionDep, StaffUser
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.navigation import NavEntry
-from app.web import flash, render
+from app.web import flash, render, use_viewer_language
 from models.costs import CatalogPublic, CatalogVersion, CatalogVersionSummary, EstimatePublic, EstimateRequest, Unit
 
 router = APIRouter()
-pages = APIRouter(include_in_schema=False)
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])  # the API keeps English
 api = APIRouter(prefix="/api/v1", tags=["costs"])
 NAV = [NavEntry("Cost catalog", "/staff/costs", "staff", order=61)]
 BLANK_ROWS = 3
 MAX_CSV_BYTES = 2_000_000
 WIDTH_KEYS = ("arterial", "collector", "local", "default", "sidewalk")
+# parse_percent's refusals for the markups (_markups), translated when shown
+MARKUP_PROBLEMS = (
+    N_("Design and engineering must be a percentage, such as 8.5."),
+    N_("Design and engineering can have at most two decimals."), N_("Design and engineering is too large."),
+    N_("Contingency must be a percentage, such as 8.5."), N_("Contingency can have at most two decimals."),
+    N_("Contingency is too large."), N_("Escalation must be a percentage, such as 8.5."),
+    N_("Escalation can have at most two decimals."), N_("Escalation is too large."))
 
 
 def _version_or_404(session: Any, number: int) -> CatalogVersion:
     version = catalog.get_version_by_number(session=session, number=number)
     if version is None:
-        raise HTTPException(404, f"There is no catalog version {number}.")
+        raise HTTPException(404, _("There is no catalog version {number}.").format(number=number))
     return version
 
 
@@ -44,26 +53,26 @@ def _view(session: Any, version: CatalogVersion) -> dict[str, Any]:
 # -- pages -----------------------------------------------------------------------------------
 
 @pages.get("/staff/costs", response_class=HTMLResponse)
-def current_catalog(request: Request, session: SessionDep, _: StaffUser) -> HTMLResponse:
+def current_catalog(request: Request, session: SessionDep, viewer: StaffUser) -> HTMLResponse:
     version = catalog.current_version(session=session)
     context = _view(session, version) if version else {"version": None}
     return render(request, "costs/catalog.html", {**context, "problems": [], "columns": CSV_COLUMNS})
 
 
 @pages.post("/staff/costs/defaults")
-def create_defaults(request: Request, session: SessionDep, _: StaffUser) -> RedirectResponse:
+def create_defaults(request: Request, session: SessionDep, viewer: StaffUser) -> RedirectResponse:
     version = catalog.ensure_defaults(session=session)
-    flash(request, f"Catalog version {version.number} is current.", "success")
+    flash(request, _("Catalog version {number} is current.").format(number=version.number), "success")
     return RedirectResponse("/staff/costs", status_code=303)
 
 
 @pages.get("/staff/costs/versions", response_class=HTMLResponse)
-def history(request: Request, session: SessionDep, _: StaffUser) -> HTMLResponse:
+def history(request: Request, session: SessionDep, viewer: StaffUser) -> HTMLResponse:
     return render(request, "costs/history.html", {"versions": catalog.list_versions(session=session)})
 
 
 @pages.get("/staff/costs/versions/{number}", response_class=HTMLResponse)
-def one_version(request: Request, session: SessionDep, _: StaffUser, number: int) -> HTMLResponse:
+def one_version(request: Request, session: SessionDep, viewer: StaffUser, number: int) -> HTMLResponse:
     version = _version_or_404(session, number)
     return render(request, "costs/version.html", _view(session, version))
 
@@ -72,16 +81,17 @@ def one_version(request: Request, session: SessionDep, _: StaffUser, number: int
 def restore(request: Request, session: SessionDep, staff: StaffUser, number: int) -> RedirectResponse:
     version = _version_or_404(session, number)
     new = catalog.make_current(session=session, actor=staff, version=version)
-    flash(request, f"Version {number} was copied forward as version {new.number}, now current.", "success")
+    flash(request, _("Version {number} was copied forward as version {new}, now current.").format(
+        number=number, new=new.number), "success")
     return RedirectResponse("/staff/costs", status_code=303)
 
 
 @pages.get("/staff/costs/catalog.csv")
-def export(session: SessionDep, _: StaffUser, version: int | None = None) -> Response:
+def export(session: SessionDep, viewer: StaffUser, version: int | None = None) -> Response:
     chosen = (_version_or_404(session, version) if version is not None
               else catalog.current_version(session=session))
     if chosen is None:
-        raise HTTPException(404, "The cost catalog has not been set up yet.")
+        raise HTTPException(404, _("The cost catalog has not been set up yet."))
     return Response(catalog.export_csv(session=session, version=chosen), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="cost-catalog-v{chosen.number}.csv"'})
 
@@ -92,23 +102,24 @@ def import_csv(request: Request, form: PostedForm, session: SessionDep, staff: S
     problems: list[str] = []
     text = ""
     if not isinstance(upload, UploadFile) or not upload.filename:
-        problems.append("Choose a CSV file to import.")
+        problems.append(_("Choose a CSV file to import."))
     else:
         data = upload.file.read(MAX_CSV_BYTES + 1)
         if len(data) > MAX_CSV_BYTES:
-            problems.append("That file is too large for a cost catalog (2 MB at most).")
+            problems.append(_("That file is too large for a cost catalog (2 MB at most)."))
         else:  # cut at the limit, a character may be split: only a whole file is decoded
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError:
-                problems.append("Save the CSV as UTF-8 text and try again.")
+                problems.append(_("Save the CSV as UTF-8 text and try again."))
     if not problems:
         try:
             version = catalog.import_csv(session=session, actor=staff, text=text, note=note)
         except CatalogError as error:
             problems = error.problems
         else:
-            flash(request, f"Imported: catalog version {version.number} is now current.", "success")
+            flash(request, _("Imported: catalog version {number} is now current.").format(number=version.number),
+                  "success")
             return RedirectResponse("/staff/costs", status_code=303)
     current = catalog.current_version(session=session)
     context = _view(session, current) if current else {"version": None}
@@ -123,7 +134,7 @@ def _edit_page(request: Request, form: dict[str, Any], problems: list[str], stat
 
 
 @pages.get("/staff/costs/edit", response_class=HTMLResponse)
-def edit_form(request: Request, session: SessionDep, _: StaffUser) -> HTMLResponse:
+def edit_form(request: Request, session: SessionDep, viewer: StaffUser) -> HTMLResponse:
     version = catalog.current_version(session=session)
     draft = catalog.draft_of(session=session, version=version) if version else catalog.default_draft()
     form = {
@@ -152,9 +163,11 @@ def save_edit(request: Request, submitted: PostedForm, session: SessionDep, staf
         try:
             rule = catalog.rule_from_fields(row)
         except ValueError as error:
-            problems.append(f"Treatment {number}: {error}")
+            problems.append(_("Treatment {number}: {problem}").format(number=number, problem=error))
             continue
-        problems.extend(f"Treatment {number} ({rule.key or 'no key'}): {p}" for p in catalog.rule_problems(rule))
+        key = rule.key or _("no key")
+        problems.extend(_("Treatment {number} ({key}): {problem}").format(number=number, key=key, problem=p)
+                        for p in catalog.rule_problems(rule))
         rules.append(rule)
     draft = _markups(one, problems)
     if not problems and draft is not None:
@@ -166,7 +179,8 @@ def save_edit(request: Request, submitted: PostedForm, session: SessionDep, staf
         except CatalogError as error:
             problems = error.problems
         else:
-            flash(request, f"Saved as catalog version {version.number}; earlier versions are unchanged.", "success")
+            flash(request, _("Saved as catalog version {number}; earlier versions are unchanged.").format(
+                number=version.number), "success")
             return RedirectResponse("/staff/costs", status_code=303)
     return _edit_page(request, form, problems, status_code=400)
 
@@ -178,15 +192,15 @@ def _markups(one: dict[str, str], problems: list[str]) -> CatalogDraft | None:
         try:
             values[field] = parse_percent(one.get(field, ""), label=label) or 0
         except ValueError as error:
-            problems.append(str(error))
+            problems.append(_(str(error)))
     widths: dict[str, int] = {}
     for key in WIDTH_KEYS:
-        mm = _millimetres(one.get(f"width_{key}", ""), f"The default width for {key}", problems)
+        mm = _millimetres(one.get(f"width_{key}", ""), _("The default width for {kind}").format(kind=key), problems)
         if mm is not None:
             widths[key] = mm
-    lane = _millimetres(one.get("lane_width", ""), "The lane width", problems)
+    lane = _millimetres(one.get("lane_width", ""), _("The lane width"), problems)
     if not one.get("base_year", "").isdigit():
-        problems.append("The base year must be a year such as 2015.")
+        problems.append(_("The base year must be a year such as 2015."))
     if problems:
         return None
     return CatalogDraft(base_year=int(one["base_year"]), design_engineering_bps=values["design_engineering"],
@@ -204,10 +218,10 @@ def _millimetres(text: str, label: str, problems: list[str]) -> int | None:
     try:
         mm = Decimal(text) * 1000
     except InvalidOperation:
-        problems.append(f"{label} must be in metres, such as 3.66.")
+        problems.append(_("{label} must be in metres, such as 3.66.").format(label=label))
         return None
     if not mm.is_finite() or mm != mm.to_integral_value():
-        problems.append(f"{label} can have at most three decimals (millimetres).")
+        problems.append(_("{label} can have at most three decimals (millimetres).").format(label=label))
         return None
     return int(mm)
 

@@ -11,7 +11,7 @@ from app.costing import catalog
 from models.accounts import User
 from models.costs import CatalogVersion
 from models.layers import PavementSegment
-from tests.conftest import csrf_of, sign_in
+from tests.conftest import csrf_of, post_form, sign_in
 
 
 def edit_form(session: Session, **changes: str) -> dict[str, object]:
@@ -95,6 +95,27 @@ def test_csv_export_and_import_through_the_pages(client: TestClient, session: Se
     assert versions(session) == 2
     assert client.get("/staff/costs/catalog.csv?version=1").text == catalog.export_csv(
         session=session, version=catalog.get_version_by_number(session=session, number=1))  # type: ignore[arg-type]
+
+
+def test_the_catalog_pages_follow_the_viewers_language(client: TestClient, session: Session, staff: User) -> None:
+    sign_in(client, staff.email)
+    english = client.get("/staff/costs").text
+    assert "<h1>Cost catalog</h1>" in english and "Start from Groundwork" in english
+    assert post_form(client, "/language", {"lang": "es", "next": "/"}, page="/").status_code == 303
+    assert "Empezar con el catálogo predeterminado" in client.get("/staff/costs").text
+    assert client.post("/staff/costs/defaults", data={"csrf_token": csrf_of(client, "/staff/costs")}).status_code == 303
+    page = client.get("/staff/costs").text
+    assert "<h1>Catálogo de costos</h1>" in page and "La versión 1 del catálogo es la vigente." in page
+    assert "dólares de 2015" in page and "por yd²" in page and "Historial de versiones" in page
+    assert "Cost catalog</h1>" not in page and "per sq yd" not in page
+    edit = client.post("/staff/costs/edit", data={**edit_form(session, base_year="soon"),
+                                                  "csrf_token": csrf_of(client, "/staff/costs/edit")})
+    assert edit.status_code == 400 and "<h1>Editar el catálogo de costos</h1>" in edit.text
+    assert "No se guardó nada:" in edit.text and "El año base debe ser un año, por ejemplo 2015." in edit.text
+    history = client.get("/staff/costs/versions").text
+    assert "Historial del catálogo de costos" in history and ">vigente</span>" in history
+    assert "<h1>Versión 1 del catálogo de costos</h1>" in client.get("/staff/costs/versions/1").text
+    assert versions(session) == 1
 
 
 def test_the_catalog_pages_are_staff_only(client: TestClient, session: Session, resident: User) -> None:
