@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.costing.arithmetic import parse_dollars, parse_percent
 from app.deps import PostedForm, SessionDep, SettingsDep, StaffUser
+from app.i18n import N_
 from app.i18n import gettext as _
 from app.navigation import NavEntry
 from app.optimizer import OptimizerInputError
@@ -18,14 +19,22 @@ from app.web import flash, render, use_viewer_language
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
 NAV = [NavEntry("Scenarios", "/staff/scenarios", "staff", order=63)]
+# parse_percent's and parse_dollars' refusals for the labels below, translated when shown
+AMOUNT_PROBLEMS = (
+    N_("The target share must be a percentage, such as 8.5."), N_("The target share can have at most two decimals."),
+    N_("The target share is too large."),
+    N_("The borrowing limit must be an amount in dollars, such as 1,250.00."),
+    N_("The borrowing limit must be in dollars and cents (at most two decimals)."),
+    N_("The borrowing limit must not be negative."), N_("The borrowing limit is too large."))
 
 
-def _int(value: Any, label: str = "The value") -> int | None:
+def _int(value: Any, label: str | None = None) -> int | None:
     text = str(value or "").strip()
     if not text:
         return None
     if not text.isdigit():
-        raise HTTPException(400, f"{label} must be a whole number, not “{text}”.")
+        raise HTTPException(400, _("{label} must be a whole number, not “{text}”.").format(
+            label=label or _("The value"), text=text))
     return int(text)
 
 
@@ -33,7 +42,7 @@ def _pool(session: SessionDep, scenario_id: int) -> scenarios.Pool:
     try:
         return scenarios.pool(session=session, scenario_id=scenario_id)
     except LookupError as error:
-        raise HTTPException(404, "There is no such scenario.") from error
+        raise HTTPException(404, _("There is no such scenario.")) from error
     except ScenarioError as error:
         raise HTTPException(409, str(error)) from error
 
@@ -51,21 +60,21 @@ def scenario_create(request: Request, form: PostedForm, session: SessionDep, vie
         scenario = scenarios.create_scenario(session=session, actor=viewer, name=str(form.get("name", "")),
                                              target_share_bps=share if share is not None else 10_000)
     except (ScenarioError, ValueError) as error:
-        flash(request, str(error), "error")
+        flash(request, _(str(error)), "error")
         return RedirectResponse("/staff/scenarios", status_code=303)
     return RedirectResponse(f"/staff/scenarios/{scenario.id}", status_code=303)
 
 
 @router.get("/staff/scenarios/compare", response_class=HTMLResponse)
 def scenario_compare(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
-    a = _int(request.query_params.get("a"), "Scenario A")
-    b = _int(request.query_params.get("b"), "Scenario B")
+    a = _int(request.query_params.get("a"), _("Scenario A"))
+    b = _int(request.query_params.get("b"), _("Scenario B"))
     if a is None or b is None:
-        raise HTTPException(400, "Choose two scenarios to compare.")
+        raise HTTPException(400, _("Choose two scenarios to compare."))
     try:
         found = compare.compare(session=session, a_id=a, b_id=b)
     except LookupError as error:
-        raise HTTPException(404, "There is no such scenario.") from error
+        raise HTTPException(404, _("There is no such scenario.")) from error
     return render(request, "scenarios/compare.html", {"c": found})
 
 
@@ -88,7 +97,7 @@ def _page(request: Request, session: SessionDep, scenario_id: int, status_code: 
 @router.get("/staff/scenarios/{scenario_id}", response_class=HTMLResponse)
 def scenario_detail(request: Request, scenario_id: int, session: SessionDep, viewer: StaffUser) -> Response:
     addition = None
-    if (target := _int(request.query_params.get("add"), "The proposal")) is not None:
+    if (target := _int(request.query_params.get("add"), _("The proposal"))) is not None:
         try:
             addition = scenarios.what_it_takes(session=session, scenario_id=scenario_id, proposal_id=target)
         except (ScenarioError, OptimizerInputError) as error:
@@ -111,7 +120,7 @@ def scenario_optimize(request: Request, scenario_id: int, session: SessionDep, v
 @router.post("/staff/scenarios/{scenario_id}/items", response_model=None)
 def scenario_item(request: Request, form: PostedForm, scenario_id: int, session: SessionDep,
                   viewer: StaffUser) -> Response:
-    proposal_id = _int(form.get("proposal_id"), "The proposal") or 0
+    proposal_id = _int(form.get("proposal_id"), _("The proposal")) or 0
     try:
         if "year" in form:
             scenarios.set_year(session=session, actor=viewer, scenario_id=scenario_id, proposal_id=proposal_id,
@@ -122,9 +131,9 @@ def scenario_item(request: Request, form: PostedForm, scenario_id: int, session:
                                lock=lock)
         else:
             scenarios.set_tier(session=session, actor=viewer, scenario_id=scenario_id, proposal_id=proposal_id,
-                               tier=_int(form.get("tier"), "The tier"))
+                               tier=_int(form.get("tier"), _("The tier")))
     except LookupError as error:
-        raise HTTPException(404, "There is no such scenario.") from error
+        raise HTTPException(404, _("There is no such scenario.")) from error
     except ScenarioError as error:
         flash(request, str(error), "error")
     return RedirectResponse(f"/staff/scenarios/{scenario_id}", status_code=303)
@@ -135,13 +144,13 @@ def scenario_cash_flow(request: Request, form: PostedForm, scenario_id: int, ses
                        viewer: StaffUser) -> Response:
     """Whether the optimizer respects annual cash flow, and the borrowing limit."""
     try:
-        limit = parse_dollars(str(form.get("borrowing_limit") or ""), label=_("The borrowing limit")) or 0
+        limit = parse_dollars(str(form.get("borrowing_limit") or ""), label="The borrowing limit") or 0
         scenarios.set_cash_flow(session=session, actor=viewer, scenario_id=scenario_id,
                                 respect=form.get("respect_cash_flow") == "on", borrowing_limit_cents=limit)
     except LookupError as error:
-        raise HTTPException(404, "There is no such scenario.") from error
+        raise HTTPException(404, _("There is no such scenario.")) from error
     except (ScenarioError, ValueError) as error:
-        flash(request, str(error), "error")
+        flash(request, _(str(error)), "error")
     else:
         flash(request, _("Cash-flow settings saved."), "success")
     return RedirectResponse(f"/staff/scenarios/{scenario_id}#cash-flow", status_code=303)
@@ -184,10 +193,11 @@ def scenario_publish(request: Request, form: PostedForm, scenario_id: int, sessi
             if ready.problems:
                 raise ScenarioError(" ".join(ready.problems))
             return _confirm_page(request, session, scenario_id, status_code=422,
-                                 confirm_error="Nothing was published: confirm below to publish the ballot list.")
+                                 confirm_error=_("Nothing was published: confirm below to publish the ballot list."))
         published = publish.publish(session=session, settings=settings, actor=viewer, scenario_id=scenario_id,
-                                    scenario_version=_int(form.get("scenario_version"), "The scenario version"))
+                                    scenario_version=_int(form.get("scenario_version"), _("The scenario version")))
     except ScenarioError as error:
         return _page(request, session, scenario_id, status_code=409, publish_error=str(error))
-    flash(request, f"Published ballot list version {published.version}; hash {published.content_hash}.", "success")
+    flash(request, _("Published ballot list version {version}; hash {hash}.").format(
+        version=published.version, hash=published.content_hash), "success")
     return RedirectResponse("/ballot", status_code=303)

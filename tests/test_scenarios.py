@@ -117,6 +117,25 @@ def test_compare_two_scenarios(client, session, t, staff):
     assert page.status_code == 200 and "Projected network PCI" in page.text and "At 150 %" in page.text
 
 
+def test_scenario_pages_follow_the_viewers_language(client, session, t, staff):
+    a = scenarios.create_scenario(session=session, actor=staff, name="Uno")
+    b = scenarios.create_scenario(session=session, actor=staff, name="Dos", target_share_bps=15_000)
+    scenarios.optimize_scenario(session=session, actor=staff, scenario_id=b.id)
+    sign_in(client, staff.email)
+    assert "<h2>New scenario</h2>" in client.get("/staff/scenarios").text
+    assert post_form(client, "/language", {"lang": "es", "next": "/"}, page="/").status_code == 303
+    listing = client.get("/staff/scenarios").text
+    assert "<h2>Nuevo escenario</h2>" in listing and "meta: 150.0 % de la recaudación" in listing
+    assert "New scenario" not in listing
+    optimized = post_form(client, f"/staff/scenarios/{a.id}/optimize", {}, page="/staff/scenarios")
+    assert optimized.status_code == 200 and "Óptimo (aplicado al escenario)" in optimized.text
+    assert "Voraz por puntuación" in optimized.text and "La lista tal como está" in optimized.text
+    compared = client.get(f"/staff/scenarios/compare?a={a.id}&b={b.id}").text
+    assert "Puntuación total" in compared and "PCI proyectado de la red" in compared and "Total score" not in compared
+    wrong = client.get(f"/staff/scenarios/compare?a=x&b={b.id}", headers={"accept": "text/html"})
+    assert wrong.status_code == 400 and "Escenario A debe ser un número entero, no “x”." in wrong.text
+
+
 def test_publish_freezes_the_list_with_a_hash_anyone_can_recompute(client, session, t, staff, resident):
     scenario = scenarios.create_scenario(session=session, actor=staff, name="Final")
     chosen = scenarios.optimize_scenario(session=session, actor=staff, scenario_id=scenario.id).optimum.ids
