@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from app.costing.arithmetic import parse_dollars
 from app.delivery import vote
 from app.deps import PostedForm, SessionDep, SettingsDep, StaffUser
+from app.i18n import gettext as _
 from app.navigation import NavEntry
 from app.scenarios import ScenarioError, amend, ballot_page, publish, verify
 from app.web import flash, render, use_viewer_language
@@ -88,16 +89,16 @@ def _lines(form: Any) -> list[amend.Line]:
     for value in form.getlist("listed"):
         text = str(value).strip()
         if not text.isdigit():
-            raise ScenarioError(f"“{text}” is not a proposal number.")
+            raise ScenarioError(_("“{text}” is not a proposal number.").format(text=text))
         tier = str(form.get(f"tier_{text}", "")).strip()
         if not tier.isdigit():
-            raise ScenarioError(f"Choose a tier for #{text}.")
+            raise ScenarioError(_("Choose a tier for #{id}.").format(id=text))
         try:
             cents = parse_dollars(str(form.get(f"cost_{text}", "")), label=f"The cost of #{text}")
         except ValueError as error:
             raise ScenarioError(str(error)) from error
         if cents is None:
-            raise ScenarioError(f"Give the cost of #{text} on the amended list.")
+            raise ScenarioError(_("Give the cost of #{id} on the amended list.").format(id=text))
         lines.append(amend.Line(int(text), int(tier), cents))
     return lines
 
@@ -126,7 +127,7 @@ def amend_submit(request: Request, form: PostedForm, session: SessionDep, settin
     reason = str(form.get("reason", ""))
     try:
         if not base.isdigit():
-            raise ScenarioError("Start from the current version of the ballot list.")
+            raise ScenarioError(_("Start from the current version of the ballot list."))
         lines = _lines(form)
         if form.get("confirm") != "yes":
             prepared = amend.prepare(session=session, base_version=int(base), lines=lines, reason=reason)
@@ -137,5 +138,6 @@ def amend_submit(request: Request, form: PostedForm, session: SessionDep, settin
         return _amend_page(request, session, form, str(error), status_code=409)
     except ScenarioError as error:
         return _amend_page(request, session, form, str(error), status_code=422)
-    flash(request, f"Published ballot list version {published.version}; hash {published.content_hash}.", "success")
+    flash(request, _("Published ballot list version {version}; hash {hash}.").format(
+        version=published.version, hash=published.content_hash), "success")
     return RedirectResponse("/ballot", status_code=303)

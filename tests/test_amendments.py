@@ -27,7 +27,7 @@ from models.outbox import OutboxMessage
 from models.proposals import Proposal, ProposalTransition
 from models.triage import PublishedList
 from tests.ballot_data import Ballot, publish_ballot, ready_to_publish
-from tests.conftest import csrf_of, fresh_database, make_settings, make_user, sign_in
+from tests.conftest import csrf_of, fresh_database, make_settings, make_user, post_form, sign_in
 
 
 def _items(published: PublishedList) -> dict[int, dict]:
@@ -60,6 +60,35 @@ def test_publishing_asks_for_a_confirmation_that_says_what_will_happen(client, s
                        data={"csrf_token": token, "confirm": "yes", "scenario_version": str(plan.scenario_version)})
     assert done.status_code == 303 and done.headers["location"] == "/ballot"
     assert len(session.exec(select(PublishedList)).all()) == 1
+
+
+def test_publishing_and_amending_follow_the_viewers_language(client, session, resident, staff):
+    _data, scenario_id = ready_to_publish(session, resident, staff)
+    plan = publish.plan(session=session, scenario_id=scenario_id)
+    sign_in(client, staff.email)
+    assert post_form(client, "/language", {"lang": "es", "next": "/"}, page="/").status_code == 303
+    detail = client.get(f"/staff/scenarios/{scenario_id}").text
+    assert "Publicar como la lista de la boleta" in detail and "Revisar y publicar…" in detail
+    said = client.get(f"/staff/scenarios/{scenario_id}/publish").text
+    assert f"<strong>{plan.projects} proyectos</strong>" in said and "¿Publicar “" in said
+    assert "enviar un correo electrónico a 1 miembro de <strong>1 grupo</strong>" in said
+    assert "Esto no se puede deshacer" in said and "Sí, publicar la versión 1" in said and "Cancel<" not in said
+    token = csrf_of(client, f"/staff/scenarios/{scenario_id}/publish")
+    unconfirmed = client.post(f"/staff/scenarios/{scenario_id}/publish", data={"csrf_token": token})
+    assert unconfirmed.status_code == 422 and "No se publicó nada: confirme abajo" in unconfirmed.text
+    done = client.post(f"/staff/scenarios/{scenario_id}/publish",
+                       data={"csrf_token": token, "confirm": "yes", "scenario_version": str(plan.scenario_version)})
+    assert done.status_code == 303
+    assert "Se publicó la versión 1 de la lista de la boleta" in client.get("/ballot").text
+
+    amending = client.get("/staff/ballot/amend").text
+    assert "Enmendar la lista de la boleta (versión 1 → 2)" in amending and "Motivo público de la enmienda" in amending
+    listed = json.loads(publish.latest(session=session).export)["items"][0]["proposal_id"]
+    refused = client.post("/staff/ballot/amend", data={"csrf_token": csrf_of(client, "/staff/ballot/amend"),
+                                                       "base_version": "1", "listed": str(listed), "reason": "x"})
+    assert refused.status_code == 422 and f"No se publicó: Elija un nivel para #{listed}." in refused.text
+    assert post_form(client, "/language", {"lang": "en", "next": "/"}, page="/").status_code == 303
+    assert "Amend the ballot list (version 1 → 2)" in client.get("/staff/ballot/amend").text
 
 
 @pytest.mark.parametrize("kind", ["spatialite", "postgis"])
