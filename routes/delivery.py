@@ -132,7 +132,7 @@ def record_revenue(request: Request, form: PostedForm, session: SessionDep, view
     try:
         year = _count(form, "year")
         revenue.record(session=session, actor=viewer, year=year,
-                       amount_cents=_dollars(form, "collected", "The amount collected"),
+                       amount_cents=_dollars(form, "collected", _("The amount collected")),
                        note=str(form.get("note", ""))[:500])
     except DeliveryError as error:
         return _staff_page(request, session, error, form)
@@ -234,7 +234,7 @@ def _act(session: SessionDep, settings: SettingsDep, viewer: Any, proposal_id: i
     if action == "award":
         projects.add_award(session=session, actor=viewer, proposal_id=proposal_id,
                            awarded_on=_date(form, "awarded_on"),
-                           amount_cents=_dollars(form, "award_amount", "The amount awarded"),
+                           amount_cents=_dollars(form, "award_amount", _("The amount awarded")),
                            contractor=str(form.get("contractor", ""))[:300],
                            description=str(form.get("award_description", ""))[:300],
                            reason=str(form.get("award_reason", ""))[:2000])
