@@ -84,6 +84,23 @@ def test_anonymous_admin_page_redirects_to_sign_in(client):
     assert response.headers["location"] == "/signin?next=/admin/users"
 
 
+def test_admin_pages_follow_the_viewers_language(client, admin, resident):
+    sign_in(client, admin.email)
+    english = client.get("/admin/users").text
+    assert "<h1>Users</h1>" in english and "Joined" in english and ">resident</span>" in english
+    assert post_form(client, "/language", {"lang": "es", "next": "/"}, page="/").status_code == 303
+    users = client.get("/admin/users").text
+    assert "<h1>Usuarios</h1>" in users and "Fecha de alta" in users and ">residente</span>" in users
+    assert "Joined" not in users
+    refused = post_form(client, f"/admin/users/{admin.id}/role", {"role": "staff"}, page="/admin/users")
+    assert refused.status_code == 303
+    assert "No puede quitarse su propio rol de administración" in client.get("/admin/users").text
+    audit = client.get("/staff/audit").text
+    assert "Registro de auditoría" in audit and "Todas las acciones" in audit and "Every action" not in audit
+    sign_ins = client.get("/staff/sign-ins").text
+    assert "<h1>Intentos de inicio de sesión</h1>" in sign_ins and "sesión iniciada" in sign_ins
+
+
 def test_wrong_password_and_unknown_email_get_the_same_message(client, resident):
     wrong = post_form(client, "/signin", {"email": resident.email, "password": "wrong-password"})
     unknown = post_form(client, "/signin", {"email": "nobody@example.org", "password": "wrong-password"})
