@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.i18n import N_
 from app.phases import Step, timeline
 from models.accounts import User
 from models.base import utcnow
@@ -32,12 +33,13 @@ class Item:
     title: str
     state: str
     since: datetime | None
-    note: str = ""
+    note: str = ""  # fixed text from the catalogue; the page translates it
+    missing_assets: int = 0
 
 
 @dataclass
 class Queue:
-    title: str
+    title: str  # title and empty are fixed text from the catalogue; the page translates them
     empty: str
     count: int = 0
     items: list[Item] = field(default_factory=list)
@@ -77,7 +79,7 @@ def _queue(title: str, empty: str, rows: list[Item]) -> Queue:
 def _waiting(session: Session) -> Queue:
     rows = session.exec(select(Proposal).where(Proposal.state == S.submitted.value)
                         .order_by(col(Proposal.submitted_at), col(Proposal.id)))
-    return _queue("Submitted, waiting for a reviewer", "No submitted proposal is waiting.",
+    return _queue(N_("Submitted, waiting for a reviewer"), N_("No submitted proposal is waiting."),
                   [Item(p.id or 0, p.title, p.state, p.submitted_at) for p in rows])
 
 
@@ -86,7 +88,7 @@ def _mine(session: Session, viewer: User) -> Queue:
                         .where(TriageReview.reviewer_id == viewer.id,
                                col(Proposal.state).in_([S.submitted.value, S.under_review.value]))
                         .order_by(col(Proposal.updated_at)))
-    return _queue("Assigned to me", "Nothing is assigned to you.",
+    return _queue(N_("Assigned to me"), N_("Nothing is assigned to you."),
                   [Item(p.id or 0, p.title, p.state, p.updated_at) for p in rows])
 
 
@@ -101,8 +103,8 @@ def _replies(session: Session) -> Queue:
                                ProposalTransition.to_state == S.under_review.value,
                                Proposal.state == S.under_review.value)
                         .order_by(col(ProposalTransition.at)))
-    return _queue("Groups answered your questions", "No group has answered a request for information.",
-                  [Item(p.id or 0, p.title, p.state, at, "resubmitted") for p, at in rows])
+    return _queue(N_("Groups answered your questions"), N_("No group has answered a request for information."),
+                  [Item(p.id or 0, p.title, p.state, at, N_("resubmitted")) for p, at in rows])
 
 
 def _lost_assets(session: Session) -> Queue:
@@ -111,9 +113,8 @@ def _lost_assets(session: Session) -> Queue:
                         .join(ProposalAsset, col(ProposalAsset.proposal_id) == Proposal.id)
                         .where(col(ProposalAsset.missing).is_(True), col(Proposal.state).in_([s.value for s in _OPEN]))
                         .group_by(col(Proposal.id)).order_by(col(Proposal.id)))
-    return _queue("Lost assets in an import", "No proposal has lost assets.",
-                  [Item(p.id or 0, p.title, p.state, p.updated_at,
-                        f"{missing} asset{'s' if missing != 1 else ''} no longer in the layer") for p, missing in rows])
+    return _queue(N_("Lost assets in an import"), N_("No proposal has lost assets."),
+                  [Item(p.id or 0, p.title, p.state, p.updated_at, missing_assets=missing) for p, missing in rows])
 
 
 def _imports(session: Session) -> list[ImportLine]:

@@ -40,3 +40,20 @@ def test_residents_do_not_land_on_the_staff_desk(client, session: Session, resid
     response = post_form(client, "/signin", {"email": resident.email, "password": "a-long-test-password"})
     assert response.headers["location"] == "/"
     assert client.get("/staff").status_code in (403, 404)
+
+
+def test_the_desk_follows_the_viewers_language(client, session: Session, resident, staff):
+    t = build_triage(session, resident)
+    link = session.exec(select(ProposalAsset).where(ProposalAsset.proposal_id == t.proposals[0].id)).first()
+    link.missing, link.asset_id = True, -link.id
+    session.add(link)
+    session.commit()
+    post_form(client, "/signin", {"email": staff.email, "password": "a-long-test-password"})
+    assert "Lost assets in an import" in client.get("/staff").text
+    assert post_form(client, "/language", {"lang": "es", "next": "/"}, page="/").status_code == 303
+    page = client.get("/staff").text
+    assert "<h1>Lo que requiere mi atención</h1>" in page and "Enviadas, en espera de un revisor" in page
+    assert "Fase: <strong>" in page and "Phase:" not in page  # the program's phase of today, in Spanish
+    lost = page.split("Elementos perdidos en una importación")[1].split("</section>")[0]
+    assert t.proposals[0].title in lost and "1 elemento ya no está en la capa" in lost
+    assert "Importaciones de las últimas dos semanas" in page and "Nothing is assigned to you." not in page
