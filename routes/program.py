@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from app import program as programs
 from app.costing.arithmetic import dollars, parse_dollars, parse_percent, percent
 from app.deps import PostedForm, SessionDep, StaffUser
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.layers import district_names
 from app.layers.bands import SCHEMES
 from app.layers.district_names import DistrictNameError
@@ -25,14 +27,18 @@ from app.program import (
     ProgramError,
     TierDraft,
 )
-from app.web import flash, render
+from app.web import flash, render, use_viewer_language
 from models.program import PhaseKey, ProgramPublic
 
 router = APIRouter()
-pages = APIRouter(include_in_schema=False)
+# The editor speaks the viewer's language; the API keeps English for its clients.
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
 api = APIRouter(prefix="/api/v1", tags=["program"])
 NAV = [NavEntry("Program", "/staff/program", "staff", order=60)]
 BLANK_ROWS = 2
+PHASE_TITLES = {PhaseKey.drafting: N_("Drafting"), PhaseKey.accepting_proposals: N_("Accepting proposals"),
+                PhaseKey.staff_review: N_("Staff review"), PhaseKey.whittling: N_("Whittling"),
+                PhaseKey.published: N_("Published"), PhaseKey.vote: N_("Vote")}  # the page translates them
 
 
 @dataclass
@@ -80,7 +86,7 @@ def _form_of(view: programs.ProgramView | None) -> ProgramForm:
                    "exceeds": t.funded_only_if_revenue_exceeds} for t in draft.tiers]
     form.districts = [{"district": s.district, "share": percent(s.min_share_bps)} for s in draft.district_shares]
     dates = {p.key: p for p in draft.phases}
-    form.phases = [{"key": k.value, "title": k.label,
+    form.phases = [{"key": k.value, "title": PHASE_TITLES[k],
                     "starts_on": str(dates[k.value].starts_on) if k.value in dates else "",
                     "ends_on": str(dates[k.value].ends_on) if k.value in dates else ""} for k in PhaseKey]
     return form
@@ -123,15 +129,16 @@ def _parse(raw: dict[str, list[str]]) -> tuple[ProgramForm, ProgramDraft | None,
                    "exceeds": r["exceeds"]} for r in tiers]
     districts = _rows(raw, "district_name", "district_share")
     form.districts = [{"district": r["district_name"], "share": r["district_share"]} for r in districts]
-    form.phases = [{"key": k.value, "title": k.label, "starts_on": one.get(f"phase_{k.value}_starts_on", "").strip(),
+    form.phases = [{"key": k.value, "title": PHASE_TITLES[k],
+                    "starts_on": one.get(f"phase_{k.value}_starts_on", "").strip(),
                     "ends_on": one.get(f"phase_{k.value}_ends_on", "").strip()} for k in PhaseKey]
 
     revenue = money(form.revenue, "The expected revenue")
     management = share(form.management, "The program-management share")
     if not form.years.strip().isdigit():
-        problems.append("The collection period must be a whole number of years.")
+        problems.append(_("The collection period must be a whole number of years."))
     if form.band_scheme not in SCHEMES:
-        problems.append("Choose a band scheme from the list.")
+        problems.append(_("Choose a band scheme from the list."))
     category_drafts = [CategoryDraft(key=r["key"].lower(), name=r["name"],
                                      cap_cents=money(r["cap"], f"{r['name'] or r['key']}: the cap"),
                                      floor_cents=money(r["floor"], f"{r['name'] or r['key']}: the floor"),
@@ -140,7 +147,7 @@ def _parse(raw: dict[str, list[str]]) -> tuple[ProgramForm, ProgramDraft | None,
     tier_drafts = []
     for r in form.tiers:
         if not r["number"].isdigit():
-            problems.append("Number each tier (1, 2, …).")
+            problems.append(_("Number each tier (1, 2, …)."))
             continue
         tier_drafts.append(TierDraft(int(r["number"]), r["name"], share(r["share"], f"Tier {r['number']}: the share")
                                      or 0, bool(r["exceeds"])))
@@ -154,10 +161,10 @@ def _parse(raw: dict[str, list[str]]) -> tuple[ProgramForm, ProgramDraft | None,
             phase_drafts.append(PhaseDraft(p["key"], date.fromisoformat(p["starts_on"]),
                                            date.fromisoformat(p["ends_on"])))
         except ValueError:
-            problems.append(f"{p['title']}: give both a start and an end date.")
+            problems.append(_("{phase}: give both a start and an end date.").format(phase=_(p["title"])))
     if problems or revenue is None:
         if revenue is None and not any("expected revenue" in p for p in problems):
-            problems.append("The expected revenue must be more than $0.")
+            problems.append(_("The expected revenue must be more than $0."))
         return form, None, problems
     draft = ProgramDraft(name=form.name, expected_revenue_cents=revenue, collection_years=int(form.years),
                          program_management_bps=management or 0, band_scheme=form.band_scheme,
@@ -178,7 +185,7 @@ def _page(request: Request, session: Session, form: ProgramForm, view: programs.
 
 
 @pages.get("/staff/program", response_class=HTMLResponse)
-def edit_program(request: Request, session: SessionDep, _: StaffUser) -> HTMLResponse:
+def edit_program(request: Request, session: SessionDep, staff: StaffUser) -> HTMLResponse:
     view = programs.program_view(session=session)
     return _page(request, session, _form_of(view), view, [])
 
@@ -199,7 +206,7 @@ def save_program(request: Request, submitted: PostedForm, session: SessionDep, s
             session.rollback()
             problems = error.problems
         else:
-            flash(request, "The program is saved.", "success")
+            flash(request, _("The program is saved."), "success")
             return RedirectResponse("/staff/program", status_code=303)
     return _page(request, session, form, programs.program_view(session=session), problems, status_code=400)
 

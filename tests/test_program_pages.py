@@ -74,3 +74,21 @@ def test_the_program_is_staff_only(client: TestClient, resident: User) -> None:
     assert client.get("/staff/program").status_code == 403
     assert client.post("/staff/program", data={**FORM, "csrf_token": csrf_of(client, "/")}).status_code == 403
     assert client.get("/api/v1/program").status_code == 404  # public, but not set up yet
+
+
+def test_the_editor_follows_the_viewers_language(client: TestClient, staff: User) -> None:
+    sign_in(client, staff.email)
+    assert "Save the program" in client.get("/staff/program").text
+    language = client.post("/language", data={"lang": "es", "next": "/", "csrf_token": csrf_of(client, "/")})
+    assert language.status_code == 303
+    page = client.get("/staff/program").text
+    assert "<h1>Programa</h1>" in page and "Ingresos previstos (dólares)" in page and "Guardar el programa" in page
+    assert "Proporción (%)" in page and "Recepción de propuestas" in page and "Save the program" not in page
+    refused = post(client, {**FORM, "years": "five", "phase_vote_starts_on": "2027-06-01"})
+    assert refused.status_code == 400 and "El programa no se guardó:" in refused.text
+    assert "El período de recaudación debe ser un número entero de años." in refused.text
+    assert "Votación: indique una fecha de inicio y una de fin." in refused.text
+    assert "The program has not been set up yet." in client.get("/api/v1/program").text  # English for clients
+    assert post(client, FORM).status_code == 303
+    saved = client.get("/staff/program").text
+    assert "El programa se guardó." in saved and "previstos en 5 años;" in saved
