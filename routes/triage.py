@@ -10,13 +10,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.costing.arithmetic import parse_dollars
 from app.deps import PostedForm, SessionDep, StaffUser
+from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.navigation import NavEntry
 from app.proposals import ProposalError, ProposalNotFound, snapshots
 from app.triage import ReviewConflict, TriageError, board, overlaps, review, scoring
 from app.web import flash, is_htmx, render, use_viewer_language
 from models.proposals import ProposalState
 
-# The viewer's language: the pages are in English, but names staff keep in both languages (treatments) follow it.
+# The viewer's language: the pages, their flashes and errors, and the names staff keep in both languages (treatments).
 router = APIRouter(include_in_schema=False, dependencies=[Depends(use_viewer_language)])
 NAV = [NavEntry("Triage", "/staff/triage", "staff", order=62)]
 
@@ -26,7 +28,7 @@ def _int(value: Any) -> int | None:
     if not text:
         return None
     if not text.lstrip("-").isdigit():
-        raise HTTPException(400, f"“{text}” is not a whole number.")
+        raise HTTPException(400, _("“{text}” is not a whole number.").format(text=text))
     return int(text)
 
 
@@ -48,7 +50,7 @@ def _filters(request: Request) -> board.Filters:
 def triage_board(request: Request, session: SessionDep, viewer: StaffUser) -> Response:
     filters = _filters(request)
     if filters.state and filters.state not in {s.value for s in ProposalState}:
-        raise HTTPException(400, f"“{filters.state}” is not a proposal state.")
+        raise HTTPException(400, _("“{state}” is not a proposal state.").format(state=filters.state))
     try:
         found = board.board(session=session, filters=filters)
     except TriageError as error:
@@ -71,22 +73,24 @@ def triage_bulk(request: Request, form: PostedForm, session: SessionDep, viewer:
         if action == "assign":
             count = review.assign_reviewer(session=session, actor=viewer, proposal_ids=ids,
                                            reviewer_id=_int(form.get("reviewer_id")))
-            flash(request, f"Reviewer assigned to {count} proposal{'s' if count != 1 else ''}.", "success")
+            flash(request, ngettext("Reviewer assigned to {count} proposal.", "Reviewer assigned to {count} proposals.",
+                                    count).format(count=count), "success")
         elif action == "move":
             to = str(form.get("to", ""))
             if to not in {s.value for s in ProposalState}:
-                raise TriageError("Choose the state to move them to.", field="to")
+                raise TriageError(_("Choose the state to move them to."), field="to")
             count = board.bulk_move(session=session, actor=viewer, proposal_ids=ids, to=ProposalState(to),
                                     reason=str(form.get("reason", "")), public_note=str(form.get("public_note", "")))
-            flash(request, f"{count} proposal{'s' if count != 1 else ''} now “{ProposalState(to).label}”.", "success")
+            moved = ngettext("{count} proposal now “{state}”.", "{count} proposals now “{state}”.", count)
+            flash(request, moved.format(count=count, state=_(ProposalState(to).label)), "success")
         else:
-            raise HTTPException(400, "Choose an action: assign a reviewer or change the state.")
+            raise HTTPException(400, _("Choose an action: assign a reviewer or change the state."))
     except (TriageError, ProposalError) as error:
         flash(request, str(error), "error")
         return RedirectResponse(back, status_code=303) if not is_htmx(request) else Response(
             str(error), status_code=422)
     except ProposalNotFound as error:
-        raise HTTPException(404, "One of the chosen proposals does not exist.") from error
+        raise HTTPException(404, _("One of the chosen proposals does not exist.")) from error
     return RedirectResponse(back, status_code=303)
 
 
@@ -94,7 +98,7 @@ def _review_context(session: SessionDep, proposal_id: int, **extra: Any) -> dict
     try:
         page = review.review_page(session=session, proposal_id=proposal_id)
     except ProposalNotFound as error:
-        raise HTTPException(404, "There is no submitted proposal with that number.") from error
+        raise HTTPException(404, _("There is no submitted proposal with that number.")) from error
     shape, bounds = review.map_shape(session=session, proposal=page.proposal)
     card = scoring.score_cards(session=session, proposals=[page.proposal])[proposal_id]
     criteria = scoring.rubric(session=session)
@@ -125,7 +129,7 @@ def rubric_save(request: Request, form: PostedForm, session: SessionDep, viewer:
         return render(request, "triage/rubric.html", {"criteria": drafts, "error": str(error),
                                                       "kinds": [k.value for k in scoring.CriterionKind]},
                       status_code=422)
-    flash(request, "Rubric saved; scores are recomputed from it.", "success")
+    flash(request, _("Rubric saved; scores are recomputed from it."), "success")
     return RedirectResponse("/staff/triage/rubric", status_code=303)
 
 
@@ -142,7 +146,7 @@ def overlaps_merge(request: Request, form: PostedForm, session: SessionDep, view
     except TriageError as error:
         flash(request, str(error), "error")
         return RedirectResponse("/staff/triage/overlaps", status_code=303)
-    flash(request, f"Merged into #{keep.id} “{keep.title}”.", "success")
+    flash(request, _("Merged into #{id} “{title}”.").format(id=keep.id, title=keep.title), "success")
     return RedirectResponse("/staff/triage/overlaps", status_code=303)
 
 
@@ -154,7 +158,7 @@ def overlaps_alternates(request: Request, form: PostedForm, session: SessionDep,
     except TriageError as error:
         flash(request, str(error), "error")
         return RedirectResponse("/staff/triage/overlaps", status_code=303)
-    flash(request, "Marked as alternates: at most one of them can be on a list.", "success")
+    flash(request, _("Marked as alternates: at most one of them can be on a list."), "success")
     return RedirectResponse("/staff/triage/overlaps", status_code=303)
 
 
@@ -179,9 +183,9 @@ def review_notes(request: Request, form: PostedForm, proposal_id: int, session: 
     except TriageError as error:
         flash(request, str(error), "error")
     except ProposalNotFound as error:
-        raise HTTPException(404, "There is no submitted proposal with that number.") from error
+        raise HTTPException(404, _("There is no submitted proposal with that number.")) from error
     else:
-        flash(request, "Review notes saved.", "success")
+        flash(request, _("Review notes saved."), "success")
     return RedirectResponse(f"/staff/triage/{proposal_id}", status_code=303)
 
 
@@ -190,17 +194,17 @@ def review_decision(request: Request, form: PostedForm, proposal_id: int, sessio
                     viewer: StaffUser) -> Response:
     to = str(form.get("to", ""))
     if to not in {s.value for s in ProposalState}:
-        raise HTTPException(400, "Choose a decision.")
+        raise HTTPException(400, _("Choose a decision."))
     try:
         proposal = review.decide(session=session, actor=viewer, proposal_id=proposal_id, to=ProposalState(to),
                                  reason=str(form.get("reason", "")), public_note=str(form.get("public_note", "")),
                                  expected_version=_int(form.get("version")))
     except ProposalNotFound as error:
-        raise HTTPException(404, "There is no submitted proposal with that number.") from error
+        raise HTTPException(404, _("There is no submitted proposal with that number.")) from error
     except ProposalError as error:
         flash(request, str(error), "error")
         return RedirectResponse(f"/staff/triage/{proposal_id}", status_code=303)
-    flash(request, f"The proposal is now “{ProposalState(proposal.state).label}”.", "success")
+    flash(request, _("The proposal is now “{state}”.").format(state=_(ProposalState(proposal.state).label)), "success")
     return RedirectResponse(f"/staff/triage/{proposal_id}", status_code=303)
 
 
@@ -218,9 +222,9 @@ def review_estimate(request: Request, form: PostedForm, proposal_id: int, sessio
     except (TriageError, ValueError) as error:
         flash(request, str(error), "error")
     except ProposalNotFound as error:
-        raise HTTPException(404, "There is no submitted proposal with that number.") from error
+        raise HTTPException(404, _("There is no submitted proposal with that number.")) from error
     else:
-        flash(request, "Staff estimate saved.", "success")
+        flash(request, _("Staff estimate saved."), "success")
     return RedirectResponse(f"/staff/triage/{proposal_id}", status_code=303)
 
 
@@ -233,5 +237,5 @@ def review_score(request: Request, form: PostedForm, proposal_id: int, session: 
     except TriageError as error:
         flash(request, str(error), "error")
     else:
-        flash(request, "Score saved.", "success")
+        flash(request, _("Score saved."), "success")
     return RedirectResponse(f"/staff/triage/{proposal_id}", status_code=303)

@@ -326,3 +326,36 @@ def test_a_decision_without_a_version_is_refused_and_changes_nothing(client, ses
     with_version = post_form(client, f"/staff/triage/{p.id}/decision", {"to": "under_review", "version": str(before)},
                              page=f"/staff/triage/{p.id}")
     assert with_version.status_code == 303 and _version(session, p.id) == before + 1
+
+
+def test_triage_pages_follow_the_viewers_language(client, session, t, staff):
+    p = t.proposals[0]
+    sign_in(client, staff.email)
+    english = client.get("/staff/triage").text
+    assert "<h1>Triage</h1>" in english and "Assign reviewer" in english and '<span class="badge">Submitted' in english
+    assert post_form(client, "/language", {"lang": "es", "next": "/"}, page="/").status_code == 303
+    board_page = client.get("/staff/triage").text
+    assert "<h1>Clasificación</h1>" in board_page and "Con las propuestas marcadas" in board_page
+    assert '<span class="badge">Enviada</span>' in board_page and "Assign reviewer" not in board_page
+    rows = client.get("/staff/triage", headers={"HX-Request": "true"}).text
+    assert "Se muestran 4 de 4 propuestas enviadas." in rows
+    refused = client.get("/staff/triage?state=nonsense", headers={"accept": "text/html"})
+    assert refused.status_code == 400 and "«nonsense» no es un estado de propuesta." in refused.text
+
+    assigned = post_form(client, "/staff/triage/bulk", {"action": "assign", "ids": str(p.id),
+                                                        "reviewer_id": str(staff.id)}, page="/staff/triage")
+    assert assigned.status_code == 303
+    assert "Se asignó un revisor a 1 propuesta." in client.get("/staff/triage").text
+    scoring.score_manual(session=session, actor=staff, proposal_id=p.id, criterion_key="community_benefit", value=4)
+    page = client.get(f"/staff/triage/{p.id}").text
+    assert "de 1 revisor, dispersión" in page
+    for text in ("Mapa y estado", "Puntuación por criterio", "Estimaciones", "Decisión", "Guardar las notas",
+                 "Historial"):
+        assert text in page, text
+    assert "Map and condition" not in page and "Save notes" not in page
+    decided = post_form(client, f"/staff/triage/{p.id}/decision",
+                        {"to": "feasible", "version": str(_version(session, p.id))}, page=f"/staff/triage/{p.id}")
+    assert decided.status_code == 303
+    assert "La propuesta ahora tiene el estado «Viable»." in client.get(f"/staff/triage/{p.id}").text
+    assert "<h1>Rúbrica de puntuación</h1>" in client.get("/staff/triage/rubric").text
+    assert "<h1>Superposiciones y duplicados</h1>" in client.get("/staff/triage/overlaps").text
