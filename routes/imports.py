@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ def upload(request: Request, form: PostedForm, session: SessionDep, settings: Se
         error = error or str(problem)
     if error or kind is None:
         return _index(request, session, settings, form=values, error=error, status_code=422)
+    jobs.forget_previews(session=session, pending=_pending(request, settings), actor=staff)  # replaced: its checks go
+    session.commit()
     pending = uploads.start(settings=settings.imports, kind=kind, uploaded_by=staff.id)
     pending.mapping, pending.constants = mapping, constants
     pending.crs, pending.units, pending.layer = values["crs"] or None, values["units"] or None, values["layer"] or None
@@ -89,7 +92,7 @@ def preview(request: Request, session: SessionDep, settings: SettingsDep, staff:
     pending = _pending(request, settings)
     if pending is None:
         flash(request, _("There is no import waiting; upload a file or give a URL."), "warning")
-        return RedirectResponse("/staff/import", status_code=303)
+        return _redirect(request, "/staff/import")  # htmx polling a check: the whole page goes, not the box
     kind = LayerKind(pending.kind)
     context: dict[str, Any] = {"pending": pending, "kind": kind, "error": None, "result": None,
                                "fields": fields.field_names(kind), "map": None}
@@ -108,9 +111,19 @@ def preview(request: Request, session: SessionDep, settings: SettingsDep, staff:
 
 
 def _checked_in_background(pending: uploads.PendingImport, settings: SettingsDep) -> bool:
+    """Whether the upload is large: its files' size, a zip's as unpacked (GeoJSON and CSV shrink 5 to 10 times)."""
     source = Path(pending.source)
     files = [source] if source.suffix.lower() != ".shp" else list(source.parent.glob(source.stem + ".*"))
-    size = sum(path.stat().st_size for path in files if path.is_file())
+    size = 0
+    for path in files:
+        if path.suffix.lower() == ".zip":
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    size += sum(member.file_size for member in archive.infolist())
+                continue
+            except (zipfile.BadZipFile, OSError):
+                pass  # the check itself says what is wrong with it
+        size += path.stat().st_size if path.is_file() else 0
     return size > settings.imports.preview_in_request_mb * 1_000_000
 
 
@@ -145,6 +158,8 @@ def confirm(request: Request, form: PostedForm, session: SessionDep, settings: S
         pending.mapping = mapping
         pending.save()
     if form.get("action") == "recheck":
+        jobs.forget_previews(session=session, pending=pending, actor=staff)  # a background check is made again
+        session.commit()
         return _redirect(request, "/staff/import/preview")
     expected = str(form.get("expected_unlinking") or "")
     job = jobs.enqueue(session=session, pending=pending, actor=staff, skip_invalid=form.get("skip_invalid") == "on",
@@ -158,7 +173,7 @@ def confirm(request: Request, form: PostedForm, session: SessionDep, settings: S
 def job_page(request: Request, job_id: int, session: SessionDep, settings: SettingsDep, staff: StaffUser) -> Response:
     """The job's progress: polled by htmx every second, refreshed by the page itself without JavaScript."""
     job = jobs.view(session=session, job_id=job_id)
-    if job is None:
+    if job is None or job.preview:  # a preview's check is shown on the preview page, to its own staff member
         raise HTTPException(404, _("There is no such import."))
     if job.state == "done" and request.session.get(SESSION_KEY) == job.upload_token:
         request.session.pop(SESSION_KEY, None)  # its upload is imported and gone

@@ -49,10 +49,10 @@ def test_staff_previews_somerville_then_imports_567_segments(server, browser):
     assert axe_violations(page) == []
     page.get_by_role("button", name="Preview").click()
     page.wait_for_url(server.url + "/staff/import/preview")
-    checking = page.locator("#import-checking")
-    if checking.is_visible():  # the check's progress, until the page shows the preview by itself
-        assert axe_violations(page) == []
-        screenshot(page, f"import-checking-{server.kind}")
+    checking = page.locator("#import-checking")  # the check's progress, until the page shows the preview by itself
+    expect(checking).to_be_visible()
+    assert axe_violations(page) == []
+    screenshot(page, f"import-checking-{server.kind}")
     expect(page.get_by_role("cell", name="ID 983")).to_be_visible(timeout=60_000)
     expect(checking).to_have_count(0)
     assert page.get_by_label("pci", exact=True).input_value() == "OCI"

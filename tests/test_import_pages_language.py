@@ -63,6 +63,8 @@ def test_a_spanish_speaking_staff_member_imports_in_spanish(client, session: Ses
     assert "Importar una capa de estado" in page and "Capas cargadas" in page and "Todavía no hay capas" in page
     assert '<option value="pavement">Estado del pavimento</option>' in page and ">Vista previa</button>" in page
     assert "Import a condition layer" not in page
+    assert '<nav class="staff-bar" aria-label="Personal">' in page and ">Importar datos</a>" in page  # the staff bar
+    assert ">Escritorio</a>" in page and ">Import data</a>" not in page
     refused = client.post("/staff/import", data={"kind": "", "url": "https://example.org/a.geojson",
                                                  "csrf_token": csrf_of(client, "/staff/import")})
     assert refused.status_code == 422 and "Elija qué tipo de capa es." in refused.text

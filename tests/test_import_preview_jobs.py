@@ -3,15 +3,19 @@ page shows its progress; then the same preview shows as for a small file, and co
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
+from app.importers.checks import ImportOptions
+from app.importers.service import import_layer
 from app.settings import ImportSettings, Settings
 from models.imports import ImportJob
-from models.layers import Layer, PavementSegment
+from models.layers import Layer, LayerKind, PavementSegment
 from tests.conftest import csrf_of, make_settings, sign_in
 from tests.import_jobs import run_import_jobs
 
@@ -88,16 +92,68 @@ def test_changing_the_mapping_checks_again_and_a_broken_file_says_why(client, se
     client.post("/staff/import/confirm", data={"csrf_token": token, "action": "recheck", "map_pci": "",
                                                "map_street_name": "Street", "map_source_id": "ID"})
     assert "checked in the background" in client.get("/staff/import/preview").text  # new choices: a new check
+    assert _jobs(session) == 1  # the check of the choices before is superseded, and gone
     assert run_import_jobs(session, settings) == 1
     again = client.get("/staff/import/preview").text
     assert "not a number" not in again and "Import 2 features" in again
-    assert _jobs(session) == 2
 
-    _upload(client, b'{"type": "FeatureCollection", "features": [')
+    _upload(client, b'{"type": "FeatureCollection", "features": [')  # another upload replaces this one
     client.get("/staff/import/preview")
     assert run_import_jobs(session, settings) == 1
     broken = client.get("/staff/import/preview")
     assert broken.status_code == 200 and "is not valid JSON" in broken.text
-    assert session.exec(select(ImportJob.state).order_by(col(ImportJob.id).desc())).first() == "failed"
+    assert session.exec(select(ImportJob.state)).all() == ["failed"]  # the replaced upload's checks went with it
+    assert client.get("/staff/import/preview").text == broken.text  # a problem with the file: not checked again
     client.post("/staff/import/cancel", data={"csrf_token": csrf_of(client, "/staff/import/preview")})
-    assert _jobs(session) == 2  # the cancelled upload's check is gone; the first upload's were not cancelled
+    assert _jobs(session) == 0  # the cancelled upload's check is gone
+    polled = client.get("/staff/import/preview", headers={"HX-Request": "true"})  # a tab still polling
+    assert polled.status_code == 204 and polled.headers["HX-Redirect"] == "/staff/import"
+
+
+def test_a_check_is_made_again_when_the_layer_changed_or_it_failed_for_another_reason(
+        client, session: Session, staff, settings: Settings, monkeypatch):
+    from app.importers import service
+
+    sign_in(client, staff.email)
+    _upload(client, _streets(88, 70))
+    real_preview = service.preview
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(service, "preview", broken)
+    client.get("/staff/import/preview")
+    assert run_import_jobs(session, settings) == 1
+    failed = client.get("/staff/import/preview").text
+    assert "Checking the file failed unexpectedly" in failed and 'value="recheck"' in failed
+    monkeypatch.setattr(service, "preview", real_preview)
+    assert client.get("/staff/import/preview").text == failed  # shown as it ended, until asked
+    client.post("/staff/import/confirm", data={"csrf_token": csrf_of(client, "/staff/import/preview"),
+                                               "action": "recheck"})  # "Check again"
+    assert "checked in the background" in client.get("/staff/import/preview").text
+    assert run_import_jobs(session, settings) == 1
+    assert "Import 2 features" in client.get("/staff/import/preview").text
+    preview_id = session.exec(select(ImportJob.id)).one()
+    assert client.get(f"/staff/import/jobs/{preview_id}").status_code == 404  # a check is not an import
+
+    segment = ImportOptions(kind=LayerKind.pavement)
+    other = Path(settings.imports.work_dir).parent / "other.geojson"
+    other.write_bytes(_streets(40))
+    import_layer(session=session, source=str(other), options=segment, actor=None, settings=settings.imports)
+    assert "checked in the background" in client.get("/staff/import/preview").text  # the layer moved on
+    assert run_import_jobs(session, settings) == 1
+    shown = client.get("/staff/import/preview").text
+    assert "Import 2 features" in shown and 'id="import-checking"' not in shown
+
+
+def test_a_small_zip_of_a_large_file_is_checked_in_the_background(client, session: Session, staff,
+                                                                  settings: Settings):
+    sign_in(client, staff.email)
+    content = _streets(*([70] * 3000))
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("streets.geojson", content)
+    settings.imports.preview_in_request_mb = (len(content) / 2) / 1_000_000
+    assert len(packed.getvalue()) < len(content) / 2 < len(content)
+    _upload(client, packed.getvalue(), "streets.zip")
+    assert "checked in the background" in client.get("/staff/import/preview").text

@@ -102,14 +102,19 @@ def assess(*, session: Session, kind: LayerKind, checked: Checked, append: bool)
     compared = {name for record in records for name in record.fields}
     stored: Iterable[dict[str, Any]] = _current(session, kind, compared | {"street_name"})
     impact = ImportImpact(kind=kind.value)
-    if kind.is_asset and not checked.keyed:  # appended features without ids are new ones, never matches
-        stored = list(stored)
-        geometries = shapely.from_wkb([bytes(r["wkb"]) for r in stored]) if stored and not append else []
-        current = [CurrentAsset(r["source_id"], g, r.get("street_name"))
-                   for r, g in zip(stored, geometries, strict=False)]
+    if kind.is_asset and not checked.keyed:
+        current: list[CurrentAsset] = []
+        if not append:  # appended features without ids are new ones, never matches (given keys of their own)
+            stored = list(stored)
+            geometries = shapely.from_wkb([bytes(r["wkb"]) for r in stored]) if stored else []
+            current = [CurrentAsset(r["source_id"], g, r.get("street_name"))
+                       for r, g in zip(stored, geometries, strict=False)]
         impact.matched_by_geometry = match_by_geometry(records, current)
-    # every record has a key of its own by now (from the source, a match, or made), each key once
-    position = {record.source_id: index for index, record in enumerate(records)}
+    # every record has a key by now (from the source, a match, or made); a key given twice is the first
+    # record's, as the write keeps the row id for the first
+    position: dict[str | None, int] = {}
+    for at, record in enumerate(records):
+        position.setdefault(record.source_id, at)
     matched: set[str] = set()  # keys of records that have a stored feature (a key stored twice counts once)
     removed_keys: set[str] = set()
     removed_ids: set[int] = set()

@@ -35,14 +35,14 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from app.db import make_engine, new_session
+from app.db import make_engine, new_session, writing
 from app.importers import service, uploads
 from app.importers.report import ImportFailed
 from app.settings import PROJECT_ROOT, ImportSettings, get_settings
 from models.accounts import User
 from models.base import utcnow
 from models.imports import ImportJob, JobState
-from models.layers import LayerKind
+from models.layers import Layer, LayerKind
 
 log = logging.getLogger(__name__)
 STAGES = ("reading", "checking", "writing")
@@ -73,13 +73,14 @@ class JobView:
     message: str | None
     result: dict[str, Any] | None
     upload_token: str  # the waiting upload it imports (the staff member's session names it until it is done)
+    preview: bool = False  # a check for the preview page, not an import
 
     @property
     def checking_percent(self) -> int:
         """A preview job's progress: reading is the first fifth, checking the rest."""
         if self.state == JobState.done.value:
             return 100
-        start, width = {"reading": (0, 20), "checking": (20, 80)}.get(self.stage or "", (0, 0))
+        start, width = {"reading": (0, 15), "checking": (15, 55), "comparing": (70, 30)}.get(self.stage or "", (0, 0))
         return start + (width * self.done // self.total if self.total else 0)
 
     @property
@@ -92,52 +93,86 @@ class JobView:
 
 
 def enqueue(*, session: Session, pending: uploads.PendingImport, actor: User | None, skip_invalid: bool,
-            allow_unlinking: bool, expected_unlinking: int | None, new_area: bool, preview: bool = False) -> ImportJob:
-    """Queue the waiting import (or, with ``preview``, only its check: nothing is written); a worker picks it
-    up within ``job_poll_s``."""
-    if not preview:
-        forget_previews(session=session, pending=pending, actor=actor)
+            allow_unlinking: bool, expected_unlinking: int | None, new_area: bool) -> ImportJob:
+    """Queue the waiting import; a worker picks it up within ``job_poll_s``. Its checks are forgotten."""
+    forget_previews(session=session, pending=pending, actor=actor)
     job = ImportJob(kind=pending.kind, name=pending.name[:2000], created_by_id=actor.id if actor else None,
                     request={"pending": asdict(pending), "skip_invalid": skip_invalid,
                              "allow_unlinking": allow_unlinking, "expected_unlinking": expected_unlinking,
-                             "new_area": new_area, "preview": preview, "preview_key": _preview_key(pending)})
+                             "new_area": new_area})
     session.add(job)
     session.commit()
     return job
 
 
+PREVIEW_KEPT_S = 600  # a check shown again within this time; later the layer and proposals may have moved on
+
+
 def preview_job(*, session: Session, pending: uploads.PendingImport, actor: User) -> ImportJob:
-    """The job checking the waiting upload as it stands (its file and the choices made on the preview), queued
-    now if there is none yet — or if the last one was stopped by a restart."""
-    key = _preview_key(pending)
-    recent = session.exec(select(ImportJob).where(col(ImportJob.created_by_id) == actor.id,
-                                                  col(ImportJob.kind) == pending.kind)
-                          .order_by(col(ImportJob.id).desc()).limit(20))
-    for job in recent:
-        if job.request.get("preview") and job.request.get("preview_key") == key:
-            if job.state == JobState.failed.value and job.message == STOPPED:
-                break
-            return job
-    return enqueue(session=session, pending=pending, actor=actor, skip_invalid=False, allow_unlinking=False,
-                   expected_unlinking=None, new_area=False, preview=True)
+    """The job checking the waiting upload as it stands — its file, the choices made on the preview and the
+    layer's revision — queued now if there is none, if the last check ended over ``PREVIEW_KEPT_S`` ago or was
+    stopped by a restart (any other failure is shown, with "Check again": ``forget_previews``). One unit of
+    work of its own (BEGIN IMMEDIATE on SQLite: two tabs queue one check)."""
+    session.commit()  # end the request's reads: the unit of work below starts from the latest data
+    with writing(session):
+        key = _preview_key(pending, _revision(session, pending.kind))
+        fresh = utcnow() - timedelta(seconds=PREVIEW_KEPT_S)
+        for job in _previews(session, actor, pending.kind):
+            if job.request.get("preview_key") != key:
+                continue
+            ended_long_ago = job.finished_at is not None and job.finished_at < fresh
+            if not ended_long_ago and job.message != STOPPED:  # a restart stopped it: check again by itself
+                return job
+            break
+        for job in _previews(session, actor, pending.kind):  # this upload's other checks are superseded
+            if _token(job) == pending.token and job.state != JobState.running.value:
+                session.delete(job)
+        job = _queue(session, pending, actor, key)
+    return job
 
 
-def forget_previews(*, session: Session, pending: uploads.PendingImport, actor: User | None) -> None:
-    """Delete the ended checks of an upload being imported or cancelled: their results served its preview
-    only (a large file's map and sample). The caller commits."""
+def forget_previews(*, session: Session, pending: uploads.PendingImport | None, actor: User | None) -> None:
+    """Delete the checks of an upload being imported, cancelled or replaced (their results served its preview
+    only: a large file's sample, problems and map), and this staff member's checks that ended more than a day
+    ago (``work_max_age_s``-old uploads are gone too). A running check ends by itself. The caller commits."""
     if actor is None:
         return
-    ended = session.exec(select(ImportJob).where(col(ImportJob.created_by_id) == actor.id,
-                                                 col(ImportJob.kind) == pending.kind,
-                                                 col(ImportJob.state).in_((JobState.done.value, JobState.failed.value)))
-                         .order_by(col(ImportJob.id).desc()).limit(50))
-    for job in ended:
-        if job.request.get("preview") and (job.request.get("pending") or {}).get("token") == pending.token:
+    old = utcnow() - timedelta(days=1)
+    for job in _previews(session, actor, None):
+        if job.state == JobState.running.value:
+            continue
+        if (pending is not None and _token(job) == pending.token) or (job.finished_at and job.finished_at < old):
             session.delete(job)
 
 
-def _preview_key(pending: uploads.PendingImport) -> str:
-    return hashlib.sha256(json.dumps(asdict(pending), sort_keys=True).encode()).hexdigest()
+def _previews(session: Session, actor: User, kind: str | None) -> list[ImportJob]:
+    query = select(ImportJob).where(col(ImportJob.created_by_id) == actor.id)
+    if kind is not None:
+        query = query.where(col(ImportJob.kind) == kind)
+    return [job for job in session.exec(query.order_by(col(ImportJob.id).desc()).limit(50))
+            if job.request.get("preview")]
+
+
+def _token(job: ImportJob) -> str | None:
+    return (job.request.get("pending") or {}).get("token")
+
+
+def _queue(session: Session, pending: uploads.PendingImport, actor: User, key: str) -> ImportJob:
+    job = ImportJob(kind=pending.kind, name=pending.name[:2000], created_by_id=actor.id,
+                    request={"pending": asdict(pending), "skip_invalid": False, "allow_unlinking": False,
+                             "expected_unlinking": None, "new_area": False, "preview": True, "preview_key": key})
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _revision(session: Session, kind: str) -> int:
+    layer = session.get(Layer, kind)
+    return layer.revision if layer is not None else 0
+
+
+def _preview_key(pending: uploads.PendingImport, revision: int) -> str:
+    return hashlib.sha256(json.dumps([asdict(pending), revision], sort_keys=True).encode()).hexdigest()
 
 
 def fail_stale(*, session: Session, stale_s: float) -> int:
@@ -208,8 +243,9 @@ def run(job: ImportJob, *, session: Session, settings: ImportSettings) -> Import
         result = {"revision": outcome.layer.revision, "features": outcome.layer.feature_count,
                   "imported": report.valid, "skipped": report.rejected_count, "links_note": outcome.links_note}
         if not _record(session, job, JobState.done, message, result):
-            raise ImportFailed("This job was taken over while it ran (its worker was thought stopped); "
-                               "nothing was written by it.")
+            log.warning("import job %s: no longer running as this worker's (ended elsewhere); writing nothing", job.id)
+            raise ImportFailed("This job was ended elsewhere while it ran (taken for stopped); nothing was "
+                               "written by it.")
 
     try:
         service.import_layer(
@@ -243,6 +279,8 @@ def _check(job: ImportJob, pending: uploads.PendingImport, *, session: Session, 
         found = service.preview(pending.source, pending.options(), session=session, settings=settings,
                                 work_dir=Path(pending.directory) / "work", name=pending.name, stage=stage)
         drawn = preview_map(session=session, kind=LayerKind(pending.kind), records=found.records or [])
+        result = preview_result.as_result(found, drawn)
+        json.dumps(result, allow_nan=False)  # what the database will keep: JSON, no NaN (PostgreSQL refuses it)
     except ImportFailed as problem:
         session.rollback()
         details = problem.report.as_dict() if problem.report is not None else None
@@ -252,7 +290,7 @@ def _check(job: ImportJob, pending: uploads.PendingImport, *, session: Session, 
         log.exception("preview job %s failed", job.id)
         return _finish(session, job, JobState.failed, "Checking the file failed unexpectedly; nothing was written. "
                        "The error is in the server's log.", None)
-    return _finish(session, job, JobState.done, "Checked.", preview_result.as_result(found, drawn), last="checking")
+    return _finish(session, job, JobState.done, "Checked.", result, last="comparing")
 
 
 def _finish(session: Session, job: ImportJob, state: JobState, message: str,
@@ -327,7 +365,8 @@ def view(*, session: Session, job_id: int) -> JobView | None:
             status = "waiting"
         stages.append(StageView(name, status))
     return JobView(job.id or 0, LayerKind(job.kind).title, job.name, job.state, finished, job.stage, job.done,
-                   job.total, stages, job.message, job.result, str(job.request["pending"]["token"]))
+                   job.total, stages, job.message, job.result, str(job.request["pending"]["token"]),
+                   bool(job.request.get("preview")))
 
 
 class _Heartbeat:

@@ -143,6 +143,8 @@ def preview(source: str, options: ImportOptions, *, settings: ImportSettings, wo
                      records=checked.records)
     if session is None:
         return result
+    if stage:
+        stage("comparing", 0, 1)  # with the stored layer and the proposals
     try:
         place.check_place(session=session, kind=options.kind, records=checked.records, report=checked.report,
                           new_area=new_area)
