@@ -94,7 +94,7 @@ def _lines(form: Any) -> list[amend.Line]:
         if not tier.isdigit():
             raise ScenarioError(_("Choose a tier for #{id}.").format(id=text))
         try:
-            cents = parse_dollars(str(form.get(f"cost_{text}", "")), label=f"The cost of #{text}")
+            cents = parse_dollars(str(form.get(f"cost_{text}", "")), label=_("The cost of #{id}").format(id=text))
         except ValueError as error:
             raise ScenarioError(str(error)) from error
         if cents is None:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app import audit, groups, optimizer
+from app.i18n import gettext as _
 from app.i18n import money
 from app.proposals import snapshots, states
 from app.scenarios import ScenarioError, budget, scenarios
@@ -79,7 +80,7 @@ class Prepared:
 def _current(session: Session) -> PublishedList:
     current = latest(session=session)
     if current is None:
-        raise ScenarioError("No ballot list has been published yet: publish one from a scenario first.")
+        raise ScenarioError(_("No ballot list has been published yet: publish one from a scenario first."))
     return current
 
 
@@ -105,35 +106,36 @@ def prepare(*, session: Session, base_version: int, lines: list[Line], reason: s
     names every problem."""
     base = _current(session)
     if base.version != base_version:
-        raise PublishConflict(f"Version {base.version} of the ballot list was published after you started from "
-                            f"version {base_version}; nothing was written. Start again from version {base.version}.")
+        raise PublishConflict(_("Version {version} of the ballot list was published after you started from version "
+                                "{started}; nothing was written. Start again from version {version}.")
+                              .format(version=base.version, started=base_version))
     reason = reason.strip()
     previous = parsed(base)
     old = {i["proposal_id"]: i for i in previous["items"]}
     problems = []
     if not reason:
-        problems.append("Give the public reason for the amendment; residents read it beside the new version.")
+        problems.append(_("Give the public reason for the amendment; residents read it beside the new version."))
     if len(reason) > MAX_REASON:
-        problems.append("Keep the reason under 4,000 characters.")
+        problems.append(_("Keep the reason under 4,000 characters."))
     if not lines:
-        problems.append("An amended list needs at least one project.")
+        problems.append(_("An amended list needs at least one project."))
     ids = [line.proposal_id for line in lines]
     if len(set(ids)) != len(ids):
-        problems.append("A project is on the list twice.")
+        problems.append(_("A project is on the list twice."))
     rules = _tiers(session, previous)
     numbers = {t.number for t in rules.tiers}
     proposals = {p.id or 0: p for p in session.exec(select(Proposal).where(col(Proposal.id).in_(ids)))}
     for line in lines:
         p = proposals.get(line.proposal_id)
         if p is None:
-            problems.append(f"There is no proposal #{line.proposal_id}.")
+            problems.append(_("There is no proposal #{id}.").format(id=line.proposal_id))
         elif line.proposal_id not in old and p.state not in ADDABLE:
-            problems.append(f"#{p.id} “{p.title}” is “{S(p.state).label}”: only feasible, shortlisted or "
-                            "previously not selected proposals can be added.")
+            problems.append(_("#{id} “{title}” is “{state}”: only feasible, shortlisted or previously not selected "
+                              "proposals can be added.").format(id=p.id, title=p.title, state=_(S(p.state).label)))
         if line.tier not in numbers:
-            problems.append(f"There is no Tier {line.tier}.")
+            problems.append(_("There is no Tier {tier}.").format(tier=line.tier))
         if line.cost_cents < 0:
-            problems.append(f"#{line.proposal_id}: a cost cannot be negative.")
+            problems.append(_("#{id}: a cost cannot be negative.").format(id=line.proposal_id))
     if not problems:
         problems += snapshots.lost_problems(session=session, proposals=[proposals[i] for i in ids if i not in old])
     if problems:
@@ -141,11 +143,11 @@ def prepare(*, session: Session, base_version: int, lines: list[Line], reason: s
     document = _document(session, base, previous, lines, proposals, reason)
     found = changes(previous, document)
     if not found.any:
-        raise ScenarioError("The amended list is the same as version "
-                            f"{base.version}: change a project, its cost or its tier.")
+        raise ScenarioError(_("The amended list is the same as version {version}: change a project, its cost or its "
+                              "tier.").format(version=base.version))
     breaks = _broken_rules(session, rules, document)
     if breaks:
-        raise ScenarioError(" ".join(f"It breaks a rule: {message}" for message in breaks))
+        raise ScenarioError(" ".join(_("It breaks a rule: {rule}").format(rule=message) for message in breaks))
     touched = {i["proposal_id"] for i in found.added + found.removed}
     touched |= {c.proposal_id for c in found.cost_changes} | {b["proposal_id"] for _a, b in found.tier_changes}
     groups, recipients = mailed(session, {p.group_id for p in session.exec(

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from app import audit, groups
 from app import program as programs
 from app.i18n import gettext, localized
+from app.i18n import gettext as _
 from app.layers import summary
 from app.proposals import snapshots, states
 from app.scenarios import ScenarioError, budget, compare, scenarios
@@ -72,25 +73,29 @@ def readiness(*, session: Session, scenario_id: int) -> Readiness:
     problems = []
     already = latest(session=session)
     if already is not None:
-        problems.append(f"The ballot list was already published (version {already.version}, "
-                        f"{already.published_at:%Y-%m-%d %H:%M} UTC); a published list cannot be changed or "
-                        "published again. To change it, amend it: a new version with a public reason "
-                        "(Ballot list → Amend).")
+        problems.append(_("The ballot list was already published (version {version}, {when} UTC); a published list "
+                          "cannot be changed or published again. To change it, amend it: a new version with a public "
+                          "reason (Ballot list → Amend).")
+                        .format(version=already.version, when=f"{already.published_at:%Y-%m-%d %H:%M}"))
     outcome = scenarios.current_outcome(p)
     if not outcome.placements:
-        problems.append("The scenario's list is empty.")
+        problems.append(_("The scenario's list is empty."))
     if p.unpriced:
-        problems.append("These feasible proposals have no estimate, so they can be neither listed nor left out: "
-                        + ", ".join(f"#{u.id} “{u.title}”" for u in p.unpriced) + ".")
-    problems += [f"It breaks a rule: {v.message}" for v in outcome.violations]
+        problems.append(_("These feasible proposals have no estimate, so they can be neither listed nor left out: "
+                          "{proposals}.").format(proposals=_named(p.unpriced)))
+    problems += [_("It breaks a rule: {rule}").format(rule=v.message) for v in outcome.violations]
     chosen = outcome.ids
     problems += snapshots.lost_problems(session=session, proposals=[p.proposals[k] for k in sorted(chosen, key=int)])
     missing = [prop for key, prop in p.proposals.items() if key not in chosen
                and not review.review_of(session=session, proposal_id=prop.id or 0).public_notes.strip()]
     if missing:
-        problems.append("These proposals will not be selected and need a public reason (public notes on their "
-                        "review) first: " + ", ".join(f"#{m.id} “{m.title}”" for m in missing) + ".")
+        problems.append(_("These proposals will not be selected and need a public reason (public notes on their "
+                          "review) first: {proposals}.").format(proposals=_named(missing)))
     return Readiness(problems, missing)
+
+
+def _named(proposals: list[Proposal]) -> str:
+    return ", ".join(f"#{p.id} “{p.title}”" for p in proposals)
 
 
 @dataclass(frozen=True)
@@ -133,8 +138,8 @@ def publish(*, session: Session, settings: Settings, actor: User, scenario_id: i
         raise ScenarioError(" ".join(ready.problems))
     p = scenarios.pool(session=session, scenario_id=scenario_id)
     if scenario_version is not None and p.scenario.version != scenario_version:
-        raise ScenarioError("The scenario changed after you reviewed it; nothing was published. Review what "
-                            "will be published again, then confirm.")
+        raise ScenarioError(_("The scenario changed after you reviewed it; nothing was published. Review what "
+                              "will be published again, then confirm."))
     outcome = scenarios.current_outcome(p)
     try:
         return _publish(session, settings, actor, scenario_id, p, outcome)
@@ -160,11 +165,11 @@ def write_list(*, session: Session, actor: User, document: dict[str, Any], scena
         session.rollback()
         winner = latest(session=session)
         if winner is None:
-            raise PublishConflict("Another publish of the ballot list was being written at the same moment, so "
-                                  "nothing was written. Reload the ballot list, then try again.") from error
-        raise PublishConflict(f"Someone else published version {winner.version} of the ballot list at "
-                              f"{winner.published_at:%Y-%m-%d %H:%M} UTC, at the same moment; nothing of yours "
-                              "was written. Look at the ballot list as it is now.") from error
+            raise PublishConflict(_("Another publish of the ballot list was being written at the same moment, so "
+                                    "nothing was written. Reload the ballot list, then try again.")) from error
+        raise PublishConflict(_("Someone else published version {version} of the ballot list at {when} UTC, at the "
+                                "same moment; nothing of yours was written. Look at the ballot list as it is now.")
+                              .format(version=winner.version, when=f"{winner.published_at:%Y-%m-%d %H:%M}")) from error
     return published
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.i18n import gettext as _
+
 
 class TriageError(ValueError):
     """A problem staff can fix; the message is shown as is. Nothing was written."""
@@ -27,9 +29,9 @@ class ReviewConflict(TriageError):
     def __init__(self, *, current_version: int, changed_by: str, changed_at: datetime,
                  internal_notes: str, public_notes: str) -> None:
         when = changed_at.strftime("%Y-%m-%d %H:%M UTC")
-        super().__init__(f"{changed_by} saved this review at {when} while you were editing it. Your text was not "
-                         "saved; it is kept in the form below beside theirs. Merge the two, then save again.",
-                         field="version")
+        super().__init__(_("{who} saved this review at {when} while you were editing it. Your text was not saved; "
+                           "it is kept in the form below beside theirs. Merge the two, then save again.")
+                         .format(who=changed_by, when=when), field="version")
         self.current_version = current_version
         self.internal_notes = internal_notes
         self.public_notes = public_notes

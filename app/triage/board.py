@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from app.i18n import gettext as _
 from app.proposals import ProposalError
 from app.triage import TriageError, review, scoring
 from models.accounts import Group, User
@@ -99,7 +100,7 @@ def board(*, session: Session, filters: Filters) -> Board:
             "district": lambda r: (r.district or "", r.id), "cost": lambda r: (r.cost_cents or 0, r.id),
             "score": lambda r: (r.score, r.id), "reviewer": lambda r: (r.reviewer or "", r.id)}
     if f.sort not in keys:
-        raise TriageError(f"Sort by one of: {', '.join(SORTS)}.", field="sort")
+        raise TriageError(_("Sort by one of: {sorts}.").format(sorts=", ".join(SORTS)), field="sort")
     rows.sort(key=keys[f.sort], reverse=f.descending)
     return Board(rows, counts, sum(counts.values()), f, categories)
 
@@ -113,15 +114,15 @@ def bulk_move(*, session: Session, actor: User, proposal_ids: list[int], to: Pro
     """Move every chosen proposal through the state machine. Every move is checked first: if any
     is not allowed (or lacks its reason), none is made and the message lists them all."""
     if not proposal_ids:
-        raise TriageError("Choose at least one proposal.", field="ids")
+        raise TriageError(_("Choose at least one proposal."), field="ids")
     proposals = [review.staff_proposal(session=session, proposal_id=pid) for pid in proposal_ids]
     problems = [p for p in (review.precheck(x, to, reason=reason, public_note=public_note) for x in proposals) if p]
     if problems:
-        raise TriageError("Nothing was changed. " + " ".join(problems), field="to")
+        raise TriageError(_("Nothing was changed. {problems}").format(problems=" ".join(problems)), field="to")
     for proposal in proposals:
         try:
             review.decide(session=session, actor=actor, proposal_id=proposal.id or 0, to=to, reason=reason,
                           public_note=public_note, expected_version=proposal.version)  # the one just checked
         except ProposalError as error:  # a concurrent change since the check
-            raise TriageError(f"#{proposal.id}: {error}", field="to") from error
+            raise TriageError(_("#{id}: {problem}").format(id=proposal.id, problem=error), field="to") from error
     return len(proposals)

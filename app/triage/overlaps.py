@@ -16,6 +16,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app import audit, geometry
+from app.i18n import gettext as _
+from app.i18n import ngettext, percent
 from app.proposals.frozen import refuse_if_published
 from app.triage import TriageError
 from models.accounts import User
@@ -42,15 +44,18 @@ class Evidence:
 
     @property
     def sentence(self) -> str:
+        """Shown to staff in their language; each part is a phrase of its own in the catalogue."""
         parts = []
         if self.shared_assets:
-            parts.append(f"{self.shared_assets} shared asset{'s' if self.shared_assets != 1 else ''}")
+            parts.append(ngettext("{count} shared asset", "{count} shared assets",
+                                  self.shared_assets).format(count=self.shared_assets))
         if self.apart_m is not None:
-            parts.append("overlap on the map" if self.apart_m < 1 else f"{self.apart_m:.0f} m apart on the map")
-        parts.append("the same kind of work" if self.same_kind else "different kinds of work")
+            parts.append(_("overlap on the map") if self.apart_m < 1
+                         else _("{metres} m apart on the map").format(metres=f"{self.apart_m:.0f}"))
+        parts.append(_("the same kind of work") if self.same_kind else _("different kinds of work"))
         if self.title_likeness >= 0.5:
-            parts.append(f"titles {self.title_likeness:.0%} alike")
-        return f"#{self.a} and #{self.b}: " + ", ".join(parts)
+            parts.append(_("titles {likeness} alike").format(likeness=percent(self.title_likeness)))
+        return _("#{a} and #{b}: {evidence}").format(a=self.a, b=self.b, evidence=", ".join(parts))
 
 
 @dataclass(frozen=True)
@@ -209,12 +214,12 @@ def _near_on_the_map(proposals: dict[int, Proposal]) -> dict[tuple[int, int], fl
 def mark_alternates(*, session: Session, actor: User, proposal_ids: list[int]) -> None:
     ids = sorted(set(proposal_ids))
     if len(ids) < 2:
-        raise TriageError("Choose at least two proposals to mark as alternates.", field="ids")
+        raise TriageError(_("Choose at least two proposals to mark as alternates."), field="ids")
     refuse_if_published(session=session, proposal_ids=ids)
     for pid in ids:
         proposal = session.get(Proposal, pid)
         if proposal is None or proposal.state not in ACTIVE:
-            raise TriageError(f"#{pid} is not a proposal under consideration.", field="ids")
+            raise TriageError(_("#{id} is not a proposal under consideration.").format(id=pid), field="ids")
     for other in ids[1:]:
         exists = session.exec(select(ProposalLink).where(ProposalLink.proposal_id == ids[0],
                                                          ProposalLink.other_id == other,
@@ -232,12 +237,12 @@ def merge(*, session: Session, actor: User, keep_id: int, merged_id: int, public
     one is withdrawn with a link to the kept one. Both keep their histories (revisions, transitions);
     supporters stay with their proposals (resident supports do not exist yet)."""
     if keep_id == merged_id:
-        raise TriageError("Choose two different proposals to merge.", field="ids")
+        raise TriageError(_("Choose two different proposals to merge."), field="ids")
     refuse_if_published(session=session, proposal_ids=[keep_id, merged_id])  # neither gains nor loses anything
     keep, merged = session.get(Proposal, keep_id), session.get(Proposal, merged_id)
     for p, pid in ((keep, keep_id), (merged, merged_id)):
         if p is None or p.state not in ACTIVE:
-            raise TriageError(f"#{pid} is not a proposal under consideration.", field="ids")
+            raise TriageError(_("#{id} is not a proposal under consideration.").format(id=pid), field="ids")
     assert keep is not None and merged is not None
     note = public_note.strip() or f"Merged into proposal #{keep_id} “{keep.title}”."
     kept_assets = session.exec(select(ProposalAsset).where(ProposalAsset.proposal_id == keep_id))
@@ -253,7 +258,8 @@ def merge(*, session: Session, actor: User, keep_id: int, merged_id: int, public
                                   updated_at=utcnow()))
     if result.rowcount != 1:
         session.rollback()
-        raise TriageError(f"#{merged_id} changed while you were merging; nothing was merged. Try again.")
+        raise TriageError(_("#{id} changed while you were merging; nothing was merged. Try again.")
+                          .format(id=merged_id))
     session.add(ProposalTransition(proposal_id=merged_id, actor_id=actor.id, from_state=frm, to_state=S.withdrawn.value,
                                    reason=f"merged into #{keep_id}", public_note=note))
     session.add(ProposalLink(proposal_id=merged_id, other_id=keep_id, kind=LinkKind.merged_into.value,

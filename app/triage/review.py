@@ -16,6 +16,8 @@ from sqlmodel import Session, col, select
 from app import audit, geometry
 from app.costing.arithmetic import round_half_up
 from app.costing.catalog import localized_estimate
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.proposals import ProposalError, ProposalNotFound, states
 from app.proposals.editor import asset_keys
 from app.proposals.frozen import refuse_if_published
@@ -53,7 +55,7 @@ def save_review(*, session: Session, actor: User, proposal_id: int, expected_ver
     staff_proposal(session=session, proposal_id=proposal_id)
     internal_notes, public_notes = internal_notes.strip(), public_notes.strip()
     if len(internal_notes) > 10_000 or len(public_notes) > 4000:
-        raise TriageError("Keep internal notes under 10,000 characters and public notes under 4,000.",
+        raise TriageError(_("Keep internal notes under 10,000 characters and public notes under 4,000."),
                           field="internal_notes")
     before = review_of(session=session, proposal_id=proposal_id)
     snapshot = {"internal_notes": before.internal_notes, "public_notes": before.public_notes}
@@ -83,7 +85,7 @@ def _conflict(session: Session, proposal_id: int) -> ReviewConflict:
     session.expire_all()
     current = review_of(session=session, proposal_id=proposal_id)
     who = session.get(User, current.updated_by_id) if current.updated_by_id else None
-    return ReviewConflict(current_version=current.version, changed_by=who.display_name if who else "Someone",
+    return ReviewConflict(current_version=current.version, changed_by=who.display_name if who else _("Someone"),
                           changed_at=current.updated_at, internal_notes=current.internal_notes,
                           public_notes=current.public_notes)
 
@@ -93,9 +95,9 @@ def assign_reviewer(*, session: Session, actor: User, proposal_ids: list[int], r
     if reviewer_id is not None:
         reviewer = session.get(User, reviewer_id)
         if reviewer is None or not Role(reviewer.role).is_staff:
-            raise TriageError("Reviewers must be staff members.", field="reviewer_id")
+            raise TriageError(_("Reviewers must be staff members."), field="reviewer_id")
     if not proposal_ids:
-        raise TriageError("Choose at least one proposal.", field="ids")
+        raise TriageError(_("Choose at least one proposal."), field="ids")
     for pid in proposal_ids:
         staff_proposal(session=session, proposal_id=pid)
     for pid in proposal_ids:
@@ -130,20 +132,20 @@ def revise_estimate(*, session: Session, actor: User, proposal_id: int, revision
     refuse_if_published(session=session, proposal_ids=[proposal_id])
     reason = reason.strip()
     if not reason:
-        raise TriageError("Give a reason for revising the estimate.", field="reason")
+        raise TriageError(_("Give a reason for revising the estimate."), field="reason")
     estimate: dict[str, Any] = proposal.estimate or {}
     lines = [dict(line) for line in estimate.get("lines", [])]
     if not lines:
-        raise TriageError("The group's estimate has no lines to revise.", field="lines")
+        raise TriageError(_("The group's estimate has no lines to revise."), field="lines")
     for r in revisions:
         if not 0 <= r.index < len(lines):
-            raise TriageError("That line is not in the estimate.", field="lines")
+            raise TriageError(_("That line is not in the estimate."), field="lines")
         try:
             quantity = Decimal(r.quantity)
         except InvalidOperation:
-            raise TriageError(f"“{r.quantity}” is not a quantity.", field="lines") from None
+            raise TriageError(_("“{quantity}” is not a quantity.").format(quantity=r.quantity), field="lines") from None
         if quantity < 0 or r.unit_cost_cents < 0:
-            raise TriageError("Quantities and unit costs cannot be negative.", field="lines")
+            raise TriageError(_("Quantities and unit costs cannot be negative."), field="lines")
         lines[r.index]["quantity"], lines[r.index]["unit_cost_cents"] = str(quantity), r.unit_cost_cents
     for line in lines:
         line["subtotal_cents"] = round_half_up(Fraction(Decimal(line["quantity"])) * int(line["unit_cost_cents"]))
@@ -202,6 +204,17 @@ def decide(*, session: Session, actor: User, proposal_id: int, to: ProposalState
                              public_note=public_note, expected_version=expected_version)
 
 
+# Whole sentences per move that needs a reason or a note (a verb glued into a sentence does not translate).
+REASON_NEEDED = {"mark not feasible": N_("#{id}: give a reason to mark not feasible."),
+                 "": N_("#{id}: give a reason for this move.")}
+NOTE_NEEDED = {
+    "ask for more information": N_("#{id}: write the note the group will see when you ask for more information."),
+    "mark not feasible": N_("#{id}: write the note the group will see when you mark not feasible."),
+    "not select": N_("#{id}: write the note the group will see when you not select."),
+    "": N_("#{id}: write the note the group will see for this move."),
+}
+
+
 def precheck(proposal: Proposal, to: ProposalState, *, reason: str, public_note: str) -> str | None:
     """Why this move would be refused (None if the state machine allows it), without writing."""
     frm = S(proposal.state)
@@ -210,12 +223,13 @@ def precheck(proposal: Proposal, to: ProposalState, *, reason: str, public_note:
     for step in path:
         moves = states.allowed_next(current, staff=True)
         if step not in moves:
-            return f"#{proposal.id} “{proposal.title}” is “{frm.label}” and cannot become “{to.label}”."
+            return _("#{id} “{title}” is “{state}” and cannot become “{to}”.").format(
+                id=proposal.id, title=proposal.title, state=_(frm.label), to=_(to.label))
         rule = states.TRANSITIONS.get((current, step))
         if rule and rule.reason_required and not reason.strip():
-            return f"#{proposal.id}: give a reason to {rule.verb}."
+            return _(REASON_NEEDED.get(rule.verb, REASON_NEEDED[""])).format(id=proposal.id)
         if rule and rule.public_note_required and not public_note.strip():
-            return f"#{proposal.id}: write the note the group will see when you {rule.verb}."
+            return _(NOTE_NEEDED.get(rule.verb, NOTE_NEEDED[""])).format(id=proposal.id)
         current = step
     return None
 

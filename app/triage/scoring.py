@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from app import audit, participation
 from app import program as programs
+from app.i18n import gettext as _
 from app.impact.deterioration import Curves, pci_at_age, project_pci
 from app.pavement_plan.in_use import impact_curves
 from app.triage import TriageError
@@ -86,20 +87,21 @@ def save_rubric(*, session: Session, actor: User, criteria: list[CriterionDraft]
     problems = []
     keys = [c.key.strip() for c in criteria]
     if not criteria:
-        problems.append("The rubric needs at least one criterion.")
+        problems.append(_("The rubric needs at least one criterion."))
     if len(set(keys)) != len(keys) or any(not k for k in keys):
-        problems.append("Each criterion needs its own key.")
+        problems.append(_("Each criterion needs its own key."))
     for c in criteria:
         if c.kind not in {k.value for k in CriterionKind}:
-            problems.append(f"“{c.kind}” is not a kind of criterion.")
+            problems.append(_("“{kind}” is not a kind of criterion.").format(kind=c.kind))
         if not 0 <= c.weight <= 100:
-            problems.append(f"The weight of {c.name or c.key} must be between 0 and 100.")
+            problems.append(_("The weight of {criterion} must be between 0 and 100.").format(criterion=c.name or c.key))
         if not 1 <= c.scale_max <= 100:
-            problems.append(f"The scale of {c.name or c.key} must run from 0 to between 1 and 100.")
+            problems.append(_("The scale of {criterion} must run from 0 to between 1 and 100.")
+                            .format(criterion=c.name or c.key))
         if not c.name.strip():
-            problems.append(f"Criterion {c.key} needs a name.")
+            problems.append(_("Criterion {key} needs a name.").format(key=c.key))
     if criteria and sum(c.weight for c in criteria) == 0:
-        problems.append("At least one weight must be above 0.")
+        problems.append(_("At least one weight must be above 0."))
     if problems:
         raise TriageError(" ".join(problems), field="rubric")
     existing = {r.key: r for r in session.exec(select(RubricCriterion))}
@@ -136,11 +138,12 @@ def score_manual(*, session: Session, actor: User, proposal_id: int, criterion_k
     criteria = {c.key: c for c in _stored_rubric(session)}
     criterion = criteria.get(criterion_key)
     if criterion is None or criterion.kind != CriterionKind.manual:
-        raise TriageError("Only manual criteria are scored by reviewers.", field="criterion")
+        raise TriageError(_("Only manual criteria are scored by reviewers."), field="criterion")
     if not 0 <= value <= criterion.scale_max:
-        raise TriageError(f"Score {criterion.name} from 0 to {criterion.scale_max}.", field="criterion")
+        raise TriageError(_("Score {criterion} from 0 to {most}.").format(criterion=criterion.name,
+                                                                         most=criterion.scale_max), field="criterion")
     if session.get(Proposal, proposal_id) is None:
-        raise TriageError("No such proposal.")
+        raise TriageError(_("No such proposal."))
     row = session.exec(select(ReviewerScore).where(ReviewerScore.proposal_id == proposal_id,
                                                    ReviewerScore.criterion_id == criterion.id,
                                                    ReviewerScore.reviewer_id == actor.id)).first()
