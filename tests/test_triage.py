@@ -13,7 +13,7 @@ from models.audit import AuditEvent
 from models.layers import CensusTract, PavementSegment
 from models.proposals import Proposal, ProposalState
 from models.triage import LinkKind, ProposalLink
-from tests.conftest import make_user, post_form, sign_in
+from tests.conftest import csrf_of, make_user, post_form, sign_in
 from tests.triage_data import build_triage
 
 S = ProposalState
@@ -359,3 +359,26 @@ def test_triage_pages_follow_the_viewers_language(client, session, t, staff):
     assert "La propuesta ahora tiene el estado «Viable»." in client.get(f"/staff/triage/{p.id}").text
     assert "<h1>Rúbrica de puntuación</h1>" in client.get("/staff/triage/rubric").text
     assert "<h1>Superposiciones y duplicados</h1>" in client.get("/staff/triage/overlaps").text
+
+
+def test_triage_refusals_and_overlap_evidence_follow_the_viewers_language(client, session, t, staff):
+    """The services' refusals and the overlap evidence are whole sentences in the viewer's language."""
+    a, b = t.proposals[0].id, t.proposals[1].id
+    sign_in(client, staff.email)
+    htmx = {"HX-Request": "true", "X-CSRF-Token": csrf_of(client, "/staff/triage")}
+    no_reason = {"action": "move", "ids": str(a), "to": "not_feasible", "public_note": "Sorry"}
+    english = client.post("/staff/triage/bulk", headers=htmx, data=no_reason)
+    assert english.status_code == 422
+    assert english.text == f"Nothing was changed. #{a}: give a reason to mark not feasible."
+    assert f"#{a} and #{b}: 1 shared asset" in client.get("/staff/triage/overlaps").text
+
+    assert post_form(client, "/language", {"lang": "es", "next": "/"}, page="/").status_code == 303
+    spanish = client.post("/staff/triage/bulk", headers=htmx, data=no_reason)
+    assert spanish.status_code == 422
+    assert spanish.text == f"No se cambió nada. #{a}: indique un motivo para marcarla como no viable."
+    page = client.get("/staff/triage/overlaps").text
+    assert f"#{a} y #{b}: 1 elemento compartido" in page and "shared asset" not in page
+    refused = post_form(client, "/staff/triage/rubric", {"key": "x", "name": "X", "kind": "manual", "weight": "0",
+                                                         "scale_max": "5"}, page="/staff/triage/rubric")
+    assert refused.status_code == 422 and "Al menos un peso debe ser mayor que 0." in refused.text
+    assert {session.get(Proposal, i).state for i in (a, b)} == {"submitted"}  # nothing changed
