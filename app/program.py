@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlmodel import Session, col, delete, select
 
 from app import audit
+from app.i18n import gettext as _
 from app.i18n import localized
 from models.accounts import User
 from models.base import utcnow
@@ -203,13 +204,13 @@ def phase_today(*, session: Session, today: date | None = None) -> PhaseKey | No
 def validate(draft: ProgramDraft) -> list[str]:
     problems: list[str] = []
     if not draft.name.strip() or len(draft.name) > 200:
-        problems.append("Give the program a name (200 characters at most).")
+        problems.append(_("Give the program a name (200 characters at most)."))
     if not 0 < draft.expected_revenue_cents <= MAX_REVENUE_CENTS:
-        problems.append("The expected revenue must be more than $0.")
+        problems.append(_("The expected revenue must be more than $0."))
     if not 1 <= draft.collection_years <= 50:
-        problems.append("The collection period must be between 1 and 50 years.")
+        problems.append(_("The collection period must be between 1 and 50 years."))
     if not 0 <= draft.program_management_bps < BPS_WHOLE:
-        problems.append("The program-management share must be between 0 % and 100 %.")
+        problems.append(_("The program-management share must be between 0 % and 100 %."))
     budget = draft.budget_cents
     problems.extend(_category_problems(draft.categories, budget))
     problems.extend(_tier_problems(draft.tiers))
@@ -222,27 +223,29 @@ def _category_problems(categories: list[CategoryDraft], budget: int) -> list[str
     problems = []
     keys: set[str] = set()
     for c in categories:
-        label = c.name.strip() or c.key or "A category"
+        label = localized(c.name.strip(), c.name_es) or c.key or _("A category")
         if not KEY_RE.match(c.key):
-            problems.append(f"{label}: the key must be lower-case letters, digits, _ or - (40 at most).")
+            problems.append(_("{category}: the key must be lower-case letters, digits, _ or - (40 at most).").format(
+                category=label))
         if c.key in keys:
-            problems.append(f"{label}: the key {c.key!r} is used twice.")
+            problems.append(_("{category}: the key {key} is used twice.").format(category=label, key=repr(c.key)))
         keys.add(c.key)
         if not c.name.strip() or len(c.name) > 200:
-            problems.append(f"{label}: give the category a name.")
+            problems.append(_("{category}: give the category a name.").format(category=label))
         if len(c.name_es or "") > 200:
-            problems.append(f"{label}: keep the Spanish name to 200 characters at most.")
-        for what, amount in (("cap", c.cap_cents), ("floor", c.floor_cents)):
-            if amount is not None and not 0 <= amount <= MAX_REVENUE_CENTS:
-                problems.append(f"{label}: the {what} must not be negative.")
+            problems.append(_("{category}: keep the Spanish name to 200 characters at most.").format(category=label))
+        if c.cap_cents is not None and not 0 <= c.cap_cents <= MAX_REVENUE_CENTS:
+            problems.append(_("{category}: the cap must not be negative.").format(category=label))
+        if c.floor_cents is not None and not 0 <= c.floor_cents <= MAX_REVENUE_CENTS:
+            problems.append(_("{category}: the floor must not be negative.").format(category=label))
         if c.cap_cents is not None and c.floor_cents is not None and c.floor_cents > c.cap_cents:
-            problems.append(f"{label}: the floor is above the cap.")
+            problems.append(_("{category}: the floor is above the cap.").format(category=label))
         if c.cap_cents is not None and c.cap_cents > budget:
-            problems.append(f"{label}: the cap is above the program's budget.")
+            problems.append(_("{category}: the cap is above the program's budget.").format(category=label))
     floors = sum(c.floor_cents or 0 for c in categories)
     if floors > budget:
-        problems.append("The categories' floors add up to more than the program's budget "
-                        "(expected revenue less program management).")
+        problems.append(_("The categories' floors add up to more than the program's budget "
+                          "(expected revenue less program management)."))
     return problems
 
 
@@ -252,19 +255,20 @@ def _tier_problems(tiers: list[TierDraft]) -> list[str]:
         return problems
     numbers = [t.number for t in tiers]
     if len(set(numbers)) != len(numbers) or any(n < 1 for n in numbers):
-        problems.append("Number the tiers 1, 2, … without repeating a number.")
+        problems.append(_("Number the tiers 1, 2, … without repeating a number."))
     for t in tiers:
         if not t.name.strip():
-            problems.append(f"Tier {t.number}: give it a name.")
+            problems.append(_("Tier {number}: give it a name.").format(number=t.number))
         if not 0 < t.share_bps <= BPS_WHOLE:
-            problems.append(f"Tier {t.number}: its share must be more than 0 % and at most 100 %.")
+            problems.append(_("Tier {number}: its share must be more than 0 % and at most 100 %.").format(
+                number=t.number))
     if sum(t.share_bps for t in tiers) != BPS_WHOLE:
-        problems.append(f"The tiers' shares must add up to 100 % (they add up to "
-                        f"{sum(t.share_bps for t in tiers) / 100:g} %).")
+        problems.append(_("The tiers' shares must add up to 100 % (they add up to {total} %).").format(
+            total=f"{sum(t.share_bps for t in tiers) / 100:g}"))
     first = min(tiers, key=lambda t: t.number)
     if first.funded_only_if_revenue_exceeds:
-        problems.append(f"Tier {first.number} is funded from expected revenue; only later tiers can depend on "
-                        "revenue exceeding the forecast.")
+        problems.append(_("Tier {number} is funded from expected revenue; only later tiers can depend on "
+                          "revenue exceeding the forecast.").format(number=first.number))
     return problems
 
 
@@ -274,14 +278,15 @@ def _district_problems(shares: list[DistrictShareDraft]) -> list[str]:
     for s in shares:
         name = s.district.strip()
         if not name or len(name) > 200:
-            problems.append("Name each district with a minimum share (its code or name).")
+            problems.append(_("Name each district with a minimum share (its code or name)."))
         if name.lower() in seen:
-            problems.append(f"District {name}: listed twice.")
+            problems.append(_("District {district}: listed twice.").format(district=name))
         seen.add(name.lower())
         if not 0 <= s.min_share_bps <= BPS_WHOLE:
-            problems.append(f"District {name}: the minimum share must be between 0 % and 100 %.")
+            problems.append(_("District {district}: the minimum share must be between 0 % and 100 %.").format(
+                district=name))
     if sum(s.min_share_bps for s in shares) > BPS_WHOLE:
-        problems.append("The districts' minimum shares add up to more than 100 %.")
+        problems.append(_("The districts' minimum shares add up to more than 100 %."))
     return problems
 
 
@@ -290,17 +295,19 @@ def _phase_problems(phases: list[PhaseDraft]) -> list[str]:
     seen: set[str] = set()
     for p in phases:
         if p.key not in _PHASE_ORDER:
-            problems.append(f"{p.key!r} is not a phase ({', '.join(k.value for k in PhaseKey)}).")
+            problems.append(_("{key} is not a phase ({phases}).").format(key=repr(p.key),
+                                                                          phases=", ".join(k.value for k in PhaseKey)))
             continue
         if p.key in seen:
-            problems.append(f"{PhaseKey(p.key).label}: listed twice.")
+            problems.append(_("{phase}: listed twice.").format(phase=_(PhaseKey(p.key).label)))
         seen.add(p.key)
         if p.ends_on < p.starts_on:
-            problems.append(f"{PhaseKey(p.key).label}: it ends before it starts.")
+            problems.append(_("{phase}: it ends before it starts.").format(phase=_(PhaseKey(p.key).label)))
     ordered = sorted((p for p in phases if p.key in _PHASE_ORDER), key=lambda p: _PHASE_ORDER[p.key])
     for before, after in zip(ordered, ordered[1:], strict=False):
         if after.starts_on <= before.ends_on:
-            problems.append(f"{PhaseKey(after.key).label} must start after {PhaseKey(before.key).label} ends.")
+            problems.append(_("{phase} must start after {earlier} ends.").format(phase=_(PhaseKey(after.key).label),
+                                                                       earlier=_(PhaseKey(before.key).label)))
     return problems
 
 
@@ -313,8 +320,8 @@ def save_program(*, session: Session, actor: User | None, draft: ProgramDraft,
     program = get_program(session=session)
     before = _summary(draft_of(program_view(session=session))) if program else None  # type: ignore[arg-type]
     if program is not None and expected_revision is not None and program.revision != expected_revision:
-        raise StaleProgram(["Someone else saved the program while you were editing it; "
-                            "reload the page to see their changes, then make yours again."])
+        raise StaleProgram([_("Someone else saved the program while you were editing it; "
+                              "reload the page to see their changes, then make yours again.")])
     if program is None:
         program = Program(name=draft.name, revision=0)
     program.name = draft.name.strip()

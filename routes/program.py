@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app import program as programs
 from app.costing.arithmetic import dollars, parse_dollars, parse_percent, percent
 from app.deps import PostedForm, SessionDep, StaffUser
-from app.i18n import N_
+from app.i18n import N_, localized
 from app.i18n import gettext as _
 from app.layers import district_names
 from app.layers.bands import SCHEMES
@@ -133,15 +133,19 @@ def _parse(raw: dict[str, list[str]]) -> tuple[ProgramForm, ProgramDraft | None,
                     "starts_on": one.get(f"phase_{k.value}_starts_on", "").strip(),
                     "ends_on": one.get(f"phase_{k.value}_ends_on", "").strip()} for k in PhaseKey]
 
-    revenue = money(form.revenue, "The expected revenue")
-    management = share(form.management, "The program-management share")
+    refused_before = len(problems)
+    revenue = money(form.revenue, _("The expected revenue"))
+    revenue_refused = len(problems) > refused_before  # a refusal of its own, so no second one below
+    management = share(form.management, _("The program-management share"))
     if not form.years.strip().isdigit():
         problems.append(_("The collection period must be a whole number of years."))
     if form.band_scheme not in SCHEMES:
         problems.append(_("Choose a band scheme from the list."))
     category_drafts = [CategoryDraft(key=r["key"].lower(), name=r["name"],
-                                     cap_cents=money(r["cap"], f"{r['name'] or r['key']}: the cap"),
-                                     floor_cents=money(r["floor"], f"{r['name'] or r['key']}: the floor"),
+                                     cap_cents=money(r["cap"], _("{category}: the cap").format(
+                                         category=localized(r["name"], r["name_es"]) or r["key"])),
+                                     floor_cents=money(r["floor"], _("{category}: the floor").format(
+                                         category=localized(r["name"], r["name_es"]) or r["key"])),
                                      name_es=r["name_es"] or None)
                        for r in form.categories]
     tier_drafts = []
@@ -149,10 +153,10 @@ def _parse(raw: dict[str, list[str]]) -> tuple[ProgramForm, ProgramDraft | None,
         if not r["number"].isdigit():
             problems.append(_("Number each tier (1, 2, …)."))
             continue
-        tier_drafts.append(TierDraft(int(r["number"]), r["name"], share(r["share"], f"Tier {r['number']}: the share")
-                                     or 0, bool(r["exceeds"])))
-    district_drafts = [DistrictShareDraft(r["district"], share(r["share"], f"District {r['district']}: the share") or 0)
-                       for r in form.districts]
+        tier_share = share(r["share"], _("Tier {number}: the share").format(number=r["number"]))
+        tier_drafts.append(TierDraft(int(r["number"]), r["name"], tier_share or 0, bool(r["exceeds"])))
+    district_drafts = [DistrictShareDraft(r["district"], share(r["share"], _("District {district}: the share").format(
+        district=r["district"])) or 0) for r in form.districts]
     phase_drafts = []
     for p in form.phases:
         if not p["starts_on"] and not p["ends_on"]:
@@ -163,7 +167,7 @@ def _parse(raw: dict[str, list[str]]) -> tuple[ProgramForm, ProgramDraft | None,
         except ValueError:
             problems.append(_("{phase}: give both a start and an end date.").format(phase=_(p["title"])))
     if problems or revenue is None:
-        if revenue is None and not any("expected revenue" in p for p in problems):
+        if revenue is None and not revenue_refused:
             problems.append(_("The expected revenue must be more than $0."))
         return form, None, problems
     draft = ProgramDraft(name=form.name, expected_revenue_cents=revenue, collection_years=int(form.years),

@@ -77,3 +77,19 @@ def test_an_english_viewer_keeps_the_english_staff_pages(client, ballot, staff):
     assert "Move to the next phase" in project and ">Publish the update</button>" in project
     review = client.get(f"/staff/delivery/{pid}/complete?on={TODAY.isoformat()}").text
     assert "Confirm: complete and update the assets" in review and "Dejar fuera" not in review
+
+
+def test_a_refused_amount_is_one_sentence_in_the_viewers_language(client, ballot, staff):
+    sign_in(client, staff.email)
+
+    def refused() -> str:
+        response = client.post("/staff/delivery/revenue", data={"year": "2027", "collected": "lots",
+                                                                "csrf_token": csrf_of(client, "/staff/delivery")})
+        assert response.status_code == 422
+        return response.text
+
+    assert "The amount collected must be an amount in dollars, such as 1,250.00." in refused()
+    client.cookies.set(i18n.LANGUAGE_COOKIE, "es")
+    spanish = refused()
+    assert "El importe recaudado debe ser un monto en dólares, por ejemplo 1,250.00." in spanish
+    assert "must be an amount" not in spanish

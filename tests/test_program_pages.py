@@ -92,3 +92,22 @@ def test_the_editor_follows_the_viewers_language(client: TestClient, staff: User
     assert post(client, FORM).status_code == 303
     saved = client.get("/staff/program").text
     assert "El programa se guardó." in saved and "previstos en 5 años;" in saved
+
+
+def test_the_services_refusals_are_whole_sentences_in_the_viewers_language(client: TestClient, staff: User) -> None:
+    sign_in(client, staff.email)
+    bad = {**FORM, "revenue": "lots", "category_floor": ["-5", "", ""], "tier_share": ["85", "10,5", ""]}
+    english = post(client, bad).text
+    assert "The expected revenue must be an amount in dollars, such as 1,250.00." in english
+    assert "Pavement &amp; bridges: the floor must not be negative." in english
+    assert "Tier 2: the share must be a percentage, such as 8.5." in english
+    assert "The expected revenue must be more than $0." not in english  # one refusal for the revenue
+    client.post("/language", data={"lang": "es", "next": "/", "csrf_token": csrf_of(client, "/")})
+    spanish = post(client, bad).text
+    assert "La recaudación prevista debe ser un monto en dólares, por ejemplo 1,250.00." in spanish
+    assert "Pavement &amp; bridges: el mínimo no puede ser un monto negativo." in spanish
+    assert "Nivel 2: la proporción debe ser un porcentaje, por ejemplo 8.5." in spanish
+    assert "must be" not in spanish and "Los ingresos previstos deben ser de más de $0." not in spanish
+    refused = post(client, {**FORM, "tier_share": ["85", "10", ""], "phase_drafting_ends_on": "2026-12-01"}).text
+    assert "Las proporciones de los niveles deben sumar 100 % (suman 95 %)." in refused
+    assert "Redacción: termina antes de comenzar." in refused

@@ -5,8 +5,18 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from app.i18n import N_
+from app.i18n import gettext as _
+
 BPS = 10_000
 QUANTITY_STEP = Decimal("0.01")
+# What parse_dollars and parse_percent refuse, said of the field's label
+NOT_DOLLARS = N_("{label} must be an amount in dollars, such as 1,250.00.")
+NOT_CENTS = N_("{label} must be in dollars and cents (at most two decimals).")
+NEGATIVE = N_("{label} must not be negative.")
+TOO_LARGE = N_("{label} is too large.")
+NOT_PERCENT = N_("{label} must be a percentage, such as 8.5.")
+TOO_PRECISE = N_("{label} can have at most two decimals.")
 
 
 def round_half_up(value: Fraction | Decimal | int) -> int:
@@ -43,38 +53,53 @@ def exact(value: float | int) -> Fraction:
     return Fraction(Decimal(repr(value))) if isinstance(value, float) else Fraction(value)
 
 
-def parse_dollars(text: str, *, label: str = "The amount") -> int | None:
-    """Cents from what a person types: "144,500,000", "$82.82"; "" is None. Raises ValueError."""
+def parse_dollars(text: str, *, label: str = N_("The amount")) -> int | None:
+    """Cents from what a person types: "144,500,000", "$82.82"; "" is None. Raises ValueError naming
+    ``label`` (best given in the viewer's language), in the viewer's language."""
     cleaned = text.strip().replace("$", "").replace(",", "").replace(" ", "")
     if not cleaned:
         return None
     try:
         amount = Decimal(cleaned)
     except ArithmeticError:
-        raise ValueError(f"{label} must be an amount in dollars, such as 1,250.00.") from None
+        raise refusal(NOT_DOLLARS, label) from None
     if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(f"{label} must be in dollars and cents (at most two decimals).")
+        raise refusal(NOT_CENTS, label)
     if amount < 0:
-        raise ValueError(f"{label} must not be negative.")
+        raise refusal(NEGATIVE, label)
     if amount > Decimal(10) ** 13:
-        raise ValueError(f"{label} is too large.")
+        raise refusal(TOO_LARGE, label)
     return int(amount * 100)
 
 
-def parse_percent(text: str, *, label: str = "The share") -> int | None:
-    """Basis points from a percentage ("3", "8.5 %", "-15"); "" is None. Raises ValueError."""
+def parse_percent(text: str, *, label: str = N_("The share")) -> int | None:
+    """Basis points from a percentage ("3", "8.5 %", "-15"); "" is None. Raises ValueError naming
+    ``label``, in the viewer's language."""
     cleaned = text.strip().rstrip("%").strip()
     if not cleaned:
         return None
     try:
         bps = Decimal(cleaned) * 100
     except ArithmeticError:
-        raise ValueError(f"{label} must be a percentage, such as 8.5.") from None
+        raise refusal(NOT_PERCENT, label) from None
     if not bps.is_finite() or bps != bps.to_integral_value():
-        raise ValueError(f"{label} can have at most two decimals.")
+        raise refusal(TOO_PRECISE, label)
     if abs(bps) > 10**7:
-        raise ValueError(f"{label} is too large.")
+        raise refusal(TOO_LARGE, label)
     return int(bps)
+
+
+def refusal(template: str, label: str) -> ValueError:
+    """The refusal as one sentence in the viewer's language (English outside a request).
+
+    A caller that catalogued the whole English sentence for its English label (scenarios, the override,
+    the catalog's markups) keeps that wording; otherwise the label is put into the translated sentence,
+    translated too when the catalogue has it (callers should pass it already in the viewer's language)."""
+    english = template.format(label=label)
+    whole = _(english)
+    if whole != english:
+        return ValueError(whole)
+    return ValueError(_(template).format(label=_(label)))
 
 
 def dollars(cents: int | None) -> str:
