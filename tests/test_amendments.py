@@ -91,6 +91,30 @@ def test_publishing_and_amending_follow_the_viewers_language(client, session, re
     assert "Amend the ballot list (version 1 → 2)" in client.get("/staff/ballot/amend").text
 
 
+def test_publish_and_amendment_refusals_follow_the_viewers_language(client, session, ballot, staff):
+    """The problems a staff member must fix are whole sentences in their language; the list stays as published."""
+    old = _items(ballot.published)
+    same = {"base_version": "1", "listed": [str(pid) for pid in old], "reason": "Nothing really", "confirm": "yes"}
+    for pid, item in old.items():
+        same[f"tier_{pid}"], same[f"cost_{pid}"] = str(item["tier"]), f"{item['cost_cents'] / 100:.2f}"
+    sign_in(client, staff.email)
+    publish_again = f"/staff/scenarios/{ballot.scenario_id}/publish"
+    english = post_form(client, publish_again, {"confirm": "yes"}, page="/staff/scenarios")
+    assert english.status_code == 409 and "The ballot list was already published (version 1, " in english.text
+    refused = client.post("/staff/ballot/amend", data={**same, "csrf_token": csrf_of(client, "/staff/ballot/amend")})
+    assert refused.status_code == 422
+    assert "The amended list is the same as version 1: change a project, its cost or its tier." in refused.text
+
+    assert post_form(client, "/language", {"lang": "es", "next": "/"}, page="/").status_code == 303
+    spanish = post_form(client, publish_again, {"confirm": "yes"}, page="/staff/scenarios")
+    assert spanish.status_code == 409 and "La lista de la boleta ya se publicó (versión 1, " in spanish.text
+    assert "already published" not in spanish.text
+    refused = client.post("/staff/ballot/amend", data={**same, "csrf_token": csrf_of(client, "/staff/ballot/amend")})
+    assert refused.status_code == 422
+    assert "La lista enmendada es igual a la versión 1: cambie un proyecto, su costo o su nivel." in refused.text
+    assert client.get("/ballot/export.json").content == ballot.published.export.encode()  # hashed text unchanged
+
+
 @pytest.mark.parametrize("kind", ["spatialite", "postgis"])
 def test_two_staff_publishing_at_the_same_moment_get_one_list_and_a_clear_conflict(kind, tmp_path, monkeypatch):
     """Real connections: on PostGIS two threads pass the checks together and race to write; on
