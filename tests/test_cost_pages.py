@@ -177,3 +177,32 @@ def test_two_staff_editing_at_once_do_not_lose_an_update(client: TestClient, ses
     assert stale.status_code == 400
     assert "Someone saved catalog version 2 while you were editing version 1" in stale.text
     assert versions(session) == 2
+
+
+def test_the_catalogs_refusals_are_whole_sentences_in_the_viewers_language(
+        client: TestClient, session: Session, staff: User) -> None:
+    sign_in(client, staff.email)
+    form = edit_form(session)
+    costs, highs = list(form["unit_cost_dollars"]), list(form["max_pci"])  # type: ignore[call-overload]
+    costs[2], highs[1] = "lots", "95"
+
+    def refusals() -> tuple[str, str, str]:
+        edit = client.post("/staff/costs/edit", data={**form, "unit_cost_dollars": costs,
+                                                      "csrf_token": csrf_of(client, "/staff/costs/edit")}).text
+        overlap = client.post("/staff/costs/edit", data={**form, "max_pci": highs,
+                                                         "csrf_token": csrf_of(client, "/staff/costs/edit")}).text
+        bad = catalog.export_csv(session=session, version=catalog.current_version(session=session))  # type: ignore[arg-type]
+        csv = client.post("/staff/costs/import", data={"csrf_token": csrf_of(client, "/staff/costs")},
+                          files={"file": ("catalog.csv", (bad + "pavement,evil,Evil,furlong,1,,,,,,\n").encode())}).text
+        return edit, overlap, csv
+
+    edit, overlap, csv = refusals()
+    assert "Treatment 3: unit_cost_dollars must be an amount such as 82.82, not &#39;lots&#39;." in edit
+    assert "both cover PCI 88–95 (any class); make the ranges meet without overlapping." in overlap
+    assert "Row 16: the unit must be one of " in csv
+    assert post_form(client, "/language", {"lang": "es", "next": "/"}, page="/").status_code == 303
+    edit, overlap, csv = refusals()
+    assert "Tratamiento 3: unit_cost_dollars debe ser un monto como 82.82, no &#39;lots&#39;." in edit
+    assert "cubren ambos el PCI 88–95 (cualquier tipo); haga que los rangos se toquen sin superponerse." in overlap
+    assert "Fila 16: la unidad debe ser una de estas: " in csv
+    assert "must" not in edit + overlap + csv and versions(session) == 1

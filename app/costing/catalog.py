@@ -21,7 +21,8 @@ from sqlmodel import Session, col, select
 from app import audit
 from app.costing import defaults
 from app.costing.estimate import CatalogSnapshot, TreatmentRule
-from app.i18n import localized
+from app.i18n import N_, localized
+from app.i18n import gettext as _
 from app.spreadsheet import safe_cell
 from models.accounts import User
 from models.costs import CatalogPublic, CatalogVersion, CatalogVersionSummary, Treatment, TreatmentPublic, Unit
@@ -165,13 +166,14 @@ def create_version(*, session: Session, actor: User | None, draft: CatalogDraft,
     """
     problems = validate_draft(draft)
     if len(note) > 2000:
-        problems.append("Keep the note under 2,000 characters.")
+        problems.append(_("Keep the note under 2,000 characters."))
     if problems:
         raise CatalogError(problems)
     previous = current_version(session=session)
     if based_on is not None and (previous is None or previous.number != based_on):
-        raise StaleCatalog([f"Someone saved catalog version {previous.number if previous else '?'} while you were "
-                            f"editing version {based_on}; reload the editor and make your changes again."])
+        raise StaleCatalog([_("Someone saved catalog version {number} while you were editing version {based_on}; "
+                              "reload the editor and make your changes again.").format(
+            number=previous.number if previous else "?", based_on=based_on)])
     number = (session.exec(select(func.max(CatalogVersion.number))).one() or 0) + 1
     session.execute(update(CatalogVersion).where(col(CatalogVersion.is_current)).values(is_current=False))
     version = CatalogVersion(
@@ -197,7 +199,7 @@ def create_version(*, session: Session, actor: User | None, draft: CatalogDraft,
         session.commit()
     except IntegrityError as error:  # another version got the same number first
         session.rollback()
-        raise StaleCatalog(["Someone saved the catalog at the same moment; reload and try again."]) from error
+        raise StaleCatalog([_("Someone saved the catalog at the same moment; reload and try again.")]) from error
     return version
 
 
@@ -210,25 +212,27 @@ def make_current(*, session: Session, actor: User | None, version: CatalogVersio
 def validate_draft(draft: CatalogDraft) -> list[str]:
     problems: list[str] = []
     if not 1900 <= draft.base_year <= 2200:
-        problems.append("The base year must be a year such as 2015.")
-    for label, bps, most in (("Design and engineering", draft.design_engineering_bps, 10_000),
-                             ("Contingency", draft.contingency_bps, 10_000),
-                             ("Escalation", draft.escalation_bps, 5_000)):
+        problems.append(_("The base year must be a year such as 2015."))
+    for label, bps, most in ((N_("Design and engineering"), draft.design_engineering_bps, 10_000),
+                             (N_("Contingency"), draft.contingency_bps, 10_000),
+                             (N_("Escalation"), draft.escalation_bps, 5_000)):
         if not 0 <= bps <= most:
-            problems.append(f"{label} must be between 0 % and {most // 100} %.")
+            problems.append(_("{markup} must be between 0 % and {most} %.").format(markup=_(label), most=most // 100))
     if not 1000 <= draft.lane_width_mm <= 10_000:
-        problems.append("The lane width must be between 1 m and 10 m.")
+        problems.append(_("The lane width must be between 1 m and 10 m."))
     for key, width in draft.class_widths_mm.items():
         if not isinstance(width, int) or not 500 <= width <= 60_000:
-            problems.append(f"The default width for {key} must be between 0.5 m and 60 m.")
+            problems.append(_("The default width for {kind} must be between 0.5 m and 60 m.").format(kind=key))
     if len(draft.source) > 4000:
-        problems.append("Keep the source under 4,000 characters.")
+        problems.append(_("Keep the source under 4,000 characters."))
     seen: set[tuple[str, str]] = set()
     for number, rule in enumerate(draft.treatments, start=1):
-        where = f"Treatment {number} ({rule.key or 'no key'})"
-        problems.extend(f"{where}: {p}" for p in _rule_problems(rule))
+        where = {"number": number, "key": rule.key or _("no key")}
+        problems.extend(_("Treatment {number} ({key}): {problem}").format(**where, problem=p)
+                        for p in _rule_problems(rule))
         if (rule.layer_kind, rule.key) in seen:
-            problems.append(f"{where}: the key {rule.key!r} is used twice for {rule.layer_kind}.")
+            problems.append(_("Treatment {number} ({key}): {problem}").format(**where, problem=_(
+                "the key {key} is used twice for {kind}.").format(key=repr(rule.key), kind=rule.layer_kind)))
         seen.add((rule.layer_kind, rule.key))
     problems.extend(_overlaps(draft.treatments))
     return problems
@@ -237,36 +241,37 @@ def validate_draft(draft: CatalogDraft) -> list[str]:
 def _rule_problems(rule: TreatmentRule) -> list[str]:
     problems = []
     if rule.layer_kind not in LAYER_KINDS:
-        problems.append(f"the layer must be one of {', '.join(LAYER_KINDS)}.")
+        problems.append(_("the layer must be one of {kinds}.").format(kinds=", ".join(LAYER_KINDS)))
     if not KEY_RE.match(rule.key or ""):
-        problems.append("the key must be lower-case letters, digits, _ or - (60 at most).")
+        problems.append(_("the key must be lower-case letters, digits, _ or - (60 at most)."))
     if not rule.name.strip() or len(rule.name) > 200:
-        problems.append("give a name (200 characters at most).")
+        problems.append(_("give a name (200 characters at most)."))
     if len(rule.name_es or "") > 200:
-        problems.append("keep the Spanish name to 200 characters at most.")
+        problems.append(_("keep the Spanish name to 200 characters at most."))
     if rule.unit not in {u.value for u in Unit}:
-        problems.append(f"the unit must be one of {', '.join(u.value for u in Unit)}.")
+        problems.append(_("the unit must be one of {units}.").format(units=", ".join(u.value for u in Unit)))
     if not 0 <= rule.unit_cost_cents <= MAX_UNIT_COST_CENTS:
-        problems.append("the unit cost must be between $0 and $1,000,000.")
+        problems.append(_("the unit cost must be between $0 and $1,000,000."))
     if not -10_000 <= rule.low_bps <= 0:
-        problems.append("the low end of the range must be between −100 % and 0 %.")
+        problems.append(_("the low end of the range must be between −100 % and 0 %."))
     if not 0 <= rule.high_bps <= 100_000:
-        problems.append("the high end of the range must be between 0 % and +1000 %.")
+        problems.append(_("the high end of the range must be between 0 % and +1000 %."))
     if rule.layer_kind == "pavement":
         for bound in (rule.min_pci, rule.max_pci):
             if bound is not None and not 0 <= bound <= 101:
-                problems.append("PCI bounds must be between 0 and 101.")
+                problems.append(_("PCI bounds must be between 0 and 101."))
         if rule.min_pci is not None and rule.max_pci is not None and rule.min_pci >= rule.max_pci:
-            problems.append("the lowest PCI must be below the highest PCI.")
+            problems.append(_("the lowest PCI must be below the highest PCI."))
         if rule.functional_class and rule.functional_class not in FUNCTIONAL_CLASSES:
-            problems.append(f"the functional class must be empty or one of {', '.join(FUNCTIONAL_CLASSES)}.")
+            problems.append(_("the functional class must be empty or one of {classes}.").format(
+                classes=", ".join(FUNCTIONAL_CLASSES)))
         if rule.conditions:
-            problems.append("pavement treatments are chosen by PCI, not by conditions.")
+            problems.append(_("pavement treatments are chosen by PCI, not by conditions."))
     elif rule.layer_kind in LAYER_KINDS:
         if not rule.conditions:
-            problems.append("list the conditions it treats (e.g. poor, gap, out, non_led).")
+            problems.append(_("list the conditions it treats (e.g. poor, gap, out, non_led)."))
         if rule.min_pci is not None or rule.max_pci is not None or rule.functional_class:
-            problems.append("only pavement treatments have PCI bounds or a functional class.")
+            problems.append(_("only pavement treatments have PCI bounds or a functional class."))
     return problems
 
 
@@ -281,15 +286,17 @@ def _overlaps(rules: list[TreatmentRule]) -> list[str]:
             a_low, a_high = a.min_pci if a.min_pci is not None else 0, a.max_pci if a.max_pci is not None else 101
             b_low, b_high = b.min_pci if b.min_pci is not None else 0, b.max_pci if b.max_pci is not None else 101
             if a_low < b_high and b_low < a_high:
-                scope = a.functional_class or "any class"
-                problems.append(f"{a.key} and {b.key} both cover PCI {max(a_low, b_low):g}–{min(a_high, b_high):g} "
-                                f"({scope}); make the ranges meet without overlapping.")
+                problems.append(_("{first} and {second} both cover PCI {low}–{high} ({scope}); make the ranges "
+                                  "meet without overlapping.").format(
+                    first=a.key, second=b.key, low=f"{max(a_low, b_low):g}", high=f"{min(a_high, b_high):g}",
+                    scope=a.functional_class or _("any class")))
     for kind in LAYER_KINDS[1:]:
         owner: dict[str, str] = {}
         for r in (r for r in rules if r.layer_kind == kind):
             for condition in r.conditions:
                 if condition in owner:
-                    problems.append(f"{owner[condition]} and {r.key} both treat {kind} condition {condition!r}.")
+                    problems.append(_("{first} and {second} both treat {kind} condition {condition}.").format(
+                        first=owner[condition], second=r.key, kind=kind, condition=repr(condition)))
                 owner[condition] = r.key
     return problems
 
@@ -317,25 +324,26 @@ def parse_csv(text: str) -> list[TreatmentRule]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in ("layer_kind", "key", "name", "unit", "unit_cost_dollars") if c not in header]
     if missing:
-        raise CatalogError([f"Row 1: the header lacks {', '.join(missing)} (expected {', '.join(CSV_COLUMNS)})."])
+        raise CatalogError([_("Row 1: the header lacks {missing} (expected {columns}).").format(
+            missing=", ".join(missing), columns=", ".join(CSV_COLUMNS))])
     rules: list[TreatmentRule] = []
     problems: list[str] = []
     for number, raw in enumerate(reader, start=2):
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         if None in raw:
-            problems.append(f"Row {number}: more cells than columns.")
+            problems.append(_("Row {number}: more cells than columns.").format(number=number))
             continue
         if not any(row.values()):
             continue
         try:
             rule = rule_from_fields(row)
         except ValueError as error:
-            problems.append(f"Row {number}: {error}")
+            problems.append(_("Row {number}: {problem}").format(number=number, problem=error))
             continue
-        problems.extend(f"Row {number}: {p}" for p in _rule_problems(rule))
+        problems.extend(_("Row {number}: {problem}").format(number=number, problem=p) for p in _rule_problems(rule))
         rules.append(rule)
     if not rules and not problems:
-        problems.append("The file has no treatment rows.")
+        problems.append(_("The file has no treatment rows."))
     if problems:
         raise CatalogError(problems)
     return rules
@@ -430,7 +438,8 @@ def rule_from_fields(row: dict[str, str]) -> TreatmentRule:
     """A treatment from text fields named as the CSV columns; raises ValueError naming the field."""
     for column, value in row.items():
         if value.startswith(_FORMULA_START) and not _is_number(value):
-            raise ValueError(f"{column} looks like a spreadsheet formula ({value[:20]!r}); formulas are refused.")
+            raise ValueError(_("{column} looks like a spreadsheet formula ({value}); formulas are refused.").format(
+                column=column, value=repr(value[:20])))
     conditions = tuple(c.strip().lower() for c in row.get("conditions", "").split(",") if c.strip())
     return TreatmentRule(
         layer_kind=row.get("layer_kind", "").lower(), key=row.get("key", ""), name=row.get("name", ""),
@@ -456,9 +465,10 @@ def _cents(value: str) -> int:
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:
-        raise ValueError(f"unit_cost_dollars must be an amount such as 82.82, not {value!r}.") from None
+        raise ValueError(_("unit_cost_dollars must be an amount such as 82.82, not {value}.").format(
+            value=repr(value))) from None
     if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(f"unit_cost_dollars must have at most two decimals, not {value!r}.")
+        raise ValueError(_("unit_cost_dollars must have at most two decimals, not {value}.").format(value=repr(value)))
     return int(amount * 100)
 
 
@@ -468,7 +478,8 @@ def _optional_float(value: str, column: str) -> float | None:
     try:
         number = float(Decimal(value))
     except InvalidOperation:
-        raise ValueError(f"{column} must be a number, not {value!r}.") from None
+        raise ValueError(_("{column} must be a number, not {value}.").format(
+            column=column, value=repr(value))) from None
     return number
 
 
@@ -478,10 +489,11 @@ def _bps(value: str, default: int, column: str) -> int:
     try:
         percent = Decimal(value.rstrip("%"))
     except InvalidOperation:
-        raise ValueError(f"{column} must be a percentage such as -15 or 25, not {value!r}.") from None
+        raise ValueError(_("{column} must be a percentage such as -15 or 25, not {value}.").format(
+            column=column, value=repr(value))) from None
     bps = percent * 100
     if not bps.is_finite() or bps != bps.to_integral_value():
-        raise ValueError(f"{column} must have at most two decimals.")
+        raise ValueError(_("{column} must have at most two decimals.").format(column=column))
     return int(bps)
 
 
