@@ -35,8 +35,8 @@ def _int(value: Any) -> int | None:
 def _filters(request: Request) -> board.Filters:
     q = request.query_params
     try:
-        min_cents = parse_dollars(q.get("min_cost", ""), label="The lowest cost")
-        max_cents = parse_dollars(q.get("max_cost", ""), label="The highest cost")
+        min_cents = parse_dollars(q.get("min_cost", ""), label=_("The lowest cost"))
+        max_cents = parse_dollars(q.get("max_cost", ""), label=_("The highest cost"))
         min_score = float(q["min_score"]) if q.get("min_score", "").strip() else None
     except ValueError as error:
         raise HTTPException(400, str(error)) from error
@@ -215,7 +215,7 @@ def review_estimate(request: Request, form: PostedForm, proposal_id: int, sessio
     try:
         for index, quantity, unit in zip(form.getlist("line"), form.getlist("quantity"), form.getlist("unit_cost"),
                                          strict=False):
-            cents = parse_dollars(str(unit), label="The unit cost")
+            cents = parse_dollars(str(unit), label=_("The unit cost"))
             revisions.append(review.LineRevision(_int(index) or 0, str(quantity), cents or 0))
         review.revise_estimate(session=session, actor=viewer, proposal_id=proposal_id, revisions=revisions,
                                reason=str(form.get("reason", "")))
