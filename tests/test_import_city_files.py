@@ -179,6 +179,8 @@ def test_cli_refuses_somerville_without_skip_invalid_then_imports_567(tmp_path):
     refused = run("import", "pavement", str(path), "--skip-invalid", "--map", "pci=OCI", "--by",
                   "resident@example.org")
     assert refused.returncode == 1 and "is not an active staff account" in refused.stderr
+    dry = run("import", "pavement", str(path), "--dry-run", "--skip-invalid", "--by", "resident@example.org")
+    assert dry.returncode == 1 and "is not an active staff account" in dry.stderr  # refused before it runs
     signed = run("import", "pavement", str(path), "--skip-invalid", "--map", "pci=OCI", "--by", "engineer@city.gov")
     assert signed.returncode == 0, signed.stderr
     with new_session(engine) as session:

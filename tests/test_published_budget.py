@@ -8,6 +8,7 @@ import json
 
 from app import program as programs
 from app.delivery import revenue
+from app.i18n import money
 from app.scenarios import amend, publish
 from app.scenarios.amend import Line
 from tests.ballot_data import publish_ballot
@@ -53,3 +54,7 @@ def test_the_published_list_keeps_its_figures_when_the_program_changes_until_the
                                                                             published_years + 1)
     first = client.get("/ballot/v/1/export.json").json()
     assert first["budget"]["expected_revenue_cents"] == published_revenue  # version 1 stays as published
+    page = client.get("/ballot").text  # residents are told the figures changed with the version, not only the bid
+    assert f"Expected revenue: {money(published_revenue)} → {money(published_revenue * 2)}" in page
+    assert f"Years of collection: {published_years} → {published_years + 1}" in page
+    assert "Program management share: 0.0% → 3.0%" in page

@@ -118,6 +118,9 @@ def register(cli: typer.Typer) -> None:
                                 units=_units(unit) if unit in ("feet", "metres") else None, length_units=unit,
                                 layer=layer, append=append, skip_invalid=skip_invalid, band_scheme=bands)
         settings = get_settings()
+        if by is not None:  # who imports is known before anything runs, a dry run too
+            with new_session() as session:
+                staff_account(session, by, "layers are imported by staff")
         try:
             if dry_run:
                 with tempfile.TemporaryDirectory(prefix="groundwork-dry-run-") as scratch, \
@@ -138,7 +141,7 @@ def register(cli: typer.Typer) -> None:
                 def stage(name: str, done: int, total: int) -> None:
                     progress.update(tasks[name], completed=done, total=total)
 
-                staff = staff_account(session, by, "layers are imported by staff") if by else None
+                staff = staff_account(session, by, "layers are imported by staff") if by is not None else None
                 outcome = import_layer(session=session, source=source, options=options, actor=staff,
                                        settings=settings.imports, stage=stage, allow_unlinking=allow_unlinking,
                                        new_area=new_area)

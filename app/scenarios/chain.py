@@ -111,10 +111,11 @@ class Changes:
     tier_changes: list[tuple[dict[str, Any], dict[str, Any]]]
     total_before_cents: int
     total_after_cents: int
+    budget_changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # the program figures it is shown by
 
     @property
     def any(self) -> bool:
-        return bool(self.added or self.removed or self.cost_changes or self.tier_changes)
+        return bool(self.added or self.removed or self.cost_changes or self.tier_changes or self.budget_changes)
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> Changes:
@@ -127,4 +128,16 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> Changes:
         [CostChange(i, new[i]["title"], old[i]["cost_cents"], new[i]["cost_cents"]) for i in kept
          if old[i]["cost_cents"] != new[i]["cost_cents"]],
         [(old[i], new[i]) for i in kept if old[i]["tier"] != new[i]["tier"]],
-        int(before.get("total_cents", 0)), int(after.get("total_cents", 0)))
+        int(before.get("total_cents", 0)), int(after.get("total_cents", 0)), _budget_changes(before, after))
+
+
+_BUDGET_FIGURES = ("expected_revenue_cents", "collection_years", "program_management_bps", "tiers")
+
+
+def _budget_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The program's figures that differ between two versions that both keep them (an amendment takes the
+    program as it is then: a revenue forecast revised since is a change residents are told of)."""
+    old, new = before.get("budget") or {}, after.get("budget") or {}
+    if not old or not new:
+        return {}
+    return {name: (old.get(name), new.get(name)) for name in _BUDGET_FIGURES if old.get(name) != new.get(name)}
