@@ -153,7 +153,7 @@ def test_the_editor_panel_and_the_staff_review_name_treatments_in_the_viewers_la
     review = _text(client.get(f"/staff/triage/{proposal.id}"))
     name = _spanish_treatment(review)
     assert name, "no Spanish treatment name on the staff review"
-    assert f'aria-label="Quantity of {name}"' in review  # the revision form names the line the same way
+    assert f'aria-label="Cantidad de {name}"' in review  # the revision form names the line the same way
     client.cookies.set("gw_lang", "en")
     assert _spanish_treatment(_text(client.get(f"/staff/triage/{proposal.id}"))) is None
 
