@@ -77,18 +77,19 @@ class JobView:
 
     @property
     def checking_percent(self) -> int:
-        """A preview job's progress: reading is the first fifth, checking the rest."""
-        if self.state == JobState.done.value:
-            return 100
-        start, width = {"reading": (0, 15), "checking": (15, 55), "comparing": (70, 30)}.get(self.stage or "", (0, 0))
-        return start + (width * self.done // self.total if self.total else 0)
+        """A preview job's progress: reading the first 15 %, checking up to 70 %, comparing the rest."""
+        return self._progress({"reading": (0, 15), "checking": (15, 55), "comparing": (70, 30)})
 
     @property
     def percent(self) -> int:
         """Overall progress: reading is the first tenth, checking up to 60 %, writing the rest."""
+        return self._progress({"reading": (0, 10), "checking": (10, 50), "writing": (60, 40)})
+
+    def _progress(self, spans: dict[str, tuple[int, int]]) -> int:
+        """Percent done, each stage spanning (start, width) of the bar."""
         if self.state == JobState.done.value:
             return 100
-        start, width = {"reading": (0, 10), "checking": (10, 50), "writing": (60, 40)}.get(self.stage or "", (0, 0))
+        start, width = spans.get(self.stage or "", (0, 0))
         return start + (width * self.done // self.total if self.total else 0)
 
 
@@ -96,12 +97,18 @@ def enqueue(*, session: Session, pending: uploads.PendingImport, actor: User | N
             allow_unlinking: bool, expected_unlinking: int | None, new_area: bool) -> ImportJob:
     """Queue the waiting import; a worker picks it up within ``job_poll_s``. Its checks are forgotten."""
     forget_previews(session=session, pending=pending, actor=actor)
-    job = ImportJob(kind=pending.kind, name=pending.name[:2000], created_by_id=actor.id if actor else None,
-                    request={"pending": asdict(pending), "skip_invalid": skip_invalid,
-                             "allow_unlinking": allow_unlinking, "expected_unlinking": expected_unlinking,
-                             "new_area": new_area})
-    session.add(job)
+    job = _job(session, pending, actor, skip_invalid=skip_invalid, allow_unlinking=allow_unlinking,
+               expected_unlinking=expected_unlinking, new_area=new_area)
     session.commit()
+    return job
+
+
+def _job(session: Session, pending: uploads.PendingImport, actor: User | None, **choices: Any) -> ImportJob:
+    """A queued job for the waiting upload, added to the session: ``choices`` go into its request beside it."""
+    job = ImportJob(kind=pending.kind, name=pending.name[:2000], created_by_id=actor.id if actor else None,
+                    request={"pending": asdict(pending), **choices})
+    session.add(job)
+    session.flush()
     return job
 
 
@@ -127,7 +134,8 @@ def preview_job(*, session: Session, pending: uploads.PendingImport, actor: User
         for job in _previews(session, actor, pending.kind):  # this upload's other checks are superseded
             if _token(job) == pending.token and job.state != JobState.running.value:
                 session.delete(job)
-        job = _queue(session, pending, actor, key)
+        job = _job(session, pending, actor, skip_invalid=False, allow_unlinking=False, expected_unlinking=None,
+                   new_area=False, preview=True, preview_key=key)
     return job
 
 
@@ -155,15 +163,6 @@ def _previews(session: Session, actor: User, kind: str | None) -> list[ImportJob
 
 def _token(job: ImportJob) -> str | None:
     return (job.request.get("pending") or {}).get("token")
-
-
-def _queue(session: Session, pending: uploads.PendingImport, actor: User, key: str) -> ImportJob:
-    job = ImportJob(kind=pending.kind, name=pending.name[:2000], created_by_id=actor.id,
-                    request={"pending": asdict(pending), "skip_invalid": False, "allow_unlinking": False,
-                             "expected_unlinking": None, "new_area": False, "preview": True, "preview_key": key})
-    session.add(job)
-    session.flush()
-    return job
 
 
 def _revision(session: Session, kind: str) -> int:
