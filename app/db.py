@@ -24,7 +24,7 @@ from typing import Any
 import pyogrio  # noqa: F401  (must load before mod_spatialite: see _sqlite_engine)
 import sqlean
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 from starlette.requests import Request  # what fastapi.Request is, without loading FastAPI for commands
 
@@ -121,6 +121,19 @@ def writing(session: Session) -> Iterator[Session]:
         if is_sqlite(session):
             session.connection(execution_options={WRITE: True})
         yield session
+
+
+@contextmanager
+def pinned(session: Session) -> Iterator[Session]:
+    """A session like ``session`` (the same engine and options) that keeps one connection from start to end, so
+    what lives on a connection (an import's scratch table) outlives its commits (a job's progress). A session
+    already bound to a connection (a test's) is given back as it is."""
+    bind = session.get_bind()
+    if isinstance(bind, Connection):
+        yield session
+        return
+    with bind.connect() as connection, Session(bind=connection, expire_on_commit=False) as held:
+        yield held
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -106,7 +106,7 @@ def preview(request: Request, session: SessionDep, settings: SettingsDep, staff:
         context["error"], context["report"] = str(problem), problem.report
     else:
         context["result"], context["report"] = result, result.report
-        context["map"] = preview_map(session=session, kind=kind, records=result.records or [])
+        context["map"] = preview_map(session=session, kind=kind, geometries=result.drawn, total=result.valid)
     return render(request, "imports/preview.html", context)
 
 

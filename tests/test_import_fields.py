@@ -10,6 +10,7 @@ import pyogrio.raw
 import pytest
 import shapely
 from shapely.geometry import LineString, Point
+from sqlmodel import Session
 
 from app.importers import fields
 from app.importers.checks import ImportOptions
@@ -76,27 +77,27 @@ def _streets(path: Path, properties: dict[str, object], z: bool = False) -> Path
     return path
 
 
-def _preview(path: Path, kind: str = "pavement", **options: object):  # type: ignore[no-untyped-def]
+def _preview(session: Session, path: Path, kind: str = "pavement", **options: object):  # type: ignore[no-untyped-def]
     return preview(str(path), ImportOptions(kind=LayerKind(kind), **options),  # type: ignore[arg-type]
-                   settings=ImportSettings(), work_dir=path.parent / "work")
+                   settings=ImportSettings(), work_dir=path.parent / "work", session=session)
 
 
-def test_width_units_from_the_column_name_or_given(tmp_path: Path) -> None:
-    by_name = _preview(_streets(tmp_path / "a.geojson", {"WIDTH_M": 8.0}))
+def test_width_units_from_the_column_name_or_given(session: Session, tmp_path: Path) -> None:
+    by_name = _preview(session, _streets(tmp_path / "a.geojson", {"WIDTH_M": 8.0}))
     assert by_name.report.units.startswith("metres (from the column name")
-    given = _preview(_streets(tmp_path / "b.geojson", {"Width": 30}), units="metres")
+    given = _preview(session, _streets(tmp_path / "b.geojson", {"Width": 30}), units="metres")
     assert given.report.units == "metres (given with --units)"
-    assumed = _preview(_streets(tmp_path / "c.geojson", {"Width": 30}))
+    assumed = _preview(session, _streets(tmp_path / "c.geojson", {"Width": 30}))
     assert assumed.report.units.startswith("feet (assumed")
 
 
-def test_z_coordinates_are_dropped_with_a_note(tmp_path: Path) -> None:
-    result = _preview(_streets(tmp_path / "z.geojson", {"PCI": 50}, z=True))
+def test_z_coordinates_are_dropped_with_a_note(session: Session, tmp_path: Path) -> None:
+    result = _preview(session, _streets(tmp_path / "z.geojson", {"PCI": 50}, z=True))
     assert "Z (height) coordinates were dropped; the map is 2-D." in result.report.notes
     assert result.report.valid == 1
 
 
-def test_geopackage_with_several_layers_asks_which(tmp_path: Path) -> None:
+def test_geopackage_with_several_layers_asks_which(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "city.gpkg"
     line = LineString([(-71.10, 42.37), (-71.10, 42.371)])
     pyogrio.raw.write(path, np.array([shapely.to_wkb(line)], dtype=object), [np.array([77.0])], ["PCI"],
@@ -105,6 +106,6 @@ def test_geopackage_with_several_layers_asks_which(tmp_path: Path) -> None:
                       [np.array(["P1"], dtype=object)], ["PoleID"], layer="lights", driver="GPKG",
                       geometry_type="Point", crs="EPSG:4326", append=True)
     with pytest.raises(ImportFailed, match=r"city.gpkg has 2 layers \(streets, lights\); choose one with --layer"):
-        _preview(path)
-    assert _preview(path, layer="streets").report.field_map == {"pci": "PCI"}
-    assert _preview(path, "streetlight", layer="lights").report.valid == 1
+        _preview(session, path)
+    assert _preview(session, path, layer="streets").report.field_map == {"pci": "PCI"}
+    assert _preview(session, path, "streetlight", layer="lights").report.valid == 1

@@ -109,20 +109,20 @@ import os, sys
 from sqlmodel import Session
 from app.db import make_engine, new_session
 from app.importers import jobs
-from app.layers import store
+from app.layers.changed_rows import StagedRows
 from app.settings import ImportSettings
 
 url, work_dir, marker = sys.argv[1:4]
-real_write = store.write_changes
+real_apply = StagedRows.apply
 
-def slow_write(*args, **kwargs):  # stop halfway through writing, rows already changed, nothing committed
-    written = real_write(*args, **kwargs)
+def slow_apply(self, mode):  # stop halfway through writing, rows already changed, nothing committed
+    written = real_apply(self, mode)
     assert written.changes, written
     open(marker, "w").write("writing")
     import time
     time.sleep(600)
 
-store.write_changes = slow_write
+StagedRows.apply = slow_apply
 engine = make_engine(url)
 jobs.run_next(sessions=lambda: new_session(engine), settings=ImportSettings(work_dir=work_dir), worker="doomed")
 """

@@ -1,8 +1,10 @@
 """Importing condition layers from the files and portals cities already have.
 
-``sources`` reads a file or URL into a ``SourceTable`` (GeoJSON, CSV, Shapefile, GeoPackage
-with pyogrio; GeoJSON URLs and ArcGIS layers with httpx); ``fields`` maps and normalizes its
-columns for a layer kind (the mapping table lives there); ``checks`` validates every row into
-``FeatureRecord``s and a ``ImportReport``; ``service`` runs the whole import and hands the
-records to ``app.layers.store.write_layer`` — all of it or nothing.
+``sources`` opens a file or URL as a ``SourceTable`` read in batches (GeoJSON, CSV, Shapefile,
+GeoPackage with pyogrio's Arrow stream; GeoJSON URLs and ArcGIS layers with httpx); ``fields`` maps
+and normalizes its columns for a layer kind (the mapping table lives there); ``checks`` validates
+each batch into ``FeatureRecord``s and an ``ImportReport``; ``service`` stages the batches' rows in
+a scratch table (``app.layers.changed_rows.StagedRows``), works out the impact from there and
+writes the layer from it (``app.layers.store.write_staged``) — all of it or nothing, in memory
+bounded by a batch.
 """

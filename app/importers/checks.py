@@ -9,7 +9,7 @@ its id and field, in the report; whether the rest is imported is the user's choi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,7 +30,7 @@ from app.geometry import (
 from app.importers import addresses, fields
 from app.importers.fields import ValueProblem, ValueWarning
 from app.importers.report import ImportFailed, ImportReport
-from app.importers.sources import Rows, SourceTable, column_values
+from app.importers.sources import Batch, Rows, SourceTable, column_values
 from app.layers.store import FeatureRecord
 from models.layers import LayerKind
 
@@ -59,75 +59,92 @@ class ImportOptions:
     band_scheme: str | None = None
 
 
-@dataclass
-class Checked:
-    records: list[FeatureRecord]
-    report: ImportReport
-    mapping: dict[str, str]
-    crs: CRS
-    keyed: bool = True  # every record has its own, unique id from the source (else: match by geometry)
+class Checker:
+    """Checks a source batch by batch (``check``), so a large file is never held whole: what concerns the whole
+    file (its columns and mapping, coordinate system, units) is settled when the checker is made, from the
+    source's header; the geometry types are tallied as the batches come and judged on each (a wrong or mixed
+    type stops the row checks, the rest of the file is only counted, and ``finish`` refuses it with the whole
+    file's counts). Keys (``source_id``) are judged once every row is staged (``keys_usable``)."""
+
+    def __init__(self, table: SourceTable, options: ImportOptions, *, progress: Progress | None = None) -> None:
+        self.table, self.options, self.kind, self.progress = table, options, options.kind, progress
+        kind = options.kind
+        self.report = report = ImportReport(source=table.name, kind=kind.value)
+        for note in table.notes:
+            report.note(note)
+        try:
+            mapping = fields.detect_mapping(kind, table.columns, options.mapping)
+        except ValueError as error:
+            raise ImportFailed(str(error), report) from error
+        report.field_map = dict(mapping)
+        self.mapping = mapping
+        self.constants = _constants(kind, options.constants, report)
+        self.crs, self.crs_assumed = _source_crs(table, options, report)
+        self.metres_per_width_unit = _width_units(mapping, self.crs, options, report)
+        self.readers = {spec.name: spec for spec in fields.specs(kind)}
+        self.own_export = fields.is_own_export(table.columns)
+        if self.own_export:
+            report.note("This is a Groundwork export: its source_id column keeps every feature's identity and its "
+                        "src_ columns are the source's own attributes.")
+        self.families: Counter[str] = Counter()  # in the order the file first has each (as ties are listed)
+        self.wrong_types = False
+        self.fields_seen: set[str] = set()  # every field some record has (what the impact compares)
+
+    def check(self, batch: Batch) -> list[FeatureRecord]:
+        """The batch's valid records (its problems go in the report); none once the file's types are wrong."""
+        report, kind, mapping = self.report, self.kind, self.mapping
+        report.rows_read += len(batch.rows)
+        if self.crs_assumed:
+            _check_longitude_latitude(self.table, batch.geometries, report)
+        _tally_geometry_types(batch.geometries, self.families)
+        self.wrong_types = self.wrong_types or _types_refused(self.families, kind) is not None
+        if self.wrong_types and kind not in ROW_LEVEL_GEOMETRY:
+            return []
+        ready = _storable_at_once(batch.geometries, self.crs, kind)
+        # Each mapped field read a column at a time (a value seen before is read once), then applied row by row
+        # in the file's order, so every rejection and warning is reported as reading each row would.
+        read = {name: _read_column(spec, column_values(batch.rows, mapping[name]))
+                for name, spec in self.readers.items() if name not in self.constants and mapping.get(name) is not None}
+        id_column = mapping.get("source_id")
+        ids = column_values(batch.rows, id_column) if id_column else None
+        attributes = _attribute_rows(batch.rows, self.table.columns, self.table.format, self.own_export)
+        records: list[FeatureRecord] = []
+        total = max(self.table.estimated or 0, batch.start + len(batch.rows))
+        for at, geometry in enumerate(batch.geometries):
+            index = batch.start + at
+            label = _label_of(ids[at] if ids is not None else None, id_column, index)
+            record = _check_row(kind, at, read, geometry, label, mapping, self.readers, self.constants, self.crs,
+                                self.metres_per_width_unit, report, storable=ready[at])
+            if record is not None:
+                record.attributes = next(attributes)
+                record.source_id = _source_id_of(ids[at]) if ids is not None else None
+                records.append(record)
+                self.fields_seen.update(record.fields)
+            else:
+                next(attributes)
+            if self.progress and (index % 500 == 0 or at == len(batch.geometries) - 1):
+                self.progress(index + 1, total)
+        report.valid += len(records)
+        return records
+
+    def finish(self) -> None:
+        """The whole file's verdicts: its geometry types, and the notes the reader found on the way."""
+        refused = _types_refused(self.families, self.kind)
+        if refused is not None:
+            raise ImportFailed(refused.format(name=self.table.name), self.report)
+        found = [note for note in self.table.notes if note not in self.report.notes]
+        self.report.notes[:0] = found
 
 
-def check(table: SourceTable, options: ImportOptions, *, progress: Progress | None = None) -> Checked:
-    kind = options.kind
-    report = ImportReport(source=table.name, kind=kind.value, rows_read=len(table.rows))
-    for note in table.notes:
-        report.note(note)
-    try:
-        mapping = fields.detect_mapping(kind, table.columns, options.mapping)
-    except ValueError as error:
-        raise ImportFailed(str(error), report) from error
-    report.field_map = dict(mapping)
-    constants = _constants(kind, options.constants, report)
-    crs = _source_crs(table, options, report)
-    _check_geometry_types(table, kind, report)
-    metres_per_width_unit = _width_units(mapping, crs, options, report)
-    readers = {spec.name: spec for spec in fields.specs(kind)}
-    own_export = fields.is_own_export(table.columns)
-    if own_export:
-        report.note("This is a Groundwork export: its source_id column keeps every feature's identity and its "
-                    "src_ columns are the source's own attributes.")
-    records: list[FeatureRecord] = []
-    total = len(table.rows)
-    ready = _storable_at_once(table.geometries, crs, kind)
-    # Each mapped field read a column at a time (a value seen before is read once), then applied row by row
-    # in the file's order, so every rejection and warning is reported as reading each row would.
-    read = {name: _read_column(spec, column_values(table.rows, mapping[name]))
-            for name, spec in readers.items() if name not in constants and mapping.get(name) is not None}
-    id_column = mapping.get("source_id")
-    ids = column_values(table.rows, id_column) if id_column else None
-    attributes = _attribute_rows(table, own_export)
-    for index, geometry in enumerate(table.geometries):
-        label = _label_of(ids[index] if ids is not None else None, id_column, index)
-        record = _check_row(kind, index, read, geometry, label, mapping, readers, constants, crs,
-                            metres_per_width_unit, report, storable=ready[index])
-        if record is not None:
-            record.attributes = next(attributes)
-            record.source_id = _source_id_of(ids[index]) if ids is not None else None
-            records.append(record)
-        else:
-            next(attributes)
-        if progress and (index % 500 == 0 or index == total - 1):
-            progress(index + 1, total)
-    report.valid = len(records)
-    keyed = _keys_usable(records, mapping.get("source_id"), report)
-    if not keyed and not kind.is_asset:  # boundaries and addresses: numbered, not matched
-        stem = table.name.rsplit("/", 1)[-1].rsplit(".", 1)[0][:100]
-        for index, record in enumerate(records):
-            record.source_id = record.source_id or f"{stem}#{index + 1}"
-    return Checked(records, report, mapping, crs, keyed)
-
-
-def _keys_usable(records: list[FeatureRecord], column: str | None, report: ImportReport) -> bool:
+def keys_usable(counts: KeyCounts, column: str | None, report: ImportReport) -> bool:
     """Whether every record has an id of its own from the source. When not, the import matches
-    features to the layer's current ones by geometry instead, and says why."""
+    features to the layer's current ones by geometry instead, and says why. ``counts``: how many rows have
+    no id, and the ids given most often (up to three, with their counts, those given more than once)."""
     if column is None:
         report.note("The source has no id column; features are matched to the current layer by geometry "
                     "(same place, similar shape, same street name).")
         return False
-    counts = Counter(record.source_id for record in records)
-    blank = counts.pop(None, 0)
-    repeated = [(key, n) for key, n in counts.most_common(3) if n > 1]
+    blank, repeated = counts
     if not blank and not repeated:
         return True
     why = []
@@ -137,9 +154,10 @@ def _keys_usable(records: list[FeatureRecord], column: str | None, report: Impor
         why.append(", ".join(f"{column} {key} appears {n:,} times" for key, n in repeated))
     report.note(f"{'; '.join(why)}, so {column} cannot tell features apart: features are matched to the current "
                 "layer by geometry instead (same place, similar shape, same street name).")
-    for record in records:
-        record.source_id = None
     return False
+
+
+KeyCounts = tuple[int, list[tuple[str, int]]]
 
 
 def _constants(kind: LayerKind, given: dict[str, str], report: ImportReport) -> dict[str, Any]:
@@ -157,13 +175,16 @@ def _constants(kind: LayerKind, given: dict[str, str], report: ImportReport) -> 
     return values
 
 
-def _source_crs(table: SourceTable, options: ImportOptions, report: ImportReport) -> CRS:
+def _source_crs(table: SourceTable, options: ImportOptions, report: ImportReport) -> tuple[CRS, bool]:
+    """The source's coordinate system, and whether it was assumed to be longitude/latitude (then each batch's
+    coordinates are checked to be in range: ``_check_longitude_latitude``)."""
     given = None
     if options.crs:
         try:
             given = parse_crs(options.crs)
         except GeometryError as error:
             raise ImportFailed(str(error), report) from error
+    assumed = False
     if given is not None:
         if table.crs is not None and table.crs != given:
             report.note(f"The file says its coordinate system is {_crs_name(table.crs)}; --crs "
@@ -175,15 +196,18 @@ def _source_crs(table: SourceTable, options: ImportOptions, report: ImportReport
         raise ImportFailed(f"{table.name} has no coordinate system (its .prj file is missing); give it with "
                            "--crs, e.g. --crs EPSG:2249 for Massachusetts State Plane in US feet.", report)
     else:
-        crs, origin = WGS84, "assumed longitude/latitude (WGS84)"
-        present = [g for g in table.geometries if g is not None and not g.is_empty]
-        if present:
-            minx, miny, maxx, maxy = shapely.total_bounds(present)
-            if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-                raise ImportFailed(f"{table.name} has no coordinate system and its coordinates are not "
-                                   "longitude/latitude; give it with --crs, e.g. --crs EPSG:2249.", report)
+        crs, origin, assumed = WGS84, "assumed longitude/latitude (WGS84)", True
     report.crs, report.crs_origin = _crs_name(crs), origin
-    return crs
+    return crs, assumed
+
+
+def _check_longitude_latitude(table: SourceTable, geometries: list[BaseGeometry | None], report: ImportReport) -> None:
+    present = [g for g in geometries if g is not None and not g.is_empty]
+    if present:
+        minx, miny, maxx, maxy = shapely.total_bounds(present)
+        if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+            raise ImportFailed(f"{table.name} has no coordinate system and its coordinates are not "
+                               "longitude/latitude; give it with --crs, e.g. --crs EPSG:2249.", report)
 
 
 def _crs_name(crs: CRS) -> str:
@@ -191,25 +215,29 @@ def _crs_name(crs: CRS) -> str:
     return f"EPSG:{code} {crs.name}" if code else crs.name
 
 
-def _check_geometry_types(table: SourceTable, kind: LayerKind, report: ImportReport) -> None:
-    geometries = np.asarray(table.geometries, dtype=object)
-    present = geometries[~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)] if len(geometries) \
-        else geometries
+def _tally_geometry_types(geometries: list[BaseGeometry | None], families: Counter[str]) -> None:
+    """Add a batch's geometries to ``families`` (points, lines, polygons, …), each family counted in the order
+    the file first has it."""
+    found = np.asarray(geometries, dtype=object)
+    present = found[~shapely.is_missing(found) & ~shapely.is_empty(found)] if len(found) else found
     types, first, counts = np.unique(shapely.get_type_id(present), return_index=True, return_counts=True)
-    families: Counter[str] = Counter()  # in the order the file first has each (as ties are listed)
     for _, type_id, count in sorted(zip(first.tolist(), types.tolist(), counts.tolist(), strict=True)):
         name = _TYPE_NAMES[type_id]
         families[_FAMILIES.get(name, name)] += count
+
+
+def _types_refused(families: Counter[str], kind: LayerKind) -> str | None:
+    """Why the file's geometry types cannot be this layer's (``{name}``: the file's name), or None."""
     expected = _EXPECTED[kind.storage_type]
     if kind in ROW_LEVEL_GEOMETRY and families[expected]:
-        return  # each stray line or polygon is rejected as its own row
+        return None  # each stray line or polygon is rejected as its own row
     if len(families) > 1:
         found = ", ".join(f"{count:,} {family}" for family, count in families.most_common())
-        raise ImportFailed(f"{table.name} mixes geometry types ({found}); a layer holds one type. Split the file "
-                           "by type and import the right part.", report)
+        return ("{name} mixes geometry types (" + found + "); a layer holds one type. Split the file by type "
+                "and import the right part.")
     if families and next(iter(families)) != expected:
-        raise ImportFailed(f"{kind.title} needs {expected}, but {table.name} has {next(iter(families))}. "
-                           "Check the layer kind.", report)
+        return f"{kind.title} needs {expected}, but {{name}} has {next(iter(families))}. Check the layer kind."
+    return None
 
 
 def _width_units(mapping: dict[str, str], crs: CRS, options: ImportOptions, report: ImportReport) -> float:
@@ -318,29 +346,29 @@ def _read_column(spec: fields.FieldSpec, values: list[Any]) -> list[Any]:
 _MISSING = object()
 
 
-def _attribute_rows(table: SourceTable, own_export: bool) -> Iterator[dict[str, Any]]:
+def _attribute_rows(rows: Sequence[dict[str, Any]], columns: list[str], format: str,
+                    own_export: bool) -> Iterator[dict[str, Any]]:
     """Each row's attributes as the layer keeps them: a Groundwork export's ``src_`` columns under their
     own names, else every column as read."""
-    if isinstance(table.rows, Rows):
+    if isinstance(rows, Rows):
         if own_export:
-            kept = [(c[len(fields.OWN_SOURCE_PREFIX):], fields.own_column(table.rows.column(c),
-                                                                          from_text=table.format == "csv"))
-                    for c in table.columns if c.startswith(fields.OWN_SOURCE_PREFIX)]
+            kept = [(c[len(fields.OWN_SOURCE_PREFIX):], fields.own_column(rows.column(c), from_text=format == "csv"))
+                    for c in columns if c.startswith(fields.OWN_SOURCE_PREFIX)]
             names = [name for name, _ in kept]
             for values in zip(*(values for _, values in kept), strict=True):
                 yield dict(zip(names, values, strict=True))
             if not kept:
-                for _ in range(len(table.rows)):
+                for _ in range(len(rows)):
                     yield {}
             return
-        for values in zip(*table.rows.values, strict=True):
-            yield dict(zip(table.rows.columns, values, strict=True))
-        if not table.rows.columns:
-            for _ in range(len(table.rows)):
+        for values in zip(*rows.values, strict=True):
+            yield dict(zip(rows.columns, values, strict=True))
+        if not rows.columns:
+            for _ in range(len(rows)):
                 yield {}
         return
-    for row in table.rows:
-        yield fields.own_attributes(row, from_text=table.format == "csv") if own_export else dict(row)
+    for row in rows:
+        yield fields.own_attributes(row, from_text=format == "csv") if own_export else dict(row)
 
 
 def _check_row(kind: LayerKind, index: int, read: dict[str, list[Any]], geometry: BaseGeometry | None, label: str,

@@ -9,19 +9,15 @@ further along (up to the ballot) needs the importer's explicit agreement.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-import numpy as np
 import shapely
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from app.importers.checks import Checked
-from app.importers.matching import CurrentAsset, match_by_geometry
-from app.layers.store import FeatureRecord
+from app.layers.changed_rows import STAGED, StagedRows
 from models.base import saved_id
 from models.layers import FEATURE_TABLES, LayerKind
 from models.proposals import Proposal, ProposalAsset, ProposalState
@@ -78,103 +74,54 @@ class ImportImpact:
         return asdict(self)
 
 
-def _current(session: Session, kind: LayerKind, names: set[str]) -> Iterator[dict[str, Any]]:
-    """The layer's features as stored, one at a time: their id, key, the columns among ``names`` (those the
-    import compares) and geometry (WKB)."""
+def assess(*, session: Session, kind: LayerKind, stage: StagedRows, compared: set[str], append: bool,
+           matched_by_geometry: int = 0) -> ImportImpact:
+    """What writing the staged rows would do. Call it once every staged row has its key and kept row id
+    (``StagedRows.keep_row_ids``): a staged row with an id is the stored feature with its key (a key given twice:
+    its first row; a key stored twice: the lower id), one without is new. ``compared``: the fields the
+    import's records have, compared with the stored ones (with the geometry) to tell changed from unchanged.
+    Worked out in the database, the stored and staged rows compared as they stream in, a batch at a time."""
+    impact = ImportImpact(kind=kind.value, matched_by_geometry=matched_by_geometry)
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
-    wanted = {"id", "source_id", *names} - {"geom", "attributes", "district_id", "tract_id"}
-    columns = [c for c in table.columns if c.name in wanted]
-    keys = [c.name for c in columns] + ["wkb"]
-    query = select(*columns, func.ST_AsBinary(table.c.geom).label("wkb")).execution_options(yield_per=5_000)
-    rows = session.connection().execute(query)  # streamed: the driver does not hold the whole layer as well
-    for row in rows:
-        yield dict(zip(keys, row, strict=True))
-
-
-def assess(*, session: Session, kind: LayerKind, checked: Checked, append: bool) -> ImportImpact:
-    """What importing ``checked`` would do. Gives records without ids of their own the keys of the
-    assets they match (so call it before writing, once).
-
-    The stored layer is compared as it streams in, a batch at a time (a re-import of a large layer does
-    not hold it in memory beside the file), except when features are matched by geometry, which needs
-    every stored one at once."""
-    records = checked.records
-    compared = {name for record in records for name in record.fields}
-    stored: Iterable[dict[str, Any]] = _current(session, kind, compared | {"street_name"})
-    impact = ImportImpact(kind=kind.value)
-    if kind.is_asset and not checked.keyed:
-        current: list[CurrentAsset] = []
-        if not append:  # appended features without ids are new ones, never matches (given keys of their own)
-            stored = list(stored)
-            geometries = shapely.from_wkb([bytes(r["wkb"]) for r in stored]) if stored else []
-            current = [CurrentAsset(r["source_id"], g, r.get("street_name"))
-                       for r, g in zip(stored, geometries, strict=False)]
-        impact.matched_by_geometry = match_by_geometry(records, current)
-    # every record has a key by now (from the source, a match, or made); a key given twice is the first
-    # record's, as the write keeps the row id for the first
-    position: dict[str | None, int] = {}
-    for at, record in enumerate(records):
-        position.setdefault(record.source_id, at)
-    matched: set[str] = set()  # keys of records that have a stored feature (a key stored twice counts once)
-    removed_keys: set[str] = set()
-    removed_ids: set[int] = set()
-    moves: list[tuple[Any, Any]] = []  # the condition before and after, for each record that was stored
-    batch: list[tuple[dict[str, Any], FeatureRecord]] = []
-    for row in stored:
-        impact.current += 1
-        key = row["source_id"]
-        index = position.get(key) if key is not None else None
-        if index is None:
-            if not append:
-                removed_ids.add(row["id"])
-                if key is None:
-                    impact.removed += 1
-                else:
-                    removed_keys.add(key)
-            continue
-        if key in matched:
-            continue
-        matched.add(key)
-        batch.append((row, records[index]))
-        if len(batch) == _BATCH:
-            _compare(kind, batch, impact, moves)
-            batch = []
-    _compare(kind, batch, impact, moves)
-    impact.added = len(records) - len(matched)
-    impact.removed += len(removed_keys)
-    impact.condition = _condition_moves(kind, moves)
+    impact.current = int(stage.sql("SELECT count(*) FROM {layer}").scalar_one())
+    matched = int(stage.sql("SELECT count(*) FROM {stage} WHERE id IS NOT NULL").scalar_one())
+    impact.added = stage.count - matched
+    incoming = "EXISTS (SELECT 1 FROM {stage} AS s WHERE s.source_id = l.source_id)"
+    if not append:  # a stored key given twice is one feature removed
+        impact.removed = int(stage.sql("SELECT count(*) FROM {layer} WHERE source_id IS NULL").scalar_one())
+        impact.removed += int(stage.sql(f"SELECT count(DISTINCT l.source_id) FROM {{layer}} AS l "
+                                        f"WHERE l.source_id IS NOT NULL AND NOT {incoming}").scalar_one())
+    names = sorted(compared & {c.name for c in table.columns} - {"id", "geom", "attributes", "district_id",
+                                                                 "tract_id"})
+    quoted = [stage.quote(name) for name in names]
+    listed = "".join(f"l.{c}, s.{c}, " for c in quoted)
+    pairs = stage.session.connection().exec_driver_sql(
+        f"SELECT {listed}ST_AsBinary(l.geom), ST_AsBinary(s.geom) FROM {STAGED} AS s "
+        f"JOIN {stage.quote(table.name)} AS l ON l.id = s.id", execution_options={"yield_per": _BATCH})
+    moves = ConditionMoves(kind)
+    condition = _CONDITION.get(kind)
+    at = names.index(condition) if condition in names else None
+    for row in pairs:
+        if at is not None:
+            moves.add(row[2 * at], row[2 * at + 1])
+        elif condition is not None:
+            moves.add(None, None)
+        same = all(_same(row[2 * i], row[2 * i + 1]) for i in range(len(names)))
+        old_wkb, new_wkb = bytes(row[-2]), bytes(row[-1])
+        if same and (old_wkb == new_wkb or shapely.equals_exact(shapely.from_wkb(old_wkb), shapely.from_wkb(new_wkb),
+                                                                tolerance=1e-7)):
+            impact.unchanged += 1
+        else:
+            impact.changed += 1
+    impact.condition = moves.sentences()
     if kind.is_asset:
-        _proposals(session, kind, impact, removed_ids=removed_ids, incoming=set(position))
+        _proposals(session, kind, stage, impact, append=append)
     return impact
 
 
 _BATCH = 5_000
 _CONDITION = {LayerKind.pavement: "pci", LayerKind.sidewalk: "condition", LayerKind.ramp: "condition",
               LayerKind.streetlight: "status"}
-
-
-def _compare(kind: LayerKind, batch: list[tuple[dict[str, Any], FeatureRecord]], impact: ImportImpact,
-             moves: list[tuple[Any, Any]]) -> None:
-    """Count each stored feature of ``batch`` as changed or unchanged by its record (every field the
-    record has, and the geometry), and keep how its condition moved."""
-    if not batch:
-        return
-    new_wkb = shapely.to_wkb(np.asarray([record.geometry for _, record in batch], dtype=object))
-    condition = _CONDITION.get(kind)
-    for (old, record), wkb in zip(batch, new_wkb, strict=True):
-        if condition is not None:
-            moves.append((old.get(condition), record.fields.get(condition)))
-        same_fields = True
-        for name, value in record.fields.items():
-            if name in old and not _same(old[name], value):
-                same_fields = False
-                break
-        same_place = bytes(old["wkb"]) == wkb or shapely.equals_exact(
-            shapely.from_wkb(bytes(old["wkb"])), record.geometry, tolerance=1e-7)
-        if same_fields and same_place:
-            impact.unchanged += 1
-        else:
-            impact.changed += 1
 
 
 _EXACT = frozenset({str, int, bool, type(None)})
@@ -190,68 +137,86 @@ def _same(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
-def _proposals(session: Session, kind: LayerKind, impact: ImportImpact, *, removed_ids: set[int],
-               incoming: set[str | None]) -> None:
-    links = list(session.execute(select(col(ProposalAsset.proposal_id), col(ProposalAsset.asset_id),
-                                        col(ProposalAsset.missing), col(ProposalAsset.source_key))
-                                 .where(col(ProposalAsset.layer) == kind.value)))
-    covered: dict[int, int] = {}
-    lost: dict[int, int] = {}
-    for proposal_id, asset_id, missing, source_key in links:
-        if missing:
-            if source_key in incoming:
-                impact.links_restored += 1
-            continue
-        covered[proposal_id] = covered.get(proposal_id, 0) + 1
-        if asset_id in removed_ids:
-            lost[proposal_id] = lost.get(proposal_id, 0) + 1
-    impact.links_lost = sum(lost.values())
+def _proposals(session: Session, kind: LayerKind, stage: StagedRows, impact: ImportImpact, *, append: bool) -> None:
+    """Which proposals lose assets (their stored features the import removes), and how many links to assets an
+    earlier import removed come back (their key is incoming again)."""
+    links = ProposalAsset.__table__.name  # type: ignore[attr-defined]
+    layer = {"layer": kind.value}
+    restored = f"SELECT count(*) FROM {links} AS pa WHERE pa.layer = :layer AND pa.missing " \
+               "AND EXISTS (SELECT 1 FROM {stage} AS s WHERE s.source_id = pa.source_key)"
+    impact.links_restored = int(stage.query(restored, **layer).scalar_one())
+    if append:
+        return
+    lost = dict(stage.query(
+        f"SELECT pa.proposal_id, count(*) FROM {links} AS pa JOIN {{layer}} AS l ON l.id = pa.asset_id "
+        "WHERE pa.layer = :layer AND NOT pa.missing AND (l.source_id IS NULL OR NOT EXISTS "
+        "(SELECT 1 FROM {stage} AS s WHERE s.source_id = l.source_id)) GROUP BY pa.proposal_id", **layer).all())
+    impact.links_lost = int(sum(lost.values()))
     if not lost:
         return
+    covered = dict(session.execute(select(col(ProposalAsset.proposal_id), func.count())
+                                   .where(col(ProposalAsset.layer) == kind.value, col(ProposalAsset.missing).is_(False),
+                                          col(ProposalAsset.proposal_id).in_(list(lost)))
+                                   .group_by(col(ProposalAsset.proposal_id))).all())
     proposals = session.execute(select(col(Proposal.id), col(Proposal.title), col(Proposal.state))
                                 .where(col(Proposal.id).in_(list(lost))))
     losses = []
     for proposal_id, title, state in proposals:
         pid = saved_id(proposal_id)
-        losses.append(ProposalLoss(pid, title, state, lost[pid], covered[pid]))
+        losses.append(ProposalLoss(pid, title, state, int(lost[pid]), int(covered[pid])))
     order = {state.value: n for n, state in enumerate(ProposalState)}
     impact.losing = sorted(losses, key=lambda loss: (not loss.protected, -order.get(loss.state, 0), loss.title))
 
 
-def _condition_moves(kind: LayerKind, moves: list[tuple[Any, Any]]) -> list[str]:
-    """How condition moved, from each stored feature's condition before and after (PCI, condition or status)."""
-    noun = _NOUN.get(kind, "features")
-    if kind is LayerKind.pavement:
-        changes = [float(new) - float(old) for old, new in moves
-                   if old is not None and new is not None and abs(float(new) - float(old)) >= 0.05]
-        if not changes:
-            return ["No segment's PCI changes."] if moves else []
-        fell = [c for c in changes if c < 0]
-        rose = [c for c in changes if c > 0]
-        parts = []
-        if fell:
-            parts.append(f"PCI falls on {len(fell):,} {noun} (by {-sum(fell) / len(fell):.1f} points on average)")
-        if rose:
-            parts.append(f"{'it' if fell else 'PCI'} rises on {len(rose):,} {noun} "
-                         f"(by {sum(rose) / len(rose):.1f} points on average)")
-        return ["; ".join(parts) + "."]
-    if kind in (LayerKind.sidewalk, LayerKind.ramp):
-        worse = better = 0
-        for old, new in moves:
+class ConditionMoves:
+    """How condition moved (PCI, condition or status), tallied from each stored feature's condition before and
+    after as the pairs stream in, and said in sentences."""
+
+    def __init__(self, kind: LayerKind) -> None:
+        self.kind, self.pairs = kind, 0
+        self.fell = self.rose = 0
+        self.fell_by = self.rose_by = 0.0
+        self.worse = self.better = 0
+        self.moved: dict[str, int] = {}
+
+    def add(self, old: Any, new: Any) -> None:
+        self.pairs += 1
+        kind = self.kind
+        if kind is LayerKind.pavement:
+            if old is not None and new is not None and abs(float(new) - float(old)) >= 0.05:
+                change = float(new) - float(old)
+                if change < 0:
+                    self.fell, self.fell_by = self.fell + 1, self.fell_by - change
+                else:
+                    self.rose, self.rose_by = self.rose + 1, self.rose_by + change
+        elif kind in (LayerKind.sidewalk, LayerKind.ramp):
             a, b = _CONDITION_RANK.get(old or ""), _CONDITION_RANK.get(new or "")
             if a and b and b < a:
-                worse += 1
+                self.worse += 1
             elif a and b and b > a:
-                better += 1
-        if not worse and not better:
-            return [f"No {noun[:-1]}'s condition changes."] if moves else []
-        return [f"Condition is worse on {worse:,} {noun} and better on {better:,}."]
-    if kind is LayerKind.streetlight:
-        moved: dict[str, int] = {}
-        for old, new in moves:
-            if old != new and new:
-                moved[new] = moved.get(new, 0) + 1
-        if not moved:
-            return ["No light's status changes."] if moves else []
-        return ["Status changes: " + ", ".join(f"{n:,} now {status}" for status, n in sorted(moved.items())) + "."]
-    return []
+                self.better += 1
+        elif kind is LayerKind.streetlight and old != new and new:
+            self.moved[new] = self.moved.get(new, 0) + 1
+
+    def sentences(self) -> list[str]:
+        noun, kind = _NOUN.get(self.kind, "features"), self.kind
+        if kind is LayerKind.pavement:
+            if not self.fell and not self.rose:
+                return ["No segment's PCI changes."] if self.pairs else []
+            parts = []
+            if self.fell:
+                parts.append(f"PCI falls on {self.fell:,} {noun} (by {self.fell_by / self.fell:.1f} points on average)")
+            if self.rose:
+                parts.append(f"{'it' if self.fell else 'PCI'} rises on {self.rose:,} {noun} "
+                             f"(by {self.rose_by / self.rose:.1f} points on average)")
+            return ["; ".join(parts) + "."]
+        if kind in (LayerKind.sidewalk, LayerKind.ramp):
+            if not self.worse and not self.better:
+                return [f"No {noun[:-1]}'s condition changes."] if self.pairs else []
+            return [f"Condition is worse on {self.worse:,} {noun} and better on {self.better:,}."]
+        if kind is LayerKind.streetlight:
+            if not self.moved:
+                return ["No light's status changes."] if self.pairs else []
+            return ["Status changes: " + ", ".join(f"{n:,} now {status}"
+                                                   for status, n in sorted(self.moved.items())) + "."]
+        return []

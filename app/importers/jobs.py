@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from app.db import make_engine, new_session, writing
+from app.db import make_engine, new_session, pinned, writing
 from app.importers import service, uploads
 from app.importers.report import ImportFailed
 from app.settings import PROJECT_ROOT, ImportSettings, get_settings
@@ -215,7 +215,15 @@ def claim(*, session: Session, worker: str) -> ImportJob | None:
 
 
 def run(job: ImportJob, *, session: Session, settings: ImportSettings) -> ImportJob:
-    """Run a claimed job to done or failed, recording its stages as it goes."""
+    """Run a claimed job to done or failed, recording its stages as it goes: on one connection from start to end,
+    as the import's scratch table lives on it while the stages are committed."""
+    session.commit()  # the caller's reads end (on SQLite a writing session's would hold the write lock)
+    with pinned(session) as held:
+        found = held.get(ImportJob, job.id) if held is not session else job
+        return _run(found or job, session=held, settings=settings)
+
+
+def _run(job: ImportJob, *, session: Session, settings: ImportSettings) -> ImportJob:
     request = job.request
     pending = uploads.PendingImport(**request["pending"])
     actor = session.get(User, job.created_by_id) if job.created_by_id else None
@@ -277,7 +285,8 @@ def _check(job: ImportJob, pending: uploads.PendingImport, *, session: Session, 
         uploads.fetch_if_remote(pending, settings=settings)
         found = service.preview(pending.source, pending.options(), session=session, settings=settings,
                                 work_dir=Path(pending.directory) / "work", name=pending.name, stage=stage)
-        drawn = preview_map(session=session, kind=LayerKind(pending.kind), records=found.records or [])
+        drawn = preview_map(session=session, kind=LayerKind(pending.kind), geometries=found.drawn,
+                            total=found.valid)
         result = preview_result.as_result(found, drawn)
         json.dumps(result, allow_nan=False)  # what the database will keep: JSON, no NaN (PostgreSQL refuses it)
     except ImportFailed as problem:

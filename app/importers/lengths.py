@@ -21,8 +21,8 @@ from typing import Any
 from pyproj import CRS
 
 from app.geometry import geodesic_lengths_m, linear_unit_metres
-from app.importers.checks import Checked, ImportOptions
 from app.importers.report import ImportReport
+from app.layers.store import FeatureRecord
 from models.layers import LayerKind
 
 KINDS = (LayerKind.pavement, LayerKind.sidewalk)
@@ -77,34 +77,55 @@ def _where(record_fields: dict[str, Any], source_id: str | None, id_column: str 
     return f"{id_column} {source_id}, {place}" if source_id and id_column else place
 
 
-def apply(checked: Checked, options: ImportOptions) -> None:
-    """Store each surveyed length as ``length_m`` (metres) and report the ones far from the geometry's."""
-    column = checked.mapping.get("length")
-    if options.kind not in KINDS or column is None:
-        for record in checked.records:
-            record.fields.pop("length", None)
-        return
-    report = checked.report
-    factor = _factor(column, checked.crs, options.length_units, report)
-    surveyed = [(record, record.fields.pop("length", None)) for record in checked.records]
-    measured = [(record, value) for record, value in surveyed if value is not None]
-    if len(measured) < len(surveyed):
-        report.note(f"{len(surveyed) - len(measured):,} rows have no {column}; their geometry's length is used.")
-    if not measured:
-        return
-    drawn = geodesic_lengths_m([record.geometry for record, _value in measured])
-    differing = []
-    for (record, value), geometry_m in zip(measured, drawn.tolist(), strict=True):
-        metres = float(value) * factor
-        record.fields["length_m"] = metres
-        if geometry_m > 0 and abs(metres - geometry_m) / geometry_m > TOLERANCE:
-            differing.append(((metres - geometry_m) / geometry_m, record, metres, geometry_m))
-    report.note(f"Lengths: the surveyed {column} is used for {len(measured):,} segments instead of their "
-                "geometry's length.")
-    report.length_differences = len(differing)
-    differing.sort(key=lambda d: -abs(d[0]))
-    id_column = checked.mapping.get("source_id")
-    report.length_worst = [
-        {"where": _where(record.fields, record.source_id, id_column), "surveyed_m": round(metres, 2),
-         "geometry_m": round(geometry_m, 2), "difference_pct": round(share * 100, 1)}
-        for share, record, metres, geometry_m in differing[:LISTED]]
+class SurveyedLengths:
+    """Stores each surveyed length as ``length_m`` (metres), a batch at a time (``apply``), and reports the
+    ones far from the geometry's (``finish``: the count, and the ``LISTED`` largest)."""
+
+    def __init__(self, kind: LayerKind, mapping: dict[str, str], crs: CRS, units: str | None,
+                 report: ImportReport) -> None:
+        self.column = mapping.get("length") if kind in KINDS else None
+        self.id_column = mapping.get("source_id")
+        self.report = report
+        self.factor = _factor(self.column, crs, units, report) if self.column else 1.0
+        self.surveyed = self.measured = self.differing = 0
+        self.worst: list[tuple[float, dict[str, Any], str | None, float, float]] = []
+
+    def apply(self, records: list[FeatureRecord]) -> None:
+        if self.column is None:
+            for record in records:
+                record.fields.pop("length", None)
+            return
+        surveyed = [(record, record.fields.pop("length", None)) for record in records]
+        measured = [(record, value) for record, value in surveyed if value is not None]
+        self.surveyed += len(surveyed)
+        self.measured += len(measured)
+        if not measured:
+            return
+        drawn = geodesic_lengths_m([record.geometry for record, _value in measured])
+        for (record, value), geometry_m in zip(measured, drawn.tolist(), strict=True):
+            metres = float(value) * self.factor
+            record.fields["length_m"] = metres
+            if geometry_m > 0 and abs(metres - geometry_m) / geometry_m > TOLERANCE:
+                self.differing += 1
+                where = {name: record.fields.get(name) for name in ("street_name", "from_street", "to_street")}
+                self.worst.append(((metres - geometry_m) / geometry_m, where, record.source_id, metres, geometry_m))
+        self.worst.sort(key=lambda d: -abs(d[0]))  # stable: of equal differences, the first in the file
+        del self.worst[LISTED:]
+
+    def finish(self, *, keyed: bool) -> None:
+        """The report's notes and list; ``keyed``: the source's ids name features (else places do)."""
+        if self.column is None:
+            return
+        report, column = self.report, self.column
+        if self.measured < self.surveyed:
+            report.note(f"{self.surveyed - self.measured:,} rows have no {column}; their geometry's length is used.")
+        if not self.measured:
+            return
+        report.note(f"Lengths: the surveyed {column} is used for {self.measured:,} segments instead of their "
+                    "geometry's length.")
+        report.length_differences = self.differing
+        id_column = self.id_column if keyed else None
+        report.length_worst = [
+            {"where": _where(where, source_id, id_column), "surveyed_m": round(metres, 2),
+             "geometry_m": round(geometry_m, 2), "difference_pct": round(share * 100, 1)}
+            for share, where, source_id, metres, geometry_m in self.worst]

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import shapely
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
 
 from app.geometry import bounds_centre, to_local_metres
+from app.layers.changed_rows import STAGED, StagedRows
 from app.layers.store import FeatureRecord
 
 POINT_TOLERANCE_M = 5.0
@@ -90,4 +92,27 @@ def match_by_geometry(records: Sequence[FeatureRecord], current: Sequence[Curren
                 key += "+"
             record.source_id = key
             seen.add(key)
+    return matched
+
+
+def match_staged(stage: StagedRows, *, append: bool) -> int:
+    """``match_by_geometry`` for staged rows that have no keys of their own: each takes its key (the matching
+    stored asset's, or its geometry's) in the scratch table. Returns how many matched. Every staged and stored
+    geometry is held at once here (what matching needs), not the rows' other values."""
+    street = "street_name" in stage.columns
+    also = ", street_name" if street else ""
+    found = stage.sql(f"SELECT ord, ST_AsBinary(geom){also} FROM {{stage}} ORDER BY ord").all()
+    geometries = shapely.from_wkb([bytes(row[1]) for row in found]) if found else []
+    records = [FeatureRecord(geometry, {"street_name": row[2]} if street else {})
+               for row, geometry in zip(found, geometries, strict=True)]
+    current: list[CurrentAsset] = []
+    if not append:  # appended features without ids are new ones, never matches (given keys of their own)
+        stored = stage.sql(f"SELECT source_id, ST_AsBinary(geom){also} FROM {{layer}}").all()
+        shapes = shapely.from_wkb([bytes(row[1]) for row in stored]) if stored else []
+        current = [CurrentAsset(row[0], shape, row[2] if street else None)
+                   for row, shape in zip(stored, shapes, strict=True)]
+    matched = match_by_geometry(records, current)
+    keys = [{"key": record.source_id, "ord": row[0]} for row, record in zip(found, records, strict=True)]
+    for start in range(0, len(keys), 5_000):
+        stage.session.execute(text(f"UPDATE {STAGED} SET source_id = :key WHERE ord = :ord"), keys[start:start + 5_000])
     return matched

@@ -59,38 +59,59 @@ def _size_m(area: BaseGeometry) -> float:
     return geodesic_distance_m((minx, miny), (maxx, maxy))
 
 
-def share_inside(records: Sequence[FeatureRecord], area: CityArea) -> float:
-    points = representative_points([r.geometry for r in records])
+class PlaceTally:
+    """Where an import's features lie, tallied a batch at a time (``add``) and judged at the end (``check``):
+    how many have their representative point inside the city, and the box around them all."""
+
+    def __init__(self, session: Session, kind: LayerKind) -> None:
+        self.area = city_area(session=session, kind=kind)
+        self.total = self.inside = 0
+        self.bounds: tuple[float, float, float, float] | None = None
+
+    def add(self, records: Sequence[FeatureRecord]) -> None:
+        if self.area is None or not records:
+            return
+        geometries = [r.geometry for r in records]
+        self.total += len(geometries)
+        self.inside += _count_inside(geometries, self.area)
+        minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geometries))
+        if self.bounds is not None:
+            minx, miny = min(minx, self.bounds[0]), min(miny, self.bounds[1])
+            maxx, maxy = max(maxx, self.bounds[2]), max(maxy, self.bounds[3])
+        self.bounds = (minx, miny, maxx, maxy)
+
+    def check(self, *, report: ImportReport, new_area: bool = False) -> None:
+        """Raise ImportFailed when the features lie mostly outside the city (unless ``new_area``)."""
+        area, total = self.area, self.total
+        if area is None or not total or self.bounds is None:
+            return
+        share = self.inside / total
+        outside = round((1 - share) * total)
+        if share >= MOSTLY:
+            if share < 1:
+                report.note(f"{outside:,} of {total:,} features lie outside the city ({area.described_as}).")
+            return
+        minx, miny, maxx, maxy = self.bounds
+        data = ((minx + maxx) / 2, (miny + maxy) / 2)
+        city = bounds_centre(area.outline)
+        apart_km = geodesic_distance_m(data, city) / 1000
+        message = (f"{outside:,} of {total:,} features lie outside the city: the data is around "
+                   f"{_where(*data)}, about {apart_km:,.0f} km from the city ({area.described_as}, around "
+                   f"{_where(*city)}). Check the coordinate system (read as {report.crs or 'unknown'}; give "
+                   "the right one with --crs or on the form), the units, and that this is the right file. Nothing "
+                   "was changed.")
+        if new_area:
+            report.note(f"{outside:,} of {total:,} features lie outside the current city area; imported "
+                        "anyway, as a new area, at the importer's request.")
+            return
+        raise ImportFailed(message, report)
+
+
+def _count_inside(geometries: Sequence[BaseGeometry], area: CityArea) -> int:
+    """How many of ``geometries`` have their representative point inside ``area``."""
+    points = representative_points(geometries)
     inside = shapely.contains_xy(area.shape, np.array([p.x for p in points]), np.array([p.y for p in points]))
-    return float(np.count_nonzero(inside)) / len(points) if points else 1.0
-
-
-def check_place(*, session: Session, kind: LayerKind, records: Sequence[FeatureRecord], report: ImportReport,
-                new_area: bool = False) -> None:
-    """Raise ImportFailed when the records lie mostly outside the city (unless ``new_area``)."""
-    area = city_area(session=session, kind=kind)
-    if area is None or not records:
-        return
-    share = share_inside(records, area)
-    if share >= MOSTLY:
-        if share < 1:
-            outside = round((1 - share) * len(records))
-            report.note(f"{outside:,} of {len(records):,} features lie outside the city ({area.described_as}).")
-        return
-    data = bounds_centre([r.geometry for r in records])
-    city = bounds_centre(area.outline)
-    apart_km = geodesic_distance_m(data, city) / 1000
-    outside = round((1 - share) * len(records))
-    message = (f"{outside:,} of {len(records):,} features lie outside the city: the data is around "
-               f"{_where(*data)}, about {apart_km:,.0f} km from the city ({area.described_as}, around "
-               f"{_where(*city)}). Check the coordinate system (read as {report.crs or 'unknown'}; give "
-               "the right one with --crs or on the form), the units, and that this is the right file. Nothing "
-               "was changed.")
-    if new_area:
-        report.note(f"{outside:,} of {len(records):,} features lie outside the current city area; imported "
-                    "anyway, as a new area, at the importer's request.")
-        return
-    raise ImportFailed(message, report)
+    return int(np.count_nonzero(inside))
 
 
 def _where(lon: float, lat: float) -> str:

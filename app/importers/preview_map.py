@@ -16,7 +16,6 @@ from shapely.geometry.base import BaseGeometry
 from sqlmodel import Session
 
 from app.importers import place
-from app.layers.store import FeatureRecord
 from models.layers import LayerKind
 
 WIDTH = 480
@@ -37,15 +36,17 @@ class PreviewMap:
     markers: list[tuple[float, float, str]]  # rings around what would be too small to see, with a label
 
 
-def preview_map(*, session: Session, kind: LayerKind, records: Sequence[FeatureRecord]) -> PreviewMap | None:
+def preview_map(*, session: Session, kind: LayerKind, geometries: Sequence[BaseGeometry],
+                total: int | None = None) -> PreviewMap | None:
+    """The map of ``geometries`` (a sample of ``total`` features: ``service.MAP_FEATURES`` at most)."""
     area = place.city_area(session=session, kind=kind)
-    if not records:
+    if not geometries:
         return None
-    sample = list(records)
+    sample = list(geometries)
     if len(sample) > MAX_FEATURES:
         sample = random.Random(0).sample(sample, MAX_FEATURES)  # noqa: S311 - a drawing sample, not a secret
     city = area.outline if area else []
-    shapes: list[BaseGeometry] = [r.geometry for r in sample] + city
+    shapes: list[BaseGeometry] = sample + city
     minx, miny, maxx, maxy = shapely.total_bounds(shapes)
     stretch = math.cos(math.radians((miny + maxy) / 2)) or 1.0
     span_x, span_y = max((maxx - minx) * stretch, 1e-6), max(maxy - miny, 1e-6)
@@ -58,7 +59,7 @@ def preview_map(*, session: Session, kind: LayerKind, records: Sequence[FeatureR
 
     tolerance = 1.0 / scale  # one pixel
     markers = []
-    for shapes_of, label in ((city, "The city"), ([r.geometry for r in sample], "This file")):
+    for shapes_of, label in ((city, "The city"), (sample, "This file")):
         if not shapes_of:
             continue
         left, bottom, right, top = shapely.total_bounds(shapes_of)
@@ -68,10 +69,10 @@ def preview_map(*, session: Session, kind: LayerKind, records: Sequence[FeatureR
     return PreviewMap(
         width=WIDTH, height=height,
         city=[_path(shapely.simplify(g, tolerance), xy) for g in city],
-        lines=[_path(shapely.simplify(r.geometry, tolerance), xy) for r in sample if r.geometry.geom_type != "Point"],
-        points=[xy(r.geometry.x, r.geometry.y) for r in sample if r.geometry.geom_type == "Point"],
+        lines=[_path(shapely.simplify(g, tolerance), xy) for g in sample if g.geom_type != "Point"],
+        points=[xy(g.x, g.y) for g in sample if g.geom_type == "Point"],
         city_label=area.described_as if area else "",
-        drawn=len(sample), total=len(records), markers=markers,
+        drawn=len(sample), total=total if total is not None else len(geometries), markers=markers,
     )
 
 

@@ -10,21 +10,26 @@ data far from the city (``new_area``).
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shapely.geometry.base import BaseGeometry
 from sqlmodel import Session, col, select
 
-from app.importers import lengths, place
-from app.importers.checks import Checked, ImportOptions, check
+from app.importers import matching, place
+from app.importers.checks import Checker, ImportOptions, keys_usable
 from app.importers.impact import ImportImpact, assess
+from app.importers.lengths import SurveyedLengths
+from app.importers.preview_map import MAX_FEATURES
 from app.importers.report import ImportFailed, ImportReport
-from app.importers.sources import SourceTable, read_source
+from app.importers.sources import open_source
 from app.layers.bands import scheme
-from app.layers.store import LayerWriteError, write_layer
+from app.layers.changed_rows import StagedRows
+from app.layers.store import LayerWriteError, RowMaker, write_staged
 from app.settings import ImportSettings
 from models.accounts import User
 from models.layers import Layer
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
 
 Stage = Callable[[str, int, int], None]  # (stage, done, total): reading, checking, writing
 PREVIEW_ROWS = 10
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -44,7 +50,8 @@ class Preview:
     mapping: dict[str, str]
     impact: ImportImpact | None = None
     place_problem: str | None = None  # why the data is refused as out of place, when it is
-    records: list[Any] | None = None  # the checked features, for the preview's map
+    drawn: list[BaseGeometry] = field(default_factory=list)  # a sample of the checked features, for the map
+    valid: int = 0  # how many features the sample is drawn from
 
 
 @dataclass
@@ -100,25 +107,87 @@ def unlinking_refusal(impact: ImportImpact) -> str:
             "the proposals keep what they covered as submitted.")
 
 
-def _read_and_check(source: str, options: ImportOptions, *, settings: ImportSettings, work_dir: Path,
-                    transport: httpx.BaseTransport | None, stage: Stage | None,
-                    name: str | None) -> tuple[SourceTable, Checked]:
+@dataclass
+class Staged:
+    """A source read, checked and staged (``_stage_source``): the rows are in ``stage``, not in memory."""
+
+    report: ImportReport
+    columns: list[str]
+    sample: list[dict[str, Any]]
+    mapping: dict[str, str]
+    rows: StagedRows
+    place: place.PlaceTally
+    compared: set[str]  # the fields the records have
+    matched_by_geometry: int = 0
+
+
+def _stage_source(session: Session, staged: StagedRows, source: str, options: ImportOptions, *,
+                  settings: ImportSettings, work_dir: Path, transport: httpx.BaseTransport | None,
+                  stage: Stage | None, name: str | None) -> Staged:
+    """Read the source a batch at a time, check each batch and stage its valid rows in the scratch table (which
+    the caller drops), then settle the rows' keys: the source's ids when they tell features apart, else the
+    stored assets' they match by geometry (or their geometry's), else (boundaries, addresses) numbers."""
     if options.band_scheme is not None:
         try:
             scheme(options.band_scheme)
         except ValueError as error:
             raise ImportFailed(str(error)) from error
+    kind = options.kind
     if stage:
         stage("reading", 0, 1)
-    table = read_source(source, work_dir=work_dir, settings=settings, layer=options.layer, transport=transport,
-                        name=name)
-    if stage:
-        stage("reading", 1, 1)
-    checked = check(table, options, progress=(lambda done, total: stage("checking", done, total)) if stage else None)
-    lengths.apply(checked, options)
-    if not table.rows:
-        raise ImportFailed(f"{table.name} has no features; nothing was changed.", checked.report)
-    return table, checked
+    with open_source(source, work_dir=work_dir, settings=settings, layer=options.layer, transport=transport,
+                     name=name) as table:
+        if stage:
+            stage("reading", 1, 1)
+        checker = Checker(table, options, progress=(lambda done, total: stage("checking", done, total))
+                          if stage else None)
+        report = checker.report
+        lengths = SurveyedLengths(kind, checker.mapping, checker.crs, options.length_units, report)
+        where = place.PlaceTally(session, kind)
+        maker = RowMaker(session, kind, options.band_scheme)
+        sample: list[dict[str, Any]] = []
+        for batch in table.batches:
+            if len(sample) < PREVIEW_ROWS:
+                sample += batch.rows[:PREVIEW_ROWS - len(sample)]
+            records = checker.check(batch)
+            lengths.apply(records)
+            where.add(records)
+            staged.add(*maker.rows(records))
+            del records
+        checker.finish()
+    if not report.rows_read:
+        raise ImportFailed(f"{table.name} has no features; nothing was changed.", report)
+    keyed = keys_usable(staged.key_counts(), checker.mapping.get("source_id"), report)
+    lengths.finish(keyed=keyed)
+    result = Staged(report, table.columns, sample, checker.mapping, staged, where, checker.fields_seen)
+    if not keyed:
+        staged.sql("UPDATE {stage} SET source_id = NULL WHERE source_id IS NOT NULL")
+        if kind.is_asset:
+            result.matched_by_geometry = matching.match_staged(staged, append=options.append)
+        else:  # boundaries and addresses: numbered, not matched
+            stem = table.name.rsplit("/", 1)[-1].rsplit(".", 1)[0][:100]
+            staged.query("UPDATE {stage} SET source_id = :stem || '#' || CAST(ord + 1 AS TEXT)", stem=stem)
+    staged.keep_row_ids()
+    return result
+
+
+def _assess(session: Session, staged: Staged, options: ImportOptions) -> ImportImpact:
+    impact = assess(session=session, kind=options.kind, stage=staged.rows, compared=staged.compared,
+                    append=options.append, matched_by_geometry=staged.matched_by_geometry)
+    if impact.matched_by_geometry:
+        staged.report.note(f"{impact.matched_by_geometry:,} features were matched to the current layer by geometry.")
+    return impact
+
+
+def _drop(session: Session, stage: StagedRows) -> None:
+    """Drop the scratch table, whatever happened before (a failed unit of work is rolled back first)."""
+    try:
+        session.rollback()
+        stage.drop()
+        session.commit()
+    except Exception:  # the connection is gone: so is its scratch table
+        session.rollback()
+        log.warning("could not drop an import's scratch table", exc_info=True)
 
 
 def _band_scheme(session: Session, options: ImportOptions) -> None:
@@ -131,29 +200,26 @@ def _band_scheme(session: Session, options: ImportOptions) -> None:
 
 
 def preview(source: str, options: ImportOptions, *, settings: ImportSettings, work_dir: Path,
-            session: Session | None = None, transport: httpx.BaseTransport | None = None, name: str | None = None,
+            session: Session, transport: httpx.BaseTransport | None = None, name: str | None = None,
             new_area: bool = False, stage: Stage | None = None) -> Preview:
-    """What an import would do, without writing anything. With a ``session`` it also says what it does
-    to the layer and its proposals, and whether the data lies where the city is."""
-    if session is not None:
-        _band_scheme(session, options)
-    table, checked = _read_and_check(source, options, settings=settings, work_dir=work_dir, transport=transport,
-                                     stage=stage, name=name)
-    result = Preview(checked.report, table.columns, list(table.rows[:PREVIEW_ROWS]), checked.mapping,
-                     records=checked.records)
-    if session is None:
-        return result
-    if stage:
-        stage("comparing", 0, 1)  # with the stored layer and the proposals
+    """What an import would do, without writing anything: the checks, what it does to the layer and its
+    proposals, and whether the data lies where the city is. The session is left with its reads ended."""
+    _band_scheme(session, options)
+    scratch = StagedRows(session, options.kind)
     try:
-        place.check_place(session=session, kind=options.kind, records=checked.records, report=checked.report,
-                          new_area=new_area)
-    except ImportFailed as problem:
-        result.place_problem = str(problem)
-    result.impact = assess(session=session, kind=options.kind, checked=checked, append=options.append)
-    if result.impact.matched_by_geometry:
-        checked.report.note(f"{result.impact.matched_by_geometry:,} features were matched to the current layer by "
-                            "geometry.")
+        staged = _stage_source(session, scratch.create(), source, options, settings=settings, work_dir=work_dir,
+                               transport=transport, stage=stage, name=name)
+        result = Preview(staged.report, staged.columns, staged.sample, staged.mapping)
+        if stage:
+            stage("comparing", 0, 1)  # with the stored layer and the proposals
+        try:
+            staged.place.check(report=staged.report, new_area=new_area)
+        except ImportFailed as problem:
+            result.place_problem = str(problem)
+        result.impact = _assess(session, staged, options)
+        result.drawn, result.valid = scratch.sample(MAX_FEATURES), scratch.count
+    finally:
+        _drop(session, scratch)
     return result
 
 
@@ -166,14 +232,28 @@ def import_layer(*, session: Session, source: str, options: ImportOptions, actor
     ``name`` is the source as the layer records it (default: the URL or file name); ``on_written`` runs in
     the layer's own unit of work, before it commits (a job records its outcome there).
 
+    The rows are staged as they are checked, in a scratch table on the session's connection: the session must
+    keep one connection while this runs if anything commits it meanwhile (a job's progress: ``app.db.pinned``).
+
     When the import would take assets away from submitted (or later) proposals it is refused unless
     ``allow_unlinking``; ``expected_unlinking`` (the count the user saw and agreed to) must then
     still be the count. Data mostly outside the city is refused unless ``new_area``."""
     _band_scheme(session, options)
-    with tempfile.TemporaryDirectory(prefix="groundwork-import-") as scratch:
-        _, checked = _read_and_check(source, options, settings=settings, work_dir=work_dir or Path(scratch),
-                                     transport=transport, stage=stage, name=name)
-    report = checked.report
+    scratch = StagedRows(session, options.kind)
+    try:
+        with tempfile.TemporaryDirectory(prefix="groundwork-import-") as directory:
+            staged = _stage_source(session, scratch.create(), source, options, settings=settings,
+                                   work_dir=work_dir or Path(directory), transport=transport, stage=stage, name=name)
+        return _write(session, staged, options, actor=actor, stage=stage, allow_unlinking=allow_unlinking,
+                      expected_unlinking=expected_unlinking, new_area=new_area, on_written=on_written)
+    finally:
+        _drop(session, scratch)
+
+
+def _write(session: Session, staged: Staged, options: ImportOptions, *, actor: User | None, stage: Stage | None,
+           allow_unlinking: bool, expected_unlinking: int | None, new_area: bool,
+           on_written: Callable[[ImportResult], None] | None) -> ImportResult:
+    report = staged.report
     if report.rejected_count and not options.skip_invalid:
         shown = "; ".join(str(p) for p in report.rejected[:10])
         more = f" (and {report.rejected_count - 10} more)" if report.rejected_count > 10 else ""
@@ -181,16 +261,13 @@ def import_layer(*, session: Session, source: str, options: ImportOptions, actor
             f"{report.rejected_count} of {report.rows_read} rows cannot be imported: {shown}{more}. Nothing was "
             f"written. Fix them, or import the {report.valid} valid rows and skip these "
             "(--skip-invalid, or the checkbox on the preview).", report)
-    if not checked.records:
+    if not staged.rows.count:
         raise ImportFailed(f"None of the {report.rows_read} rows of {report.source} can be imported; "
                            "nothing was changed.", report)
     if report.rejected_count:
         report.note(f"{report.rejected_count} rows were skipped at the importer's request.")
-    place.check_place(session=session, kind=options.kind, records=checked.records, report=report,
-                      new_area=new_area)
-    impact = assess(session=session, kind=options.kind, checked=checked, append=options.append)
-    if impact.matched_by_geometry:
-        report.note(f"{impact.matched_by_geometry:,} features were matched to the current layer by geometry.")
+    staged.place.check(report=report, new_area=new_area)
+    impact = _assess(session, staged, options)
     if impact.needs_agreement:
         if not allow_unlinking:
             raise ImportFailed(unlinking_refusal(impact), report)
@@ -201,12 +278,12 @@ def import_layer(*, session: Session, source: str, options: ImportOptions, actor
     if stage:
         stage("writing", 0, 1)
     try:
-        layer = write_layer(session=session, kind=options.kind, records=checked.records, source=report.source,
-                            actor=actor, mode="append" if options.append else "replace",
-                            source_crs=report.crs, field_map=checked.mapping, band_scheme=options.band_scheme,
-                            report={**report.as_dict(), "impact": _summary(impact)},
-                            before_commit=(lambda stored: on_written(ImportResult(stored, report, impact)))
-                            if on_written else None)
+        layer = write_staged(session=session, kind=options.kind, stage=staged.rows, source=report.source,
+                             actor=actor, mode="append" if options.append else "replace",
+                             source_crs=report.crs, field_map=staged.mapping, band_scheme=options.band_scheme,
+                             report={**report.as_dict(), "impact": _summary(impact)},
+                             before_commit=(lambda stored: on_written(ImportResult(stored, report, impact)))
+                             if on_written else None)
     except (LayerWriteError, ValueError) as error:
         raise ImportFailed(str(error), report) from error
     if stage:

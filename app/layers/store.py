@@ -10,7 +10,7 @@ records who did it, and commits — or raises and leaves the database as it was.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,7 @@ from app import audit
 from app.geometry import geodesic_area_m2, geodesic_lengths_m, representative_points
 from app.layers.addresses import search_key
 from app.layers.bands import scheme
-from app.layers.changed_rows import WriteMode, copy_into, write_changes
+from app.layers.changed_rows import StagedRows, WriteMode, copy_into
 from models.accounts import User
 from models.base import utcnow
 from models.layers import FEATURE_TABLES, CensusTract, District, Layer, LayerKind
@@ -52,27 +52,28 @@ class FeatureRecord:
     source_id: str | None = None
 
 
-def _row_batches(session: Session, kind: LayerKind, records: list[FeatureRecord], ids: list[int | None],
-                 band_scheme: str | None) -> Iterator[tuple[list[dict[str, Any]], list[BaseGeometry]]]:
-    """The records' rows (``_rows``) with their kept ids and, for assets and addresses, their district
-    and tract, ``_ROW_BATCH`` at a time with their geometries: a large import never holds every row."""
-    areas = _areas(session) if kind.in_areas else None
-    for start in range(0, len(records), _ROW_BATCH):
-        part = records[start:start + _ROW_BATCH]
-        geometries = [record.geometry for record in part]
-        rows = _rows(kind, part, band_scheme)
-        for row, row_id in zip(rows, ids[start:start + _ROW_BATCH], strict=True):
-            if row_id is not None:
-                row["id"] = row_id
-        if areas is not None:  # found before the rows are staged: no second pass to update them
-            for row, (district_id, tract_id) in zip(rows, _locate(session, geometries, areas), strict=True):
+class RowMaker:
+    """The rows of an import's records, a batch at a time: ``_rows`` with, for assets and addresses, their
+    district and tract (the boundaries read once), and a district's Spanish name kept."""
+
+    def __init__(self, session: Session, kind: LayerKind, band_scheme: str | None) -> None:
+        self.session, self.kind, self.band_scheme = session, kind, band_scheme
+        self.areas = _areas(session) if kind.in_areas else None
+
+    def rows(self, records: Sequence[FeatureRecord]) -> tuple[list[dict[str, Any]], list[BaseGeometry]]:
+        if not records:
+            return [], []
+        geometries = [record.geometry for record in records]
+        rows = _rows(self.kind, records, self.band_scheme)
+        if self.areas is not None:  # found before the rows are staged: no second pass to update them
+            for row, (district_id, tract_id) in zip(rows, _locate(self.session, geometries, self.areas), strict=True):
                 row["district_id"], row["tract_id"] = district_id, tract_id
-        if kind is LayerKind.district:
-            _keep_spanish_names(session, rows)
-        yield rows, geometries
+        if self.kind is LayerKind.district:
+            _keep_spanish_names(self.session, rows)
+        return rows, geometries
 
 
-def _rows(kind: LayerKind, records: list[FeatureRecord], band_scheme: str | None) -> list[dict[str, Any]]:
+def _rows(kind: LayerKind, records: Sequence[FeatureRecord], band_scheme: str | None) -> list[dict[str, Any]]:
     """Each record's columns, with what is computed from them (lengths and areas, bands, search keys);
     the geometry is written apart (``changed_rows``)."""
     lengths = geodesic_lengths_m([r.geometry for r in records]) if kind in LINEAR else None
@@ -114,17 +115,45 @@ def write_layer(
     before_commit: Callable[[Layer], None] | None = None,
 ) -> Layer:
     """Store a layer atomically and return its updated ``Layer`` row. ``before_commit`` runs in the same
-    unit of work once the layer is written (what it writes lands with the layer, or neither does)."""
-    table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
+    unit of work once the layer is written (what it writes lands with the layer, or neither does). The
+    records are staged ``_ROW_BATCH`` at a time (an importer stages its own as it checks them: ``write_staged``)."""
     if kind is LayerKind.pavement:
         scheme(band_scheme)  # unknown scheme: fail before writing
-    records = list(records)
-    if not records:
+    try:
+        stage = StagedRows(session, kind).create()
+        maker = RowMaker(session, kind, band_scheme)
+        batch: list[FeatureRecord] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) == _ROW_BATCH:
+                stage.add(*maker.rows(batch))
+                batch = []
+        stage.add(*maker.rows(batch))
+    except Exception:
+        session.rollback()
+        raise
+    if not stage.count:
+        stage.drop()
+        raise LayerWriteError(f"No features to import into {kind.title}; nothing was changed.")
+    return write_staged(session=session, kind=kind, stage=stage, source=source, actor=actor, mode=mode,
+                        source_crs=source_crs, field_map=field_map, band_scheme=band_scheme, report=report,
+                        title=title, before_commit=before_commit)
+
+
+def write_staged(*, session: Session, kind: LayerKind, stage: StagedRows, source: str, actor: User | None,
+                 mode: WriteMode = "replace", source_crs: str | None = None, field_map: dict[str, str] | None = None,
+                 band_scheme: str | None = None, report: dict[str, Any] | None = None, title: str | None = None,
+                 before_commit: Callable[[Layer], None] | None = None) -> Layer:
+    """Bring the layer to the rows in ``stage`` (``write_layer``), in the session's unit of work, and commit."""
+    table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
+    if kind is LayerKind.pavement:
+        scheme(band_scheme)
+    if not stage.count:
         raise LayerWriteError(f"No features to import into {kind.title}; nothing was changed.")
     try:
         with session.begin_nested():
-            ids = _kept_row_ids(session, kind, records)
-            written = write_changes(session, kind, _row_batches(session, kind, records, ids, band_scheme), mode)
+            stage.keep_row_ids()
+            written = stage.apply(mode)
             log.info("%s: %s", kind.value, written)
             report = {**(report or {}), "rows": written.as_dict()}
             if kind.is_asset:
@@ -143,8 +172,9 @@ def write_layer(
                                  field_map=field_map, band_scheme=band_scheme, report=report, title=title,
                                  changed=bool(written.changes))
             audit.record(session=session, actor=actor, action="layer.import", object_type="layer",
-                         object_id=kind.value, after={"source": source, "mode": mode, "features": len(records),
+                         object_id=kind.value, after={"source": source, "mode": mode, "features": stage.count,
                                                       "revision": layer.revision})
+            stage.drop()
         if before_commit is not None:
             before_commit(layer)
         session.commit()
@@ -195,38 +225,6 @@ def _touch_layer(session: Session, kind: LayerKind, *, source: str, actor: User 
     session.add(layer)
     session.flush()
     return layer
-
-
-def _kept_row_ids(session: Session, kind: LayerKind, records: list[FeatureRecord]) -> list[int | None]:
-    """Each record's row id: an asset keeps its row id across imports, so records whose key the layer
-    already has take that id (proposals' links, shared links and cached references still point at the same
-    asset); None for a new one."""
-    table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
-    keys = [r.source_id for r in records if r.source_id is not None]
-    known: dict[str, int] = {}
-    connection = session.connection()
-    if len(keys) > _BATCH and len(keys) * 4 >= connection.execute(select(func.count()).select_from(table)).scalar_one():
-        # many keys, a good share of the layer (a re-import): one streamed pass over the layer's keys, not a
-        # query per batch of them; a small append to a large layer still asks for its own keys only
-        wanted = set(keys)
-        every = connection.execute(select(table.c.source_id, table.c.id).where(table.c.source_id.is_not(None))
-                                   .execution_options(yield_per=50_000))
-        known.update({key: int(row_id) for key, row_id in every if key in wanted})
-        keys = []
-    for start in range(0, len(keys), _BATCH):
-        found = session.execute(select(table.c.source_id, table.c.id)
-                                .where(table.c.source_id.in_(keys[start:start + _BATCH])))
-        known.update({key: int(row_id) for key, row_id in found})
-    taken: set[int] = set()
-    ids: list[int | None] = []
-    for record in records:
-        row_id = known.get(record.source_id) if record.source_id is not None else None
-        if row_id is not None and row_id not in taken:  # a key given twice: the first keeps the id
-            taken.add(row_id)
-            ids.append(row_id)
-        else:
-            ids.append(None)
-    return ids
 
 
 def _keep_spanish_names(session: Session, rows: list[dict[str, Any]]) -> None:
