@@ -206,11 +206,10 @@ def test_an_import_that_takes_assets_from_submitted_proposals_needs_agreement(se
 
 def test_a_large_import_worked_out_a_few_features_at_a_time_says_and_writes_the_same(session, settings, city,
                                                                                      tmp_path, monkeypatch):
-    """The impact compares the stored layer as it streams in and the rows are staged in batches (so a large
-    import does not hold it all): with batches of two the preview says, and the import writes, what one
-    batch does."""
-    from app.importers import impact
-    from app.layers import store
+    """The file is read, checked and staged in batches and the impact compares the stored layer as it streams
+    in (so a large import does not hold it all): with batches of two the preview says, and the import writes,
+    what one batch does."""
+    from app.importers import impact, sources
 
     data = _export_geojson(session, LayerKind.streetlight, tmp_path / "lights.geojson")
     covered = set(_protected_lights(session))
@@ -231,7 +230,7 @@ def test_a_large_import_worked_out_a_few_features_at_a_time_says_and_writes_the_
 
     whole = assessed()
     monkeypatch.setattr(impact, "_BATCH", 2)
-    monkeypatch.setattr(store, "_ROW_BATCH", 2)
+    monkeypatch.setattr(sources, "BATCH", 2)
     assert assessed() == whole
     assert (whole["added"], whole["changed"]) == (1, 3) and whole["removed"] == 1 + len(covered)
     assert whole["condition"] == ["Status changes: 2 now out."]

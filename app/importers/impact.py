@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import Session, col
 
 from app.layers.changed_rows import STAGED, StagedRows
@@ -95,9 +95,9 @@ def assess(*, session: Session, kind: LayerKind, stage: StagedRows, compared: se
                                                                  "tract_id"})
     quoted = [stage.quote(name) for name in names]
     listed = "".join(f"l.{c}, s.{c}, " for c in quoted)
-    pairs = stage.session.connection().exec_driver_sql(
+    pairs = stage.session.connection().execute(text(  # streamed (a server-side cursor on PostGIS)
         f"SELECT {listed}ST_AsBinary(l.geom), ST_AsBinary(s.geom) FROM {STAGED} AS s "
-        f"JOIN {stage.quote(table.name)} AS l ON l.id = s.id", execution_options={"yield_per": _BATCH})
+        f"JOIN {stage.quote(table.name)} AS l ON l.id = s.id").execution_options(yield_per=_BATCH))
     moves = ConditionMoves(kind)
     condition = _CONDITION.get(kind)
     at = names.index(condition) if condition in names else None

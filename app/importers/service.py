@@ -20,13 +20,12 @@ from typing import TYPE_CHECKING, Any
 from shapely.geometry.base import BaseGeometry
 from sqlmodel import Session, col, select
 
-from app.importers import matching, place
+from app.importers import matching, place, sources
 from app.importers.checks import Checker, ImportOptions, keys_usable
 from app.importers.impact import ImportImpact, assess
 from app.importers.lengths import SurveyedLengths
 from app.importers.preview_map import MAX_FEATURES
 from app.importers.report import ImportFailed, ImportReport
-from app.importers.sources import open_source
 from app.layers.bands import scheme
 from app.layers.changed_rows import StagedRows
 from app.layers.store import LayerWriteError, RowMaker, write_staged
@@ -135,8 +134,8 @@ def _stage_source(session: Session, staged: StagedRows, source: str, options: Im
     kind = options.kind
     if stage:
         stage("reading", 0, 1)
-    with open_source(source, work_dir=work_dir, settings=settings, layer=options.layer, transport=transport,
-                     name=name) as table:
+    with sources.open_source(source, work_dir=work_dir, settings=settings, layer=options.layer, transport=transport,
+                             name=name, batch_size=sources.BATCH) as table:
         if stage:
             stage("reading", 1, 1)
         checker = Checker(table, options, progress=(lambda done, total: stage("checking", done, total))
