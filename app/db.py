@@ -136,6 +136,23 @@ def pinned(session: Session) -> Iterator[Session]:
         yield held
 
 
+@contextmanager
+def deferred(session: Session) -> Iterator[None]:
+    """On SQLite, the transactions a pinned session (``pinned``) begins in here are deferred even if the session
+    writes: work that writes only to its connection's temporary tables (an import's staging) does not take the
+    database's write lock. Elsewhere, and for an unpinned session, nothing changes."""
+    bind = session.get_bind()
+    if not isinstance(bind, Connection) or bind.dialect.name != "sqlite":
+        yield
+        return
+    was = bool(bind.get_execution_options().get(WRITE))
+    bind.execution_options(**{WRITE: False})
+    try:
+        yield
+    finally:
+        bind.execution_options(**{WRITE: was})
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """The request's session, on the app's engine. Services commit their own unit of work. A request
     with an unsafe method writes, so on SQLite each of its transactions begins with BEGIN IMMEDIATE —

@@ -364,3 +364,32 @@ def test_a_job_whose_process_cannot_start_fails_at_once_and_says_why(committed, 
         worker.stop()
     assert failed.message == ("The import could not start: the server could not start a process for it (Cannot "
                               "allocate memory). Nothing was written to the layer. Start the import again.")
+
+
+def test_a_job_checking_a_large_file_leaves_the_site_free_to_write(committed, tmp_path: Path, monkeypatch):
+    """On SpatiaLite the import job stages the file's rows in a temporary table: while it reads and checks, other
+    connections (a sign-in, a saved proposal) write as usual; its write lock is taken for the comparison and
+    the write alone. The staged rows outlive the job's progress commits (its connection is pinned)."""
+    url, engine = committed
+    settings = ImportSettings(work_dir=str(tmp_path / "imports"))
+    monkeypatch.setattr(service.sources, "BATCH", 50)
+    job_id = _queue(engine, settings, _streets(400, pci=60))
+    waits: list[float] = []
+    real = service.Checker.check
+
+    def check_and_write_elsewhere(self, batch):  # type: ignore[no-untyped-def]
+        with new_session(engine, write=True) as other:  # BEGIN IMMEDIATE: would wait while the job held the lock
+            started = time.monotonic()
+            other.execute(update(ImportJob).where(ImportJob.id == -1).values(message="x"))
+            other.commit()
+            waits.append(time.monotonic() - started)
+        return real(self, batch)
+
+    monkeypatch.setattr(service.Checker, "check", check_and_write_elsewhere)
+    jobs.run_next(sessions=lambda: new_session(engine), settings=settings, worker="w",
+                  job_sessions=lambda: new_session(engine, write=True))
+    with new_session(engine) as session:
+        job = session.get(ImportJob, job_id)
+        assert job is not None and job.state == "done", job and job.message
+        assert session.exec(select(func.count()).select_from(PavementSegment)).one() == 400
+    assert len(waits) == 8 and max(waits) < 1.0, waits

@@ -233,6 +233,7 @@ def _run(job: ImportJob, *, session: Session, settings: ImportSettings) -> Impor
         now = time.monotonic()
         if name == job.stage and done != total and now - last[0] < 0.5:
             return
+        session.commit()  # the unit of work so far ends first: the update below is the first statement of its own
         job.stage, job.done, job.total, job.heartbeat_at = name, done, total, utcnow()
         session.add(job)
         session.commit()

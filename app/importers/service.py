@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from shapely.geometry.base import BaseGeometry
 from sqlmodel import Session, col, select
 
+from app.db import deferred, pinned
 from app.importers import matching, place, sources
 from app.importers.checks import Checker, ImportOptions, keys_usable
 from app.importers.impact import ImportImpact, assess
@@ -231,22 +232,26 @@ def import_layer(*, session: Session, source: str, options: ImportOptions, actor
     ``name`` is the source as the layer records it (default: the URL or file name); ``on_written`` runs in
     the layer's own unit of work, before it commits (a job records its outcome there).
 
-    The rows are staged as they are checked, in a scratch table on the session's connection: the session must
-    keep one connection while this runs if anything commits it meanwhile (a job's progress: ``app.db.pinned``).
+    The rows are staged as they are checked, in a scratch table on one connection (``app.db.pinned``: a job's
+    progress commits meanwhile); on SQLite staging leaves the database's write lock free (``app.db.deferred``), and
+    the unit of work that compares and writes takes it.
 
     When the import would take assets away from submitted (or later) proposals it is refused unless
     ``allow_unlinking``; ``expected_unlinking`` (the count the user saw and agreed to) must then
     still be the count. Data mostly outside the city is refused unless ``new_area``."""
     _band_scheme(session, options)
-    scratch = StagedRows(session, options.kind)
-    try:
-        with tempfile.TemporaryDirectory(prefix="groundwork-import-") as directory:
-            staged = _stage_source(session, scratch.create(), source, options, settings=settings,
-                                   work_dir=work_dir or Path(directory), transport=transport, stage=stage, name=name)
-        return _write(session, staged, options, actor=actor, stage=stage, allow_unlinking=allow_unlinking,
-                      expected_unlinking=expected_unlinking, new_area=new_area, on_written=on_written)
-    finally:
-        _drop(session, scratch)
+    with pinned(session) as held:
+        scratch = StagedRows(held, options.kind)
+        try:
+            with deferred(held), tempfile.TemporaryDirectory(prefix="groundwork-import-") as directory:
+                staged = _stage_source(held, scratch.create(), source, options, settings=settings,
+                                       work_dir=work_dir or Path(directory), transport=transport, stage=stage,
+                                       name=name)
+                held.commit()  # staged: on SQLite the write lock is taken from here on (BEGIN IMMEDIATE), not before
+            return _write(held, staged, options, actor=actor, stage=stage, allow_unlinking=allow_unlinking,
+                          expected_unlinking=expected_unlinking, new_area=new_area, on_written=on_written)
+        finally:
+            _drop(held, scratch)
 
 
 def _write(session: Session, staged: Staged, options: ImportOptions, *, actor: User | None, stage: Stage | None,
@@ -266,6 +271,8 @@ def _write(session: Session, staged: Staged, options: ImportOptions, *, actor: U
     if report.rejected_count:
         report.note(f"{report.rejected_count} rows were skipped at the importer's request.")
     staged.place.check(report=report, new_area=new_area)
+    if stage:  # before the impact: what it finds and the write are one unit of work (a job's progress commits)
+        stage("writing", 0, 1)
     impact = _assess(session, staged, options)
     if impact.needs_agreement:
         if not allow_unlinking:
@@ -274,8 +281,6 @@ def _write(session: Session, staged: Staged, options: ImportOptions, *, actor: U
             raise ImportFailed(f"The layer or the proposals changed since the preview: this import now removes "
                                f"assets from {impact.needs_agreement:,} submitted or later proposals, not "
                                f"{expected_unlinking:,}. Nothing was written; check the preview again.", report)
-    if stage:
-        stage("writing", 0, 1)
     try:
         layer = write_staged(session=session, kind=options.kind, stage=staged.rows, source=report.source,
                              actor=actor, mode="append" if options.append else "replace",
