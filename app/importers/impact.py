@@ -17,7 +17,7 @@ import shapely
 from sqlalchemy import func, select, text
 from sqlmodel import Session, col
 
-from app.layers.changed_rows import STAGED, StagedRows
+from app.layers.changed_rows import KEPT, STAGED, StagedRows
 from models.base import saved_id
 from models.layers import FEATURE_TABLES, LayerKind
 from models.proposals import Proposal, ProposalAsset, ProposalState
@@ -76,16 +76,16 @@ class ImportImpact:
 
 def assess(*, session: Session, kind: LayerKind, stage: StagedRows, compared: set[str], append: bool,
            matched_by_geometry: int = 0) -> ImportImpact:
-    """What writing the staged rows would do. Call it once every staged row has its key and kept row id
-    (``StagedRows.keep_row_ids``): a staged row with an id is the stored feature with its key (a key given twice:
-    its first row; a key stored twice: the lower id), one without is new. ``compared``: the fields the
-    import's records have, compared with the stored ones (with the geometry) to tell changed from unchanged.
+    """What writing the staged rows would do. Call it once every staged row has its key and the kept row ids are
+    found (``StagedRows.keep_row_ids``): a staged row that keeps an id is the stored feature with its key (a key
+    given twice: its first row; a key stored twice: the lower id), one that does not is new. ``compared``: the
+    fields the import's records have, compared with the stored ones (with the geometry) to tell changed from
+    unchanged.
     Worked out in the database, the stored and staged rows compared as they stream in, a batch at a time."""
     impact = ImportImpact(kind=kind.value, matched_by_geometry=matched_by_geometry)
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
     impact.current = int(stage.sql("SELECT count(*) FROM {layer}").scalar_one())
-    matched = int(stage.sql("SELECT count(*) FROM {stage} WHERE id IS NOT NULL").scalar_one())
-    impact.added = stage.count - matched
+    impact.added = stage.count - stage.kept
     incoming = "EXISTS (SELECT 1 FROM {stage} AS s WHERE s.source_id = l.source_id)"
     if not append:  # a stored key given twice is one feature removed
         impact.removed = int(stage.sql("SELECT count(*) FROM {layer} WHERE source_id IS NULL").scalar_one())
@@ -96,8 +96,8 @@ def assess(*, session: Session, kind: LayerKind, stage: StagedRows, compared: se
     quoted = [stage.quote(name) for name in names]
     listed = "".join(f"l.{c}, s.{c}, " for c in quoted)
     pairs = stage.session.connection().execute(text(  # streamed (a server-side cursor on PostGIS)
-        f"SELECT {listed}ST_AsBinary(l.geom), ST_AsBinary(s.geom) FROM {STAGED} AS s "
-        f"JOIN {stage.quote(table.name)} AS l ON l.id = s.id").execution_options(yield_per=_BATCH))
+        f"SELECT {listed}ST_AsBinary(l.geom), ST_AsBinary(s.geom) FROM {STAGED} AS s JOIN {KEPT} AS k ON k.ord = s.ord "
+        f"JOIN {stage.quote(table.name)} AS l ON l.id = k.id").execution_options(yield_per=_BATCH))
     moves = ConditionMoves(kind)
     condition = _CONDITION.get(kind)
     at = names.index(condition) if condition in names else None

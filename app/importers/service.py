@@ -167,11 +167,12 @@ def _stage_source(session: Session, staged: StagedRows, source: str, options: Im
         else:  # boundaries and addresses: numbered, not matched
             stem = table.name.rsplit("/", 1)[-1].rsplit(".", 1)[0][:100]
             staged.query("UPDATE {stage} SET source_id = :stem || '#' || CAST(ord + 1 AS TEXT)", stem=stem)
-    staged.keep_row_ids()
     return result
 
 
 def _assess(session: Session, staged: Staged, options: ImportOptions) -> ImportImpact:
+    """The kept row ids, then the impact: call it in the unit of work that writes (the layer as it is then)."""
+    staged.rows.keep_row_ids()
     impact = assess(session=session, kind=options.kind, stage=staged.rows, compared=staged.compared,
                     append=options.append, matched_by_geometry=staged.matched_by_geometry)
     if impact.matched_by_geometry:

@@ -8,9 +8,9 @@ unit-of-work commits a job makes to record its progress), and the database drops
 connection if the process dies.
 
 Next year's survey mostly repeats this year's: of 36,569 segments a few thousand have a new PCI.
-Rows whose key the layer has take its row id (``keep_row_ids``), new ones none; then three
-set-based statements bring the layer to them: rows the import no longer has are deleted, kept rows
-whose columns or geometry differ in any way are updated in place, new rows are inserted in the
+Rows whose key the layer has keep its row id (``keep_row_ids``: a narrow table of row and id), new
+ones get one; then three set-based statements bring the layer to them: rows the import no longer has
+are deleted, kept rows whose columns or geometry differ in any way are updated in place, new rows are inserted in the
 file's order. Unchanged rows are not touched: no index churn or dead rows, and every row keeps its id
 — proposals' links, and on a boundary re-import the districts' ids that proposals and assets point at.
 """
@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import JSON, BigInteger, Column, Integer, LargeBinary, MetaData, Table, text
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, MetaData, Table, text
 from sqlalchemy.schema import CreateTable
 from sqlmodel import Session
 
@@ -34,6 +34,7 @@ from models.layers import FEATURE_TABLES, LayerKind
 
 WriteMode = Literal["replace", "append"]
 STAGED = "staged_features"
+KEPT = "kept_rows"  # (ord, id): the staged rows that keep a stored row's id
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,9 @@ class Written:
 
 
 class StagedRows:
-    """An import's rows in the scratch table ``staged_features``: the layer's columns, its row id (None for a
+    """An import's rows in the scratch table ``staged_features``: the layer's columns, the geometry and ``ord``,
+    the row's place among the import's rows (0, 1, …); the layer's row ids they keep are in ``kept_rows``
+    (``keep_row_ids``).
     new row), the geometry and ``ord``, the row's place among the import's rows (0, 1, …)."""
 
     def __init__(self, session: Session, kind: LayerKind) -> None:
@@ -67,7 +70,7 @@ class StagedRows:
         self.columns = [c.name for c in self.table.columns if c.name not in ("id", "geom")]
         self.postgres = session.get_bind().dialect.name == "postgresql"
         self.quote = session.get_bind().dialect.identifier_preparer.quote  # the model's own names, quoted
-        self.count = 0
+        self.count = self.kept = 0
         self.indexed = False
         model = FEATURE_TABLES[kind]
         self._defaults = {name: info.get_default(call_default_factory=True)
@@ -96,13 +99,13 @@ class StagedRows:
 
     def create(self) -> StagedRows:
         """The scratch table, empty (one left behind on this connection by an import that failed is dropped)."""
-        self.sql(f"DROP TABLE IF EXISTS {'' if self.postgres else 'temp.'}{STAGED}")
+        self.drop()
         if self.postgres:
             names = ", ".join(self.quote(c) for c in self.columns)
-            self.sql(f"CREATE TEMPORARY TABLE {{stage}} AS SELECT id, {names}, geom, 0::bigint AS ord "
+            self.sql(f"CREATE TEMPORARY TABLE {{stage}} AS SELECT {names}, geom, 0::bigint AS ord "
                      "FROM {layer} LIMIT 0")
         else:  # from the model, not ``AS SELECT … FROM`` the layer: staging reads nothing of the main database
-            shaped = Table(STAGED, MetaData(), Column("id", Integer),
+            shaped = Table(STAGED, MetaData(),
                            *[Column(c, self.table.c[c].type) for c in self.columns],
                            Column("geom", LargeBinary), Column("ord", BigInteger), prefixes=["TEMPORARY"])
             ddl = str(CreateTable(shaped).compile(dialect=self.session.get_bind().dialect))
@@ -118,14 +121,12 @@ class StagedRows:
         values = [[row.get(c, self._defaults.get(c)) for row in rows] for c in self.columns]
         shaped = np.asarray(geometries, dtype=object)
         order = range(self.count, self.count + len(rows))
-        ids = [row.get("id") for row in rows]
         self.count += len(rows)
         if self.postgres:
             values = [[_copy_value(v) for v in column] if isinstance(self.table.c[name].type, JSON) else column
                       for name, column in zip(self.columns, values, strict=True)]
             wkb = shapely.to_wkb(shapely.set_srid(shaped, 4326), hex=True, include_srid=True)
-            copy_into(self.session, STAGED, ["id", *self.columns, "geom", "ord"],
-                      zip(ids, *values, wkb, order, strict=True))
+            copy_into(self.session, STAGED, [*self.columns, "geom", "ord"], zip(*values, wkb, order, strict=True))
             return
         dialect = self.session.get_bind().dialect
         for index, name in enumerate(self.columns):
@@ -135,18 +136,18 @@ class StagedRows:
         names = ", ".join(self.quote(c) for c in self.columns)
         marks = ", ".join("?" for _ in self.columns)
         self.session.connection().exec_driver_sql(
-            f"INSERT INTO {STAGED} (id, {names}, geom, ord) VALUES (?, {marks}, GeomFromWKB(?, 4326), ?)",
-            list(zip(ids, *values, shapely.to_wkb(shaped), order, strict=True)))
+            f"INSERT INTO {STAGED} ({names}, geom, ord) VALUES ({marks}, GeomFromWKB(?, 4326), ?)",
+            list(zip(*values, shapely.to_wkb(shaped), order, strict=True)))
 
     def index(self) -> None:
         """Indexes for the joins that follow (once, when every row is staged)."""
         if self.indexed:
             return
         prefix = "" if self.postgres else "temp."
-        for column in ("id", "source_id", "ord"):
+        for column in ("source_id", "ord"):
             self.sql(f"CREATE INDEX {prefix}{STAGED}_{column} ON {STAGED} ({column})")
         if self.postgres:  # its size, for the joins' plans (no autovacuum here)
-            self.sql(f"ANALYZE {STAGED}")
+            self.sql(f"ANALYZE {STAGED} (source_id, ord)")
         self.indexed = True
 
     def keep_row_ids(self) -> int:
@@ -154,19 +155,24 @@ class StagedRows:
         stored twice: the lower id), so the asset keeps its row across imports — proposals' links, shared
         links and cached references still point at it. Returns how many rows kept an id."""
         self.index()
-        self.sql("UPDATE {stage} SET id = NULL WHERE id IS NOT NULL")
-        self.sql("UPDATE {stage} SET id = k.id FROM (SELECT f.ord AS ord, min(l.id) AS id FROM "
+        prefix = "" if self.postgres else "temp."
+        self.sql(f"DROP TABLE IF EXISTS {prefix}{KEPT}")
+        self.sql(f"CREATE TEMPORARY TABLE {KEPT} AS SELECT f.ord AS ord, min(l.id) AS id FROM "
                  "(SELECT source_id, min(ord) AS ord FROM {stage} WHERE source_id IS NOT NULL GROUP BY source_id) AS f "
-                 "JOIN {layer} AS l ON l.source_id = f.source_id GROUP BY f.ord) AS k WHERE {stage}.ord = k.ord")
-        return int(self.sql("SELECT count(*) FROM {stage} WHERE id IS NOT NULL").scalar_one())
+                 "JOIN {layer} AS l ON l.source_id = f.source_id GROUP BY f.ord")
+        for column in ("ord", "id"):
+            self.sql(f"CREATE UNIQUE INDEX {prefix}{KEPT}_{column} ON {KEPT} ({column})")
+        if self.postgres:
+            self.sql(f"ANALYZE {KEPT}")
+        self.kept = int(self.sql(f"SELECT count(*) FROM {KEPT}").scalar_one())
+        return self.kept
 
     def apply(self, mode: WriteMode) -> Written:
         """Make the layer hold the staged rows: in ``replace`` mode exactly them, in ``append`` mode them in
         place of the layer's rows with the same keys, and the rest as they were. Call ``keep_row_ids`` first."""
-        self.index()
-        kept_rows = int(self.sql("SELECT count(*) FROM {stage} WHERE id IS NOT NULL").scalar_one())
+        kept_rows = self.kept
         listed = [self.quote(c) for c in self.columns]
-        kept = "EXISTS (SELECT 1 FROM {stage} AS s WHERE s.id = {layer}.id)"
+        kept = f"EXISTS (SELECT 1 FROM {KEPT} AS k WHERE k.id = {{layer}}.id)"
         if mode == "replace":
             gone = self.sql(f"DELETE FROM {{layer}} WHERE NOT {kept}")
         else:  # the layer's other rows with an incoming key give way to the incoming ones
@@ -176,10 +182,11 @@ class StagedRows:
         ours, theirs = ", ".join(f"l.{c}" for c in listed), ", ".join(f"s.{c}" for c in listed)
         distinct = "IS DISTINCT FROM" if self.postgres else "IS NOT"  # equal when both are NULL
         assign = ", ".join(f"{c} = s.{c}" for c in [*listed, "geom"])
-        changed = self.sql(f"UPDATE {{layer}} AS l SET {assign} FROM {{stage}} AS s "
-                           f"WHERE l.id = s.id AND (({ours}) {distinct} ({theirs}) OR {moved})")
+        changed = self.sql(f"UPDATE {{layer}} AS l SET {assign} FROM {{stage}} AS s JOIN {KEPT} AS k ON k.ord = s.ord "
+                           f"WHERE l.id = k.id AND (({ours}) {distinct} ({theirs}) OR {moved})")
         added = self.sql(f"INSERT INTO {{layer}} ({', '.join(listed)}, geom) "
-                         f"SELECT {', '.join(listed)}, geom FROM {{stage}} WHERE id IS NULL ORDER BY ord")
+                         f"SELECT {', '.join(listed)}, geom FROM {{stage}} AS s "
+                         f"WHERE NOT EXISTS (SELECT 1 FROM {KEPT} AS k WHERE k.ord = s.ord) ORDER BY ord")
         return Written(added=int(added.rowcount or 0), changed=int(changed.rowcount or 0),
                        removed=int(gone.rowcount or 0), unchanged=kept_rows - int(changed.rowcount or 0))
 
@@ -194,8 +201,9 @@ class StagedRows:
         return list(shapely.from_wkb([bytes(row[0]) for row in found])) if found else []
 
     def drop(self) -> None:
-        self.sql(f"DROP TABLE IF EXISTS {'' if self.postgres else 'temp.'}{STAGED}")
-        self.count, self.indexed = 0, False
+        for name in (KEPT, STAGED):
+            self.sql(f"DROP TABLE IF EXISTS {'' if self.postgres else 'temp.'}{name}")
+        self.count, self.kept, self.indexed = 0, 0, False
 
 
 def _copy_value(value: Any) -> Any:

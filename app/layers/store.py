@@ -135,6 +135,7 @@ def write_layer(
     if not stage.count:
         stage.drop()
         raise LayerWriteError(f"No features to import into {kind.title}; nothing was changed.")
+    stage.keep_row_ids()
     return write_staged(session=session, kind=kind, stage=stage, source=source, actor=actor, mode=mode,
                         source_crs=source_crs, field_map=field_map, band_scheme=band_scheme, report=report,
                         title=title, before_commit=before_commit)
@@ -144,7 +145,8 @@ def write_staged(*, session: Session, kind: LayerKind, stage: StagedRows, source
                  mode: WriteMode = "replace", source_crs: str | None = None, field_map: dict[str, str] | None = None,
                  band_scheme: str | None = None, report: dict[str, Any] | None = None, title: str | None = None,
                  before_commit: Callable[[Layer], None] | None = None) -> Layer:
-    """Bring the layer to the rows in ``stage`` (``write_layer``), in the session's unit of work, and commit."""
+    """Bring the layer to the rows in ``stage`` (``write_layer``), in the session's unit of work, and commit. The
+    kept row ids must have been found in this unit of work (``StagedRows.keep_row_ids``)."""
     table = FEATURE_TABLES[kind].__table__  # type: ignore[attr-defined]
     if kind is LayerKind.pavement:
         scheme(band_scheme)
@@ -152,7 +154,6 @@ def write_staged(*, session: Session, kind: LayerKind, stage: StagedRows, source
         raise LayerWriteError(f"No features to import into {kind.title}; nothing was changed.")
     try:
         with session.begin_nested():
-            stage.keep_row_ids()
             written = stage.apply(mode)
             log.info("%s: %s", kind.value, written)
             report = {**(report or {}), "rows": written.as_dict()}
