@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # httpx is loaded only to fetch a URL
 
 GEOJSON = (".geojson", ".json")
 READABLE = (".shp", ".gpkg", ".csv", *GEOJSON)
-BATCH = 20_000  # features read at a time
+BATCH = 10_000  # features read at a time
 MEASURED = "Measured (M) coordinates were dropped."
 HEIGHTS = "Z (height) coordinates were dropped; the map is 2-D."
 
