@@ -104,3 +104,42 @@ def test_markups_make_a_new_version_and_import_table_says_what_it_kept(database_
     for kept in ("design & engineering: 12 %", "contingency: 20 %", "escalation (a year): 3.5 %", "base year:",
                  "lane width:", "default widths:", "sidewalk treatments:", "streetlight treatments:"):
         assert kept in said, kept
+
+
+def test_by_names_the_staff_member_and_anyone_else_changes_nothing(database_url: str, tmp_path: Path) -> None:
+    from app import accounts
+    from models.accounts import Role
+    from models.costs import CatalogVersion
+    from tests.conftest import make_settings
+
+    engine = make_engine(database_url)
+    with new_session(engine) as session:
+        for email, role in (("engineer@city.gov", Role.staff), ("resident@example.org", Role.resident)):
+            accounts.create_user(session=session, settings=make_settings(database_url), email=email,
+                                 password="a-good-password", role=role)
+    engine.dispose()
+    for who in ("resident@example.org", "nobody@city.gov"):  # refused before anything, the first version too
+        for args in (("import-table", str(PLAN)), ("markups", "--design-pct", "12")):
+            refused = run("costs", *args, "--by", who)
+            assert refused.exit_code == 1, refused.output
+            said = " ".join(refused.output.split())
+            assert f"{who} is not an active staff account" in said and "Nothing was written" in said
+    engine = make_engine(database_url)
+    with new_session(engine) as session:
+        assert session.exec(select(CatalogVersion)).all() == []
+    engine.dispose()
+
+    assert run("costs", "import-table", str(PLAN)).exit_code == 0  # without --by, as before
+    signed = run("costs", "import", str(PLAN), "--note", "Resurvey rates", "--by", "Engineer@City.gov")
+    assert signed.exit_code == 0, signed.output
+    assert run("costs", "markups", "--design-pct", "12", "--by", "engineer@city.gov").exit_code == 0
+    engine = make_engine(database_url)
+    with new_session(engine) as session:
+        engineer = accounts.find_by_email(session=session, email="engineer@city.gov")
+        assert engineer is not None
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "catalog.version_created")
+                              .order_by(col(AuditEvent.id))).all()
+        assert [event.actor_id for event in events] == [None, None, engineer.id, engineer.id]  # defaults, table
+        versions = session.exec(select(CatalogVersion).order_by(col(CatalogVersion.number))).all()
+        assert [v.created_by_id for v in versions] == [None, None, engineer.id, engineer.id]
+    engine.dispose()

@@ -78,3 +78,66 @@ def test_a_process_that_opens_spatialite_then_reads_files_exits_cleanly(tmp_path
             "e.connect().close(); import pyogrio.raw; e.dispose()")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-500:]
+
+
+@pytest.mark.parametrize("kind", ["spatialite", "postgis"])
+def test_user_role_by_names_the_admin_and_anyone_else_changes_nothing(kind: str, tmp_path, monkeypatch):
+    from sqlmodel import col, select
+    from typer.testing import CliRunner
+
+    from app import accounts, db
+    from app import settings as app_settings
+    from app.cli import cli
+    from app.db import new_session
+    from models.accounts import Role, User
+    from models.audit import AuditEvent
+    from tests.conftest import fresh_database
+
+    url, remove = fresh_database(kind, tmp_path)
+    monkeypatch.setenv("GROUNDWORK_DATABASE_URL", url)
+    app_settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+
+    def run(*args: str):
+        db.get_engine().dispose()
+        return CliRunner().invoke(cli, ["user", "role", *args])
+
+    def roles_and_actors() -> tuple[dict[str, str], list[int | None]]:
+        engine = make_engine(url)
+        with new_session(engine) as session:
+            roles = {user.email: str(user.role) for user in session.exec(select(User))}
+            events = session.exec(select(AuditEvent).where(AuditEvent.action == "user.role")
+                                  .order_by(col(AuditEvent.id))).all()
+            actors = [event.actor_id for event in events]
+        engine.dispose()
+        return roles, actors
+
+    try:
+        engine = make_engine(url)
+        with new_session(engine) as session:
+            made = {email: accounts.create_user(session=session, settings=make_settings(url), email=email,
+                                                password="a-good-password", role=role).id
+                    for email, role in (("chief@city.gov", Role.admin), ("engineer@city.gov", Role.staff),
+                                        ("ana@example.org", Role.resident))}
+        engine.dispose()
+        before = roles_and_actors()
+        for who in ("nobody@city.gov", "ana@example.org", "engineer@city.gov"):  # an admin's decision, as on the web
+            refused = run("ana@example.org", "staff", "--by", who)
+            said = " ".join(refused.output.split())
+            assert refused.exit_code == 1 and f"{who} is not an active admin account" in said, said
+            assert "Nothing was written" in said
+        assert roles_and_actors() == before  # nothing changed, nothing audited
+
+        signed = run("ana@example.org", "staff", "--by", "Chief@City.gov")
+        assert signed.exit_code == 0 and "ana@example.org is now staff" in signed.output
+        unsigned = run("engineer@city.gov", "resident")  # without --by, as before
+        assert unsigned.exit_code == 0, unsigned.output
+        assert run("nobody@city.gov", "staff", "--by", "chief@city.gov").exit_code == 1  # no such account
+        roles, actors = roles_and_actors()
+        assert roles == {"chief@city.gov": "admin", "engineer@city.gov": "resident", "ana@example.org": "staff"}
+        assert actors == [made["chief@city.gov"], None]
+    finally:
+        db.get_engine().dispose()
+        db.get_engine.cache_clear()
+        app_settings.get_settings.cache_clear()
+        remove()  # type: ignore[operator]

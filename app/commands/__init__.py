@@ -21,12 +21,16 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def staff_account(session: Session, email: str, why: str) -> User:
-    """The active staff account with this e-mail (``--by``), or a clear refusal naming ``why`` staff are needed."""
+def staff_account(session: Session, email: str, why: str, *, admin: bool = False) -> User:
+    """The active staff account with this e-mail (``--by``), or a clear refusal naming ``why`` staff are needed.
+
+    ``admin``: only an administrator will do (roles are changed by admins, as on /admin/users)."""
     from app.accounts import find_by_email
     from models.accounts import Role
 
     staff = find_by_email(session=session, email=email)
-    if staff is None or not staff.is_active or not Role(staff.role).is_staff:
-        raise fail(f"{email} is not an active staff account; {why}. Nothing was written.")
+    if staff is None or not staff.is_active or not (Role(staff.role) is Role.admin if admin
+                                                    else Role(staff.role).is_staff):
+        kind = "admin" if admin else "staff"
+        raise fail(f"{email} is not an active {kind} account; {why}. Nothing was written.")
     return staff

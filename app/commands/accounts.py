@@ -1,4 +1,4 @@
-"""Accounts and roles: `groundwork user create EMAIL --role admin`, `groundwork user role EMAIL ROLE`."""
+"""Accounts and roles: `groundwork user create EMAIL --role admin`, `groundwork user role EMAIL ROLE [--by EMAIL]`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 
 from app import accounts
 from app.accounts import AccountError
-from app.commands import console, fail
+from app.commands import console, fail, staff_account
 from app.db import new_session
 from app.settings import get_settings
 from models.accounts import Role
@@ -48,11 +48,18 @@ def create(
 
 
 @app.command("role")
-def set_role(email: str, role: Role) -> None:
-    """Change an account's role."""
+def set_role(
+    email: str,
+    role: Role,
+    by: str | None = typer.Option(None, "--by", metavar="EMAIL",
+                                  help="The admin changing the role (their account's e-mail): the audit log "
+                                       "records them. Without it: Groundwork (command line)."),
+) -> None:
+    """Change an account's role (its sessions end, so it signs in again under the new one)."""
     with new_session() as session:
+        admin = staff_account(session, by, "roles are changed by admins", admin=True) if by is not None else None
         user = accounts.find_by_email(session=session, email=email)
         if user is None:
             raise fail(f"No account for {email}.")
-        accounts.set_role(session=session, user=user, role=role, actor=None)
+        accounts.set_role(session=session, user=user, role=role, actor=admin)
     console.print(f"{email} is now {role.value}.")

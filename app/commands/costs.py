@@ -9,15 +9,27 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from app.commands import console, fail
+from app.commands import console, fail, staff_account
 from app.costing import catalog
 from app.costing.arithmetic import parse_percent
 from app.costing.catalog import CatalogError
 from app.db import new_session
+from models.accounts import User
 from models.costs import CatalogVersion, Unit
 
 NAME = "costs"
 app = typer.Typer(no_args_is_help=True, help="Show, export and import the unit-cost catalog.")
+
+
+def _by_option() -> str | None:
+    return typer.Option(None, "--by", metavar="EMAIL",
+                        help="The staff member making the new version (their account's e-mail): the audit log and "
+                             "the version record them. Without it: Groundwork (command line).")
+
+
+def _staff(session: Session, by: str | None) -> User | None:
+    """Who makes the version, checked before anything is written (the catalog's first version too)."""
+    return staff_account(session, by, "the cost catalog is changed by staff") if by is not None else None
 
 
 def _version(session: Session, number: int | None) -> CatalogVersion:
@@ -68,15 +80,16 @@ def export(
         console.print(f"Wrote {output}.")
 
 
-def _import(file: Path, note: str) -> None:
+def _import(file: Path, note: str, by: str | None) -> None:
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise fail(f"Cannot read {file}: {error}") from error
     with new_session() as session:
+        staff = _staff(session, by)
         catalog.ensure_defaults(session=session)
         try:
-            imported = catalog.import_csv_reporting(session=session, actor=None, text=text, note=note)
+            imported = catalog.import_csv_reporting(session=session, actor=staff, text=text, note=note)
         except CatalogError as error:
             for problem in error.problems:
                 console.print(f"  {problem}", highlight=False)
@@ -93,10 +106,11 @@ def _import(file: Path, note: str) -> None:
 def import_(
     file: Path = typer.Argument(..., help="A CSV in the format `groundwork costs export` writes."),
     note: str = typer.Option("", help="Why this version was made."),
+    by: str | None = _by_option(),
 ) -> None:
     """Make a new catalog version from a CSV. The file's rows replace the treatments of the layer
     kinds it contains; other kinds are kept. A bad row stops the import and changes nothing."""
-    _import(file, note)
+    _import(file, note, by)
 
 
 @app.command("import-table")
@@ -104,9 +118,10 @@ def import_table(
     file: Path = typer.Argument(..., help="A consultant's pavement table: PCI thresholds and per-class rates, "
                                           "one treatment per row (same columns as export)."),
     note: str = typer.Option("Consultant's pavement table", help="Why this version was made."),
+    by: str | None = _by_option(),
 ) -> None:
     """Set the pavement PCI thresholds and per-class rates from a consultant's table (a new version)."""
-    _import(file, note)
+    _import(file, note, by)
 
 
 def _percent(value: str | None, option: str) -> int | None:
@@ -128,14 +143,16 @@ def markups(
     escalation_pct: str | None = typer.Option(None, "--escalation-pct", help="Escalation, % a year from the base "
                                                                             "year."),
     note: str = typer.Option("", help="Why the markups change (default: what changed)."),
+    by: str | None = _by_option(),
 ) -> None:
     """Set the catalog's markups (any of them; the others are kept) as a new version."""
     given = {"design_engineering_bps": _percent(design_pct, "--design-pct"),
              "contingency_bps": _percent(contingency_pct, "--contingency-pct"),
              "escalation_bps": _percent(escalation_pct, "--escalation-pct")}
     with new_session() as session:
+        staff = _staff(session, by)
         try:
-            version, rows = catalog.set_markups(session=session, actor=None, note=note, **given)
+            version, rows = catalog.set_markups(session=session, actor=staff, note=note, **given)
         except CatalogError as error:
             for problem in error.problems:
                 console.print(f"  {problem}", highlight=False)
