@@ -137,16 +137,17 @@ def pinned(session: Session) -> Iterator[Session]:
 
 
 @contextmanager
-def deferred(session: Session) -> Iterator[None]:
+def deferred(session: Session, *, write: bool = False) -> Iterator[None]:
     """On SQLite, the transactions a pinned session (``pinned``) begins in here are deferred even if the session
     writes: work that writes only to its connection's temporary tables (an import's staging) does not take the
-    database's write lock. Elsewhere, and for an unpinned session, nothing changes."""
+    database's write lock. With ``write`` they begin with BEGIN IMMEDIATE instead, whatever the session (the unit
+    of work that compares and writes). Elsewhere, and for an unpinned session, nothing changes."""
     bind = session.get_bind()
     if not isinstance(bind, Connection) or bind.dialect.name != "sqlite":
         yield
         return
     was = bool(bind.get_execution_options().get(WRITE))
-    bind.execution_options(**{WRITE: False})
+    bind.execution_options(**{WRITE: write})
     try:
         yield
     finally:

@@ -367,3 +367,38 @@ def test_lines_that_line_up_far_from_the_city_get_the_clear_refusal(session, set
     with pytest.raises(ImportFailed, match="40 of 40 features lie outside the city"):
         import_layer(session=session, source=str(path), options=_options(LayerKind.pavement), actor=None,
                      settings=settings.imports, allow_unlinking=True)
+
+
+def test_rows_are_located_again_when_the_districts_change_while_the_file_is_checked(session, settings, city,
+                                                                                    tmp_path, monkeypatch):
+    """The file's rows are given their district as they are staged; a boundary import that commits before the
+    write (a long check) must not leave them with the districts of before: they are located again."""
+    from geoalchemy2.shape import to_shape
+
+    from app.importers import service
+    from app.layers import store
+    from models.layers import District
+
+    _export_geojson(session, LayerKind.streetlight, tmp_path / "lights.geojson")
+    first, second = session.exec(select(District).order_by(col(District.id))).all()[:2]
+    real = service.Checker.check
+    redrawn: list[bool] = []
+
+    def check_while_the_districts_change(self, batch):  # type: ignore[no-untyped-def]
+        if not redrawn:  # as a district import would: the shapes change, the layer's revision moves on
+            first.geom, second.geom = second.geom, first.geom
+            layer = session.get(Layer, LayerKind.district.value)
+            assert layer is not None
+            layer.revision += 1
+            session.add_all([first, second, layer])
+            session.flush()
+            redrawn.append(True)
+        return real(self, batch)
+
+    monkeypatch.setattr(service.Checker, "check", check_while_the_districts_change)
+    import_layer(session=session, source=str(tmp_path / "lights.geojson"), options=_options(LayerKind.streetlight),
+                 actor=None, settings=settings.imports, allow_unlinking=True)
+    lights = session.exec(select(Streetlight).order_by(col(Streetlight.id))).all()
+    located = store._locate(session, [to_shape(light.geom) for light in lights])
+    assert redrawn and [(light.district_id, light.tract_id) for light in lights] == located
+    assert any(light.district_id in (first.id, second.id) for light in lights)

@@ -112,3 +112,13 @@ def test_the_command_line_takes_length_units_and_prints_the_far_segments(databas
         db.get_engine().dispose()
         db.get_engine.cache_clear()
         settings_module.get_settings.cache_clear()
+
+
+def test_a_resurvey_that_changes_only_a_length_is_said_to_change_that_segment(session: Session, settings,
+                                                                             tmp_path: Path) -> None:
+    _import(session, settings, _file(tmp_path / "first.geojson", [400, 400, 400]))
+    again = _import(session, settings, _file(tmp_path / "again.geojson", [400, 900, 400]))
+    assert again.impact is not None and (again.impact.changed, again.impact.unchanged) == (1, 2)
+    assert again.layer.report["rows"]["changed"] == 1  # what the preview said is what was written
+    stored = {s.source_id: s.length_m for s in session.exec(select(PavementSegment))}
+    assert stored["S1"] == pytest.approx(900 * FOOT)

@@ -1,6 +1,6 @@
 """What an import will do to the layer and to the city's decisions, worked out before anything is written.
 
-``assess`` compares the checked records with the layer as stored, by the assets' stable keys (the
+``assess`` compares the staged rows with the layer as stored, by the assets' stable keys (the
 source's id column, or a geometry match when the source has none, see ``matching``): how many
 assets are added, changed (and how their condition moved), unchanged and removed, and which
 proposals would lose assets, by title and state. Losing assets of a proposal that is submitted or

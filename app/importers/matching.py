@@ -107,7 +107,7 @@ def match_staged(stage: StagedRows, *, append: bool) -> int:
                for row, geometry in zip(found, geometries, strict=True)]
     current: list[CurrentAsset] = []
     if not append:  # appended features without ids are new ones, never matches (given keys of their own)
-        stored = stage.sql(f"SELECT source_id, ST_AsBinary(geom){also} FROM {{layer}}").all()
+        stored = stage.sql(f"SELECT source_id, ST_AsBinary(geom){also} FROM {{layer}} ORDER BY id").all()
         shapes = shapely.from_wkb([bytes(row[1]) for row in stored]) if stored else []
         current = [CurrentAsset(row[0], shape, row[2] if street else None)
                    for row, shape in zip(stored, shapes, strict=True)]

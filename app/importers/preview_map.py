@@ -38,7 +38,7 @@ class PreviewMap:
 
 def preview_map(*, session: Session, kind: LayerKind, geometries: Sequence[BaseGeometry],
                 total: int | None = None) -> PreviewMap | None:
-    """The map of ``geometries`` (a sample of ``total`` features: ``service.MAP_FEATURES`` at most)."""
+    """The map of ``geometries`` (a sample of ``total`` features: ``MAX_FEATURES`` at most)."""
     area = place.city_area(session=session, kind=kind)
     if not geometries:
         return None

@@ -29,7 +29,7 @@ from app.importers.preview_map import MAX_FEATURES
 from app.importers.report import ImportFailed, ImportReport
 from app.layers.bands import scheme
 from app.layers.changed_rows import StagedRows
-from app.layers.store import LayerWriteError, RowMaker, write_staged
+from app.layers.store import LayerWriteError, RowMaker, finish_rows, lock_layer, write_staged
 from app.settings import ImportSettings
 from models.accounts import User
 from models.layers import Layer
@@ -117,6 +117,7 @@ class Staged:
     mapping: dict[str, str]
     rows: StagedRows
     place: place.PlaceTally
+    maker: RowMaker
     compared: set[str]  # the fields the records have
     matched_by_geometry: int = 0
 
@@ -159,19 +160,22 @@ def _stage_source(session: Session, staged: StagedRows, source: str, options: Im
         raise ImportFailed(f"{table.name} has no features; nothing was changed.", report)
     keyed = keys_usable(staged.key_counts(), checker.mapping.get("source_id"), report)
     lengths.finish(keyed=keyed)
-    result = Staged(report, table.columns, sample, checker.mapping, staged, where, checker.fields_seen)
-    if not keyed:
-        staged.sql("UPDATE {stage} SET source_id = NULL WHERE source_id IS NOT NULL")
+    # what the records hold once their surveyed lengths are stored (the impact compares those fields)
+    compared = checker.fields_seen - {"length"} | ({"length_m"} if lengths.measured else set())
+    result = Staged(report, table.columns, sample, checker.mapping, staged, where, maker, compared)
+    if not keyed:  # every row's key is given again: the matched asset's, its geometry's, or a number
         if kind.is_asset:
             result.matched_by_geometry = matching.match_staged(staged, append=options.append)
         else:  # boundaries and addresses: numbered, not matched
             stem = table.name.rsplit("/", 1)[-1].rsplit(".", 1)[0][:100]
             staged.query("UPDATE {stage} SET source_id = :stem || '#' || CAST(ord + 1 AS TEXT)", stem=stem)
+        staged.analyze()
     return result
 
 
 def _assess(session: Session, staged: Staged, options: ImportOptions) -> ImportImpact:
     """The kept row ids, then the impact: call it in the unit of work that writes (the layer as it is then)."""
+    finish_rows(session, options.kind, staged.rows)
     staged.rows.keep_row_ids()
     impact = assess(session=session, kind=options.kind, stage=staged.rows, compared=staged.compared,
                     append=options.append, matched_by_geometry=staged.matched_by_geometry)
@@ -184,8 +188,9 @@ def _drop(session: Session, stage: StagedRows) -> None:
     """Drop the scratch table, whatever happened before (a failed unit of work is rolled back first)."""
     try:
         session.rollback()
-        stage.drop()
-        session.commit()
+        with deferred(session):  # temporary tables: no need of SQLite's write lock
+            stage.drop()
+            session.commit()
     except Exception:  # the connection is gone: so is its scratch table
         session.rollback()
         log.warning("could not drop an import's scratch table", exc_info=True)
@@ -206,21 +211,23 @@ def preview(source: str, options: ImportOptions, *, settings: ImportSettings, wo
     """What an import would do, without writing anything: the checks, what it does to the layer and its
     proposals, and whether the data lies where the city is. The session is left with its reads ended."""
     _band_scheme(session, options)
-    scratch = StagedRows(session, options.kind)
-    try:
-        staged = _stage_source(session, scratch.create(), source, options, settings=settings, work_dir=work_dir,
-                               transport=transport, stage=stage, name=name)
-        result = Preview(staged.report, staged.columns, staged.sample, staged.mapping)
-        if stage:
-            stage("comparing", 0, 1)  # with the stored layer and the proposals
+    with pinned(session) as held, deferred(held):  # nothing is written but the connection's scratch tables
+        scratch = StagedRows(held, options.kind)
         try:
-            staged.place.check(report=staged.report, new_area=new_area)
-        except ImportFailed as problem:
-            result.place_problem = str(problem)
-        result.impact = _assess(session, staged, options)
-        result.drawn, result.valid = scratch.sample(MAX_FEATURES), scratch.count
-    finally:
-        _drop(session, scratch)
+            staged = _stage_source(held, scratch.create(), source, options, settings=settings, work_dir=work_dir,
+                                   transport=transport, stage=stage, name=name)
+            result = Preview(staged.report, staged.columns, staged.sample, staged.mapping)
+            if stage:
+                stage("comparing", 0, 1)  # with the stored layer and the proposals
+            try:
+                staged.place.check(report=staged.report, new_area=new_area)
+            except ImportFailed as problem:
+                result.place_problem = str(problem)
+            staged.maker.relocate(scratch)
+            result.impact = _assess(held, staged, options)
+            result.drawn, result.valid = scratch.sample(MAX_FEATURES), scratch.count
+        finally:
+            _drop(held, scratch)
     return result
 
 
@@ -235,7 +242,7 @@ def import_layer(*, session: Session, source: str, options: ImportOptions, actor
 
     The rows are staged as they are checked, in a scratch table on one connection (``app.db.pinned``: a job's
     progress commits meanwhile); on SQLite staging leaves the database's write lock free (``app.db.deferred``), and
-    the unit of work that compares and writes takes it.
+    the unit of work that compares and writes takes it (BEGIN IMMEDIATE, whatever the session).
 
     When the import would take assets away from submitted (or later) proposals it is refused unless
     ``allow_unlinking``; ``expected_unlinking`` (the count the user saw and agreed to) must then
@@ -249,8 +256,9 @@ def import_layer(*, session: Session, source: str, options: ImportOptions, actor
                                        work_dir=work_dir or Path(directory), transport=transport, stage=stage,
                                        name=name)
                 held.commit()  # staged: on SQLite the write lock is taken from here on (BEGIN IMMEDIATE), not before
-            return _write(held, staged, options, actor=actor, stage=stage, allow_unlinking=allow_unlinking,
-                          expected_unlinking=expected_unlinking, new_area=new_area, on_written=on_written)
+            with deferred(held, write=True):
+                return _write(held, staged, options, actor=actor, stage=stage, allow_unlinking=allow_unlinking,
+                              expected_unlinking=expected_unlinking, new_area=new_area, on_written=on_written)
         finally:
             _drop(held, scratch)
 
@@ -274,6 +282,8 @@ def _write(session: Session, staged: Staged, options: ImportOptions, *, actor: U
     staged.place.check(report=report, new_area=new_area)
     if stage:  # before the impact: what it finds and the write are one unit of work (a job's progress commits)
         stage("writing", 0, 1)
+    lock_layer(session, options.kind)  # another import of this layer waits until this one commits
+    staged.maker.relocate(staged.rows)  # a boundary import committed while the file was checked
     impact = _assess(session, staged, options)
     if impact.needs_agreement:
         if not allow_unlinking:

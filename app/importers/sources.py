@@ -497,8 +497,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_PARSED_FOR_ERRORS_MB = 50  # a GeoJSON GDAL cannot read is parsed again for a precise message up to this size
+
+
 def _unreadable(path: Path, name: str, error: Exception) -> ImportFailed:
-    if path.suffix.lower() in GEOJSON:
+    if path.suffix.lower() in GEOJSON and path.stat().st_size <= _PARSED_FOR_ERRORS_MB * 1_000_000:
         try:
             with path.open(encoding="utf-8-sig") as handle:
                 json.load(handle)

@@ -3,9 +3,9 @@
 An import's checked rows go into a scratch table as they are checked, a batch at a time (COPY on
 PostGIS, one prepared INSERT on SpatiaLite), so a large file is never held in memory whole: what the
 import does to the layer (``app.importers.impact``) and the write itself are worked out from there.
-The table is temporary, on the session's own connection; it lives until ``drop`` (across the
-unit-of-work commits a job makes to record its progress), and the database drops it with the
-connection if the process dies.
+The table is temporary, on the session's own connection; on a pinned session (``app.db.pinned``)
+it lives until ``drop``, across the unit-of-work commits a job makes to record its progress, and the
+database drops it with the connection if the process dies.
 
 Next year's survey mostly repeats this year's: of 36,569 segments a few thousand have a new PCI.
 Rows whose key the layer has keep its row id (``keep_row_ids``: a narrow table of row and id), new
@@ -61,8 +61,7 @@ class Written:
 class StagedRows:
     """An import's rows in the scratch table ``staged_features``: the layer's columns, the geometry and ``ord``,
     the row's place among the import's rows (0, 1, …); the layer's row ids they keep are in ``kept_rows``
-    (``keep_row_ids``).
-    new row), the geometry and ``ord``, the row's place among the import's rows (0, 1, …)."""
+    (``keep_row_ids``)."""
 
     def __init__(self, session: Session, kind: LayerKind) -> None:
         self.session, self.kind = session, kind
@@ -156,7 +155,7 @@ class StagedRows:
         links and cached references still point at it. Returns how many rows kept an id."""
         self.index()
         prefix = "" if self.postgres else "temp."
-        self.sql(f"DROP TABLE IF EXISTS {prefix}{KEPT}")
+        self.sql(f"DROP TABLE IF EXISTS {self._temp}{KEPT}")
         self.sql(f"CREATE TEMPORARY TABLE {KEPT} AS SELECT f.ord AS ord, min(l.id) AS id FROM "
                  "(SELECT source_id, min(ord) AS ord FROM {stage} WHERE source_id IS NOT NULL GROUP BY source_id) AS f "
                  "JOIN {layer} AS l ON l.source_id = f.source_id GROUP BY f.ord")
@@ -190,6 +189,11 @@ class StagedRows:
         return Written(added=int(added.rowcount or 0), changed=int(changed.rowcount or 0),
                        removed=int(gone.rowcount or 0), unchanged=kept_rows - int(changed.rowcount or 0))
 
+    def analyze(self) -> None:
+        """Fresh planner statistics on PostGIS, after the keys were rewritten (numbered or matched)."""
+        if self.postgres and self.indexed:
+            self.sql(f"ANALYZE {STAGED} (source_id, ord)")
+
     def sample(self, size: int) -> list[BaseGeometry]:
         """Up to ``size`` of the staged geometries: all of them, or the same random sample every time."""
         if self.count <= size:
@@ -200,9 +204,14 @@ class StagedRows:
                              + ") ORDER BY ord").all()
         return list(shapely.from_wkb([bytes(row[0]) for row in found])) if found else []
 
+    @property
+    def _temp(self) -> str:
+        """The schema of this connection's temporary tables (never a real table of the same name)."""
+        return "pg_temp." if self.postgres else "temp."
+
     def drop(self) -> None:
         for name in (KEPT, STAGED):
-            self.sql(f"DROP TABLE IF EXISTS {'' if self.postgres else 'temp.'}{name}")
+            self.sql(f"DROP TABLE IF EXISTS {self._temp}{name}")
         self.count, self.kept, self.indexed = 0, 0, False
 
 

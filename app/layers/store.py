@@ -25,7 +25,7 @@ from app import audit
 from app.geometry import geodesic_area_m2, geodesic_lengths_m, representative_points
 from app.layers.addresses import search_key
 from app.layers.bands import scheme
-from app.layers.changed_rows import StagedRows, WriteMode, copy_into
+from app.layers.changed_rows import STAGED, StagedRows, WriteMode, copy_into
 from models.accounts import User
 from models.base import utcnow
 from models.layers import FEATURE_TABLES, CensusTract, District, Layer, LayerKind
@@ -59,6 +59,26 @@ class RowMaker:
     def __init__(self, session: Session, kind: LayerKind, band_scheme: str | None) -> None:
         self.session, self.kind, self.band_scheme = session, kind, band_scheme
         self.areas = _areas(session) if kind.in_areas else None
+        self.boundaries = _boundary_revisions(session) if kind.in_areas else None
+
+    def relocate(self, stage: StagedRows) -> bool:
+        """Find the staged rows' district and tract again if the city's districts or tracts changed since they
+        were made (a boundary import committed while the file was checked): call it in the unit of work that
+        writes. Returns whether they had changed."""
+        if self.areas is None or _boundary_revisions(self.session) == self.boundaries:
+            return False
+        self.areas, self.boundaries = _areas(self.session), _boundary_revisions(self.session)
+        last = -1
+        while True:
+            found = stage.query("SELECT ord, ST_AsBinary(geom) FROM {stage} WHERE ord > :last ORDER BY ord "
+                                "LIMIT :size", last=last, size=_ROW_BATCH).all()
+            if not found:
+                return True
+            last = int(found[-1][0])
+            located = _locate(self.session, list(shapely.from_wkb([bytes(row[1]) for row in found])), self.areas)
+            update_areas = f"UPDATE {STAGED} SET district_id = :district, tract_id = :tract WHERE ord = :ord"
+            self.session.execute(text(update_areas), [{"district": district, "tract": tract, "ord": row[0]}
+                                  for row, (district, tract) in zip(found, located, strict=True)])
 
     def rows(self, records: Sequence[FeatureRecord]) -> tuple[list[dict[str, Any]], list[BaseGeometry]]:
         if not records:
@@ -68,8 +88,6 @@ class RowMaker:
         if self.areas is not None:  # found before the rows are staged: no second pass to update them
             for row, (district_id, tract_id) in zip(rows, _locate(self.session, geometries, self.areas), strict=True):
                 row["district_id"], row["tract_id"] = district_id, tract_id
-        if self.kind is LayerKind.district:
-            _keep_spanish_names(self.session, rows)
         return rows, geometries
 
 
@@ -135,6 +153,8 @@ def write_layer(
     if not stage.count:
         stage.drop()
         raise LayerWriteError(f"No features to import into {kind.title}; nothing was changed.")
+    lock_layer(session, kind)
+    finish_rows(session, kind, stage)
     stage.keep_row_ids()
     return write_staged(session=session, kind=kind, stage=stage, source=source, actor=actor, mode=mode,
                         source_crs=source_crs, field_map=field_map, band_scheme=band_scheme, report=report,
@@ -228,19 +248,32 @@ def _touch_layer(session: Session, kind: LayerKind, *, source: str, actor: User 
     return layer
 
 
-def _keep_spanish_names(session: Session, rows: list[dict[str, Any]]) -> None:
-    """A district the file gives no Spanish name keeps the one it had (entered by staff), matched by
-    its key, else by its English name."""
-    table = FEATURE_TABLES[LayerKind.district].__table__  # type: ignore[attr-defined]
-    known = session.execute(select(table.c.source_id, table.c.name, table.c.name_es)
-                            .where(table.c.name_es.is_not(None))).all()
-    if not known:
+def finish_rows(session: Session, kind: LayerKind, stage: StagedRows) -> None:
+    """What the staged rows take from the layer once their keys are final, in the unit of work that writes: a
+    district the file gives no Spanish name keeps the one it had (entered by staff), matched by its key, else by
+    its English name."""
+    if kind is not LayerKind.district:
         return
-    by_key = {key: name_es for key, _, name_es in known if key is not None}
-    by_name = {name: name_es for _, name, name_es in known}
-    for row in rows:
-        if not row.get("name_es"):
-            row["name_es"] = by_key.get(row.get("source_id")) or by_name.get(row.get("name"))
+    blank = "(name_es IS NULL OR name_es = '')"
+    stage.sql(f"UPDATE {{stage}} SET name_es = (SELECT min(d.name_es) FROM {{layer}} AS d WHERE d.source_id = "
+              f"{STAGED}.source_id AND d.name_es IS NOT NULL AND d.name_es <> '') WHERE {blank}")
+    stage.sql(f"UPDATE {{stage}} SET name_es = (SELECT min(d.name_es) FROM {{layer}} AS d WHERE d.name = "
+              f"{STAGED}.name AND d.name_es IS NOT NULL AND d.name_es <> '') WHERE {blank}")
+
+
+def lock_layer(session: Session, kind: LayerKind) -> None:
+    """Two imports of one layer write one after the other (on PostGIS; SQLite has one writer): from the kept row
+    ids to the commit, nothing else changes the layer's rows. Held until the unit of work ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
+                        {"name": f"groundwork.layer.{kind.value}"})
+
+
+def _boundary_revisions(session: Session) -> dict[str, int]:
+    layers = Layer.__table__  # type: ignore[attr-defined]
+    found = session.execute(select(layers.c.kind, layers.c.revision)
+                            .where(layers.c.kind.in_([LayerKind.district.value, LayerKind.tract.value])))
+    return {str(kind): int(revision) for kind, revision in found}
 
 
 def _refresh_links(session: Session, kind: LayerKind) -> tuple[int, int]:
