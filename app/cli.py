@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("verify", "Recompute every ballot list version's hash from its export and check the chain of "
                          "versions."),
     "user": ("accounts", "Accounts and roles: `groundwork user create EMAIL --role admin`, `groundwork user role "
-                         "EMAIL ROLE`."),
+                         "EMAIL ROLE [--by EMAIL]`."),
     "costs": ("costs", "The unit-cost catalog: `groundwork costs show|export|import|import-table|markups|history`."),
     "delivery": ("delivery", "Bulk delivery updates: `groundwork delivery import FILE.csv --by EMAIL [--dry-run]`."),
     "network": ("network", "The pavement network's needs (backlog) and budget scenarios: `groundwork network "
